@@ -1,0 +1,583 @@
+//! [`MemoryStore`]: every store trait, in process memory.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::{
+    AuditEvent, AuditSink, Change, ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimToken, ConfigStore, ContentHash,
+    IdempotencyStore, Lease, PageWrite, RecordStore, RunQuery, StateStore, StoredCheckpoint, StoredConfig,
+    StoredRecord, StoredToken, StreamScope, SyncRun, TokenStore, WriteSummary,
+};
+use crate::clock::{Clock, SystemClock, expiry};
+use crate::config::ConnectionStatus;
+use crate::crypto::SealedBox;
+use crate::error::{Error, Result};
+use crate::ids::{ConnectionId, RunId, TenantId};
+use crate::integration::{Checkpoint, Record};
+
+const CURSOR_PREFIX: &str = "mem:";
+
+/// All six store traits in memory: for tests, examples and single-process hosts that need no
+/// durability. Clones share the same data.
+///
+/// It keeps every change in its change stream and every audit event until dropped; read the
+/// audit trail back with [`MemoryStore::audit_events`].
+#[derive(Debug, Clone)]
+pub struct MemoryStore {
+    state: Arc<Mutex<State>>,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    configs: BTreeMap<(TenantId, ConnectionId), StoredConfig>,
+    checkpoints: HashMap<StreamScope, StoredCheckpoint>,
+    runs: BTreeMap<(TenantId, RunId), SyncRun>,
+    leases: HashMap<(TenantId, String), Lease>,
+    refresh_locks: HashMap<(TenantId, ConnectionId), Lease>,
+    tokens: HashMap<(TenantId, ConnectionId), StoredToken>,
+    claims: HashMap<(TenantId, String, String), ClaimState>,
+    records: HashMap<StreamScope, BTreeMap<String, StoredRecord>>,
+    changes: HashMap<TenantId, Vec<Change>>,
+    audit: Vec<AuditEvent>,
+    next_token: u64,
+}
+
+#[derive(Debug, Clone)]
+enum ClaimState {
+    InProgress { token: u64, until: DateTime<Utc> },
+    Completed { token: u64, outcome: Option<Value>, at: DateTime<Utc> },
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store on the system clock.
+    pub fn new() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
+
+    /// An empty store on `clock` (a [`ManualClock`](crate::clock::ManualClock) in tests, to
+    /// expire leases and claims without sleeping).
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self { state: Arc::new(Mutex::new(State::default())), clock }
+    }
+
+    /// The audit events recorded for `tenant`, oldest first.
+    pub fn audit_events(&self, tenant: &TenantId) -> Vec<AuditEvent> {
+        self.lock().audit.iter().filter(|e| &e.tenant == tenant).cloned().collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+impl State {
+    fn token(&mut self) -> u64 {
+        self.next_token += 1;
+        self.next_token
+    }
+}
+
+fn missing(tenant: &TenantId, connection: &ConnectionId) -> Error {
+    Error::not_found(format!("tenant {tenant} has no connection {connection}"))
+}
+
+#[async_trait]
+impl ConfigStore for MemoryStore {
+    async fn put(&self, config: &StoredConfig) -> Result<u64> {
+        let now = self.now();
+        let mut state = self.lock();
+        let key = (config.tenant.clone(), config.connection.clone());
+        let current = state.configs.get(&key).map_or(0, |c| c.revision);
+        if current != config.revision {
+            return Err(Error::conflict(format!(
+                "connection {} of tenant {} is at revision {current}, not {}; reload it and apply the change again",
+                config.connection, config.tenant, config.revision
+            )));
+        }
+        let mut stored = config.clone();
+        stored.revision = current + 1;
+        stored.updated_at = now;
+        state.configs.insert(key, stored);
+        Ok(current + 1)
+    }
+
+    async fn get(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Option<StoredConfig>> {
+        Ok(self.lock().configs.get(&(tenant.clone(), connection.clone())).cloned())
+    }
+
+    async fn list(&self, tenant: &TenantId) -> Result<Vec<StoredConfig>> {
+        Ok(self.lock().configs.iter().filter(|((t, _), _)| t == tenant).map(|(_, c)| c.clone()).collect())
+    }
+
+    async fn delete(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<bool> {
+        Ok(self.lock().configs.remove(&(tenant.clone(), connection.clone())).is_some())
+    }
+
+    async fn set_status(&self, tenant: &TenantId, connection: &ConnectionId, status: ConnectionStatus) -> Result<u64> {
+        let now = self.now();
+        let mut state = self.lock();
+        let c =
+            state.configs.get_mut(&(tenant.clone(), connection.clone())).ok_or_else(|| missing(tenant, connection))?;
+        c.status = status;
+        c.revision += 1;
+        c.updated_at = now;
+        Ok(c.revision)
+    }
+
+    async fn set_last_sync_at(&self, tenant: &TenantId, connection: &ConnectionId, at: DateTime<Utc>) -> Result<u64> {
+        let now = self.now();
+        let mut state = self.lock();
+        let c =
+            state.configs.get_mut(&(tenant.clone(), connection.clone())).ok_or_else(|| missing(tenant, connection))?;
+        c.last_sync_at = Some(at);
+        c.revision += 1;
+        c.updated_at = now;
+        Ok(c.revision)
+    }
+}
+
+/// Takes a lease slot for `holder` unless another holds it unexpired.
+fn acquire_slot(slot: Option<&Lease>, holder: &str, now: DateTime<Utc>) -> bool {
+    match slot {
+        Some(l) => l.expires_at <= now || l.holder == holder,
+        None => true,
+    }
+}
+
+fn lost_lease(lease: &Lease) -> Error {
+    Error::conflict(format!(
+        "the lease on {:?} held by {:?} (token {}) was lost: it expired or was taken over",
+        lease.key, lease.holder, lease.token
+    ))
+}
+
+#[async_trait]
+impl StateStore for MemoryStore {
+    async fn checkpoint(&self, scope: &StreamScope) -> Result<Option<StoredCheckpoint>> {
+        Ok(self.lock().checkpoints.get(scope).cloned())
+    }
+
+    async fn put_checkpoint(&self, scope: &StreamScope, checkpoint: &Checkpoint, run: Option<RunId>) -> Result<()> {
+        let now = self.now();
+        self.lock()
+            .checkpoints
+            .insert(scope.clone(), StoredCheckpoint { checkpoint: checkpoint.clone(), run, updated_at: now });
+        Ok(())
+    }
+
+    async fn clear_checkpoint(&self, scope: &StreamScope) -> Result<bool> {
+        Ok(self.lock().checkpoints.remove(scope).is_some())
+    }
+
+    async fn create_run(&self, run: &SyncRun) -> Result<()> {
+        let mut state = self.lock();
+        let key = (run.tenant.clone(), run.id);
+        if state.runs.contains_key(&key) {
+            return Err(Error::conflict(format!("sync run {} already exists", run.id)));
+        }
+        state.runs.insert(key, run.clone());
+        Ok(())
+    }
+
+    async fn update_run(&self, run: &SyncRun) -> Result<()> {
+        let mut state = self.lock();
+        let slot = state
+            .runs
+            .get_mut(&(run.tenant.clone(), run.id))
+            .ok_or_else(|| Error::not_found(format!("tenant {} has no sync run {}", run.tenant, run.id)))?;
+        *slot = run.clone();
+        Ok(())
+    }
+
+    async fn run(&self, tenant: &TenantId, id: RunId) -> Result<Option<SyncRun>> {
+        Ok(self.lock().runs.get(&(tenant.clone(), id)).cloned())
+    }
+
+    async fn list_runs(&self, tenant: &TenantId, query: &RunQuery) -> Result<Vec<SyncRun>> {
+        let state = self.lock();
+        Ok(state
+            .runs
+            .iter()
+            .rev()
+            .filter(|((t, _), run)| t == tenant && query.matches(run))
+            .take(query.effective_limit())
+            .map(|(_, run)| run.clone())
+            .collect())
+    }
+
+    async fn acquire_lease(&self, tenant: &TenantId, key: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>> {
+        let now = self.now();
+        let mut state = self.lock();
+        let slot = (tenant.clone(), key.to_owned());
+        if !acquire_slot(state.leases.get(&slot), holder, now) {
+            return Ok(None);
+        }
+        let lease = Lease {
+            tenant: tenant.clone(),
+            key: key.to_owned(),
+            holder: holder.to_owned(),
+            token: state.token(),
+            expires_at: expiry(now, ttl),
+        };
+        state.leases.insert(slot, lease.clone());
+        Ok(Some(lease))
+    }
+
+    async fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<Lease> {
+        let now = self.now();
+        let mut state = self.lock();
+        match state.leases.get_mut(&(lease.tenant.clone(), lease.key.clone())) {
+            Some(held) if held.token == lease.token && held.expires_at > now => {
+                held.expires_at = expiry(now, ttl);
+                Ok(held.clone())
+            }
+            _ => Err(lost_lease(lease)),
+        }
+    }
+
+    async fn release_lease(&self, lease: &Lease) -> Result<bool> {
+        let mut state = self.lock();
+        let slot = (lease.tenant.clone(), lease.key.clone());
+        if state.leases.get(&slot).is_some_and(|held| held.token == lease.token) {
+            state.leases.remove(&slot);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryStore {
+    async fn token(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Option<StoredToken>> {
+        Ok(self.lock().tokens.get(&(tenant.clone(), connection.clone())).cloned())
+    }
+
+    async fn compare_and_swap(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        expected: u64,
+        sealed: &SealedBox,
+    ) -> Result<u64> {
+        let now = self.now();
+        let mut state = self.lock();
+        let key = (tenant.clone(), connection.clone());
+        let current = state.tokens.get(&key).map_or(0, |t| t.version);
+        if current != expected {
+            return Err(Error::conflict(format!(
+                "the token of connection {connection} is at version {current}, not {expected}: another refresh won"
+            )));
+        }
+        state.tokens.insert(key, StoredToken { sealed: sealed.clone(), version: current + 1, updated_at: now });
+        Ok(current + 1)
+    }
+
+    async fn delete_token(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<bool> {
+        Ok(self.lock().tokens.remove(&(tenant.clone(), connection.clone())).is_some())
+    }
+
+    async fn acquire_refresh_lock(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<Lease>> {
+        let now = self.now();
+        let mut state = self.lock();
+        let slot = (tenant.clone(), connection.clone());
+        if !acquire_slot(state.refresh_locks.get(&slot), holder, now) {
+            return Ok(None);
+        }
+        let lease = Lease {
+            tenant: tenant.clone(),
+            key: format!("token-refresh/{connection}"),
+            holder: holder.to_owned(),
+            token: state.token(),
+            expires_at: expiry(now, ttl),
+        };
+        state.refresh_locks.insert(slot, lease.clone());
+        Ok(Some(lease))
+    }
+
+    async fn release_refresh_lock(&self, lease: &Lease) -> Result<bool> {
+        let mut state = self.lock();
+        let found = state
+            .refresh_locks
+            .iter()
+            .find(|((t, _), held)| *t == lease.tenant && held.token == lease.token)
+            .map(|(k, _)| k.clone());
+        Ok(found.is_some_and(|k| state.refresh_locks.remove(&k).is_some()))
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn claim(&self, tenant: &TenantId, namespace: &str, key: &str, ttl: Duration) -> Result<Claim> {
+        let now = self.now();
+        let mut state = self.lock();
+        let slot = (tenant.clone(), namespace.to_owned(), key.to_owned());
+        match state.claims.get(&slot) {
+            Some(ClaimState::Completed { outcome, at, .. }) => {
+                return Ok(Claim::Completed { outcome: outcome.clone(), at: *at });
+            }
+            Some(ClaimState::InProgress { until, .. }) if *until > now => {
+                return Ok(Claim::InProgress { until: *until });
+            }
+            _ => {}
+        }
+        let token = state.token();
+        state.claims.insert(slot, ClaimState::InProgress { token, until: expiry(now, ttl) });
+        Ok(Claim::Acquired(ClaimToken {
+            tenant: tenant.clone(),
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            token,
+        }))
+    }
+
+    async fn complete(&self, claim: &ClaimToken, outcome: Option<Value>) -> Result<()> {
+        let now = self.now();
+        let mut state = self.lock();
+        let slot = (claim.tenant.clone(), claim.namespace.clone(), claim.key.clone());
+        match state.claims.get(&slot) {
+            Some(ClaimState::InProgress { token, .. }) if *token == claim.token => {
+                state.claims.insert(slot, ClaimState::Completed { token: claim.token, outcome, at: now });
+                Ok(())
+            }
+            Some(ClaimState::Completed { token, .. }) if *token == claim.token => Ok(()),
+            _ => Err(Error::conflict(format!(
+                "the claim on {}/{} (token {}) lapsed and was taken over; its work may run twice unless it is idempotent",
+                claim.namespace, claim.key, claim.token
+            ))),
+        }
+    }
+
+    async fn release(&self, claim: &ClaimToken) -> Result<bool> {
+        let mut state = self.lock();
+        let slot = (claim.tenant.clone(), claim.namespace.clone(), claim.key.clone());
+        if matches!(state.claims.get(&slot), Some(ClaimState::InProgress { token, .. }) if *token == claim.token) {
+            state.claims.remove(&slot);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn purge_completed(&self, tenant: &TenantId, before: DateTime<Utc>) -> Result<u64> {
+        let mut state = self.lock();
+        let len = state.claims.len();
+        state
+            .claims
+            .retain(|(t, _, _), c| !(t == tenant && matches!(c, ClaimState::Completed { at, .. } if *at < before)));
+        Ok((len - state.claims.len()) as u64)
+    }
+}
+
+impl State {
+    fn push_change(
+        &mut self,
+        scope: &StreamScope,
+        record: &StoredRecord,
+        kind: ChangeKind,
+        previous: Option<Value>,
+        at: DateTime<Utc>,
+    ) {
+        let log = self.changes.entry(scope.tenant.clone()).or_default();
+        log.push(Change {
+            cursor: ChangeCursor::new(format!("{CURSOR_PREFIX}{}", log.len() + 1)),
+            scope: scope.clone(),
+            remote_id: record.remote_id.clone(),
+            kind,
+            data: record.data.clone(),
+            previous,
+            at,
+        });
+    }
+
+    fn apply(
+        &mut self,
+        scope: &StreamScope,
+        record: &Record,
+        run: Option<RunId>,
+        now: DateTime<Utc>,
+        sum: &mut WriteSummary,
+    ) {
+        let records = self.records.entry(scope.clone()).or_default();
+        let existing = records.get_mut(&record.remote_id);
+        let change = if record.deleted {
+            match existing {
+                Some(e) if !e.deleted => {
+                    e.deleted = true;
+                    e.updated_at = now;
+                    e.seen_by = run.or(e.seen_by);
+                    sum.deleted += 1;
+                    Some((e.clone(), ChangeKind::Deleted, Some(e.data.clone())))
+                }
+                _ => {
+                    sum.unchanged += 1;
+                    None
+                }
+            }
+        } else {
+            let hash = ContentHash::of(&record.data);
+            match existing {
+                Some(e) if !e.deleted && e.hash == hash => {
+                    e.seen_by = run.or(e.seen_by);
+                    sum.unchanged += 1;
+                    None
+                }
+                Some(e) => {
+                    let kind = if e.deleted { ChangeKind::Added } else { ChangeKind::Updated };
+                    let previous = std::mem::replace(&mut e.data, record.data.clone());
+                    e.remote_data = record.remote_data.clone();
+                    e.hash = hash;
+                    e.modified_at = record.modified_at;
+                    e.deleted = false;
+                    e.seen_by = run.or(e.seen_by);
+                    e.updated_at = now;
+                    if kind == ChangeKind::Added {
+                        sum.added += 1
+                    } else {
+                        sum.updated += 1
+                    }
+                    Some((e.clone(), kind, Some(previous)))
+                }
+                None => {
+                    let stored = StoredRecord {
+                        remote_id: record.remote_id.clone(),
+                        data: record.data.clone(),
+                        remote_data: record.remote_data.clone(),
+                        hash,
+                        modified_at: record.modified_at,
+                        deleted: false,
+                        seen_by: run,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    records.insert(record.remote_id.clone(), stored.clone());
+                    sum.added += 1;
+                    Some((stored, ChangeKind::Added, None))
+                }
+            }
+        };
+        if let Some((stored, kind, previous)) = change {
+            self.push_change(scope, &stored, kind, previous, now);
+        }
+    }
+
+    fn commit_checkpoint(
+        &mut self,
+        scope: &StreamScope,
+        checkpoint: Option<&Checkpoint>,
+        run: Option<RunId>,
+        now: DateTime<Utc>,
+    ) {
+        if let Some(cp) = checkpoint {
+            self.checkpoints.insert(scope.clone(), StoredCheckpoint { checkpoint: cp.clone(), run, updated_at: now });
+        }
+    }
+}
+
+#[async_trait]
+impl RecordStore for MemoryStore {
+    async fn write_page(&self, scope: &StreamScope, page: &PageWrite) -> Result<WriteSummary> {
+        let now = self.now();
+        let mut state = self.lock();
+        let mut sum = WriteSummary::default();
+        for record in &page.records {
+            state.apply(scope, record, page.run, now, &mut sum);
+        }
+        state.commit_checkpoint(scope, page.checkpoint.as_ref(), page.run, now);
+        Ok(sum)
+    }
+
+    async fn delete_unseen(&self, scope: &StreamScope, run: RunId, checkpoint: Option<&Checkpoint>) -> Result<u64> {
+        let now = self.now();
+        let mut state = self.lock();
+        let mut gone = Vec::new();
+        if let Some(records) = state.records.get_mut(scope) {
+            for r in records.values_mut().filter(|r| !r.deleted && r.seen_by != Some(run)) {
+                r.deleted = true;
+                r.updated_at = now;
+                gone.push(r.clone());
+            }
+        }
+        for r in &gone {
+            state.push_change(scope, r, ChangeKind::Deleted, Some(r.data.clone()), now);
+        }
+        state.commit_checkpoint(scope, checkpoint, Some(run), now);
+        Ok(gone.len() as u64)
+    }
+
+    async fn record(&self, scope: &StreamScope, remote_id: &str) -> Result<Option<StoredRecord>> {
+        Ok(self.lock().records.get(scope).and_then(|r| r.get(remote_id)).cloned())
+    }
+
+    async fn records(
+        &self,
+        scope: &StreamScope,
+        after: Option<&str>,
+        limit: usize,
+        include_deleted: bool,
+    ) -> Result<Vec<StoredRecord>> {
+        let state = self.lock();
+        let Some(records) = state.records.get(scope) else { return Ok(Vec::new()) };
+        let range = match after {
+            Some(a) => records.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => records.range::<str, _>(..),
+        };
+        Ok(range.map(|(_, r)| r).filter(|r| include_deleted || !r.deleted).take(limit).cloned().collect())
+    }
+
+    async fn changes_since(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<&ChangeCursor>,
+        limit: usize,
+    ) -> Result<ChangeBatch> {
+        let state = self.lock();
+        let log = state.changes.get(tenant).map(Vec::as_slice).unwrap_or_default();
+        let start = match cursor {
+            None => 0,
+            Some(c) => c
+                .as_str()
+                .strip_prefix(CURSOR_PREFIX)
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= log.len())
+                .ok_or_else(|| {
+                    Error::validation(
+                        "cursor",
+                        format!("{:?} is not a change cursor issued by this store for tenant {tenant}", c.as_str()),
+                    )
+                })?,
+        };
+        let changes: Vec<Change> = log[start..].iter().take(limit).cloned().collect();
+        let next =
+            changes.last().map_or_else(|| ChangeCursor::new(format!("{CURSOR_PREFIX}{start}")), |c| c.cursor.clone());
+        Ok(ChangeBatch { changes, next })
+    }
+}
+
+#[async_trait]
+impl AuditSink for MemoryStore {
+    async fn audit(&self, event: AuditEvent) -> Result<()> {
+        self.lock().audit.push(event);
+        Ok(())
+    }
+}
