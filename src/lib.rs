@@ -1,1 +1,30 @@
-//! Placeholder replaced below.
+//! `integrations`: an embeddable integration & automation SDK.
+//!
+//! Add it to a Rust application to connect with the systems its customers already use, in
+//! process and typed. This crate is the facade: it re-exports [`integration_core`] (the
+//! contracts, errors, registry, sealed credentials and store traits) and, behind features, the
+//! other crates of the workspace.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `testkit` | [`testkit`]: the store contract suite, tracing capture, polling helpers |
+//! | `full` | everything |
+//!
+//! ```
+//! use integrations::{Error, ErrorKind, TenantId};
+//!
+//! let err = TenantId::new("").unwrap_err();
+//! assert_eq!(err.kind(), ErrorKind::Validation);
+//! # let _: Option<Error> = None;
+//! ```
+//!
+//! Start with the crate docs of [`integration_core`], then `ARCHITECTURE.md` in the repository.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub use integration_core::*;
+
+/// The test kit: contract suites, tracing capture, polling helpers.
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub use integration_testkit as testkit;

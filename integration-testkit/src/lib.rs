@@ -1,1 +1,23 @@
-//! tmp
+//! The test kit of the integrations SDK.
+//!
+//! - [`store_contract`]: the contract every store implementation must pass, as a macro that
+//!   generates one test per rule ([`store_contract_suite!`]).
+//! - [`capture`]: captures all tracing output of a future, to prove secrets never reach logs.
+//! - [`poll`]: wait for a condition with a deadline instead of sleeping.
+//!
+//! Run the store contract against your own store implementation:
+//!
+//! ```no_run
+//! // tests/my_store.rs — needs `tokio` (macros, rt-multi-thread) as a dev-dependency.
+//! use integration_core::store::MemoryStore;
+//!
+//! integration_testkit::store_contract_suite!(async { Some(MemoryStore::new()) });
+//! # fn main() {}
+//! ```
+//!
+//! Fake providers (HTTP servers on 127.0.0.1 speaking each provider's API, with fault
+//! injection) arrive with each domain's adapters.
+
+pub mod capture;
+pub mod poll;
+pub mod store_contract;
