@@ -84,17 +84,25 @@ impl MemoryStore {
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
-}
 
-impl State {
-    fn token(&mut self) -> u64 {
-        self.next_token += 1;
-        self.next_token
+    /// Changes one field of a stored configuration, bumping its revision.
+    fn update_config(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        change: impl FnOnce(&mut StoredConfig),
+    ) -> Result<u64> {
+        let now = self.now();
+        let mut state = self.lock();
+        let c = state
+            .configs
+            .get_mut(&(tenant.clone(), connection.clone()))
+            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no connection {connection}")))?;
+        change(c);
+        c.revision += 1;
+        c.updated_at = now;
+        Ok(c.revision)
     }
-}
-
-fn missing(tenant: &TenantId, connection: &ConnectionId) -> Error {
-    Error::not_found(format!("tenant {tenant} has no connection {connection}"))
 }
 
 #[async_trait]
@@ -130,34 +138,39 @@ impl ConfigStore for MemoryStore {
     }
 
     async fn set_status(&self, tenant: &TenantId, connection: &ConnectionId, status: ConnectionStatus) -> Result<u64> {
-        let now = self.now();
-        let mut state = self.lock();
-        let c =
-            state.configs.get_mut(&(tenant.clone(), connection.clone())).ok_or_else(|| missing(tenant, connection))?;
-        c.status = status;
-        c.revision += 1;
-        c.updated_at = now;
-        Ok(c.revision)
+        self.update_config(tenant, connection, |c| c.status = status)
     }
 
     async fn set_last_sync_at(&self, tenant: &TenantId, connection: &ConnectionId, at: DateTime<Utc>) -> Result<u64> {
-        let now = self.now();
-        let mut state = self.lock();
-        let c =
-            state.configs.get_mut(&(tenant.clone(), connection.clone())).ok_or_else(|| missing(tenant, connection))?;
-        c.last_sync_at = Some(at);
-        c.revision += 1;
-        c.updated_at = now;
-        Ok(c.revision)
+        self.update_config(tenant, connection, |c| c.last_sync_at = Some(at))
     }
 }
 
-/// Takes a lease slot for `holder` unless another holds it unexpired.
-fn acquire_slot(slot: Option<&Lease>, holder: &str, now: DateTime<Utc>) -> bool {
-    match slot {
-        Some(l) => l.expires_at <= now || l.holder == holder,
-        None => true,
+/// Grants the lease in `slot` to `holder` unless another holder's lease there is unexpired.
+#[allow(clippy::too_many_arguments)]
+fn grant<K: std::hash::Hash + Eq>(
+    leases: &mut HashMap<K, Lease>,
+    slot: K,
+    next_token: &mut u64,
+    tenant: &TenantId,
+    key: &str,
+    holder: &str,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Option<Lease> {
+    if leases.get(&slot).is_some_and(|held| held.expires_at > now && held.holder != holder) {
+        return None;
     }
+    *next_token += 1;
+    let lease = Lease {
+        tenant: tenant.clone(),
+        key: key.to_owned(),
+        holder: holder.to_owned(),
+        token: *next_token,
+        expires_at: expiry(now, ttl),
+    };
+    leases.insert(slot, lease.clone());
+    Some(lease)
 }
 
 fn lost_lease(lease: &Lease) -> Error {
@@ -223,20 +236,9 @@ impl StateStore for MemoryStore {
 
     async fn acquire_lease(&self, tenant: &TenantId, key: &str, holder: &str, ttl: Duration) -> Result<Option<Lease>> {
         let now = self.now();
-        let mut state = self.lock();
+        let state = &mut *self.lock();
         let slot = (tenant.clone(), key.to_owned());
-        if !acquire_slot(state.leases.get(&slot), holder, now) {
-            return Ok(None);
-        }
-        let lease = Lease {
-            tenant: tenant.clone(),
-            key: key.to_owned(),
-            holder: holder.to_owned(),
-            token: state.token(),
-            expires_at: expiry(now, ttl),
-        };
-        state.leases.insert(slot, lease.clone());
-        Ok(Some(lease))
+        Ok(grant(&mut state.leases, slot, &mut state.next_token, tenant, key, holder, now, ttl))
     }
 
     async fn renew_lease(&self, lease: &Lease, ttl: Duration) -> Result<Lease> {
@@ -300,20 +302,10 @@ impl TokenStore for MemoryStore {
         ttl: Duration,
     ) -> Result<Option<Lease>> {
         let now = self.now();
-        let mut state = self.lock();
+        let state = &mut *self.lock();
         let slot = (tenant.clone(), connection.clone());
-        if !acquire_slot(state.refresh_locks.get(&slot), holder, now) {
-            return Ok(None);
-        }
-        let lease = Lease {
-            tenant: tenant.clone(),
-            key: format!("token-refresh/{connection}"),
-            holder: holder.to_owned(),
-            token: state.token(),
-            expires_at: expiry(now, ttl),
-        };
-        state.refresh_locks.insert(slot, lease.clone());
-        Ok(Some(lease))
+        let key = format!("token-refresh/{connection}");
+        Ok(grant(&mut state.refresh_locks, slot, &mut state.next_token, tenant, &key, holder, now, ttl))
     }
 
     async fn release_refresh_lock(&self, lease: &Lease) -> Result<bool> {
@@ -342,7 +334,8 @@ impl IdempotencyStore for MemoryStore {
             }
             _ => {}
         }
-        let token = state.token();
+        state.next_token += 1;
+        let token = state.next_token;
         state.claims.insert(slot, ClaimState::InProgress { token, until: expiry(now, ttl) });
         Ok(Claim::Acquired(ClaimToken {
             tenant: tenant.clone(),
