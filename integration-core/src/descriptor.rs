@@ -435,6 +435,9 @@ impl DescriptorBuilder {
                 ));
             }
         }
+        if let Some(scheme) = &self.webhook {
+            scheme.validate().map_err(|why| named("webhook".into(), why))?;
+        }
         let config = ConfigSchema::new(self.fields).map_err(|e| e.with_provider(provider.as_str()))?;
         Ok(Descriptor {
             provider,
@@ -479,6 +482,23 @@ mod tests {
         let d =
             Descriptor::builder("acme", Domain::Hris, "Acme").webhook(WebhookScheme::StandardWebhooks).build().unwrap();
         assert!(d.supports(&Capability::WEBHOOKS));
+    }
+
+    #[test]
+    fn generic_webhook_layouts_are_checked() {
+        let no_body = GenericHmac::new("x-sig", SignatureEncoding::Hex).with_timestamp("x-ts", "{timestamp}");
+        let err = Descriptor::builder("acme", Domain::Hris, "Acme")
+            .webhook(WebhookScheme::GenericHmac(no_body))
+            .build()
+            .unwrap_err();
+        assert_eq!(err.field(), Some("webhook"));
+        let bad_header = GenericHmac::new("x sig", SignatureEncoding::Hex);
+        assert!(
+            Descriptor::builder("acme", Domain::Hris, "Acme")
+                .webhook(WebhookScheme::GenericHmac(bad_header))
+                .build()
+                .is_err()
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub mod registry;
 pub mod schema;
 pub mod status;
 pub mod store;
+pub mod webhook;
 
 pub use config::{ConnectionStatus, IntegrationConfig, Secrets, Settings};
 pub use connections::Connections;

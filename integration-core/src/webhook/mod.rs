@@ -1,0 +1,32 @@
+//! Webhooks: signature schemes that verify and sign, and (in later modules) the router.
+//!
+//! Every scheme verifies with constant-time comparison, accepts several signatures in one
+//! header and several secrets per endpoint (rotation), and checks signed timestamps against a
+//! tolerance (default 300 s) where the scheme has one.
+//!
+//! ```
+//! use integration_core::WebhookScheme;
+//! use integration_core::webhook::{Rejection, VerifyOptions, WebhookSecret};
+//!
+//! let secret = WebhookSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+//! let body = br#"{"type":"employee.updated"}"#;
+//! let headers = WebhookScheme::StandardWebhooks.sign(&secret, body, 1_700_000_000, "msg_1").unwrap();
+//!
+//! let options = VerifyOptions::at(1_700_000_060);
+//! assert!(WebhookScheme::StandardWebhooks.verify(&headers, body, &[secret.clone()], &options).is_ok());
+//! let tampered = WebhookScheme::StandardWebhooks.verify(&headers, b"{}", &[secret.clone()], &options);
+//! assert_eq!(tampered, Err(Rejection::SignatureMismatch));
+//! let late = WebhookScheme::StandardWebhooks.verify(&headers, body, &[secret], &VerifyOptions::at(1_700_001_000));
+//! assert_eq!(late.unwrap_err().reason(), "stale_timestamp");
+//! ```
+
+mod hmac_layout;
+mod rejection;
+mod scheme;
+mod secret;
+pub mod standard;
+pub mod stripe;
+
+pub use rejection::Rejection;
+pub use scheme::{DEFAULT_TOLERANCE, Verified, VerifyOptions};
+pub use secret::WebhookSecret;

@@ -1,0 +1,169 @@
+//! Verification and signing for every [`WebhookScheme`], and the checks they share: one header
+//! value, a timestamp within tolerance.
+
+use std::time::Duration;
+
+use http::HeaderMap;
+use sha2::{Digest, Sha256};
+
+use super::hmac_layout::{self, GITHUB, HmacLayout, INTUIT, SLACK, XERO, encode_hex};
+use super::{Rejection, WebhookSecret, standard, stripe};
+use crate::descriptor::WebhookScheme;
+
+/// The default timestamp tolerance: five minutes either way.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// What verification is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyOptions {
+    /// How far a signed timestamp may be from `now`, either way.
+    pub tolerance: Duration,
+    /// Now, in Unix seconds.
+    pub now: i64,
+}
+
+impl VerifyOptions {
+    /// The default tolerance at the current time.
+    pub fn now() -> Self {
+        Self { tolerance: DEFAULT_TOLERANCE, now: chrono::Utc::now().timestamp() }
+    }
+
+    /// The default tolerance at `now` (Unix seconds).
+    pub fn at(now: i64) -> Self {
+        Self { tolerance: DEFAULT_TOLERANCE, now }
+    }
+}
+
+/// A successful verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The signed timestamp, when the scheme has one.
+    pub timestamp: Option<i64>,
+}
+
+/// The single value of `name`: missing, repeated or non-ASCII values are refused.
+pub(crate) fn one_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let value = values.next().ok_or_else(|| Rejection::MissingHeader(name.to_owned()))?;
+    if values.next().is_some() {
+        return Err(Rejection::DuplicateHeader(name.to_owned()));
+    }
+    value.to_str().map_err(|_| Rejection::MalformedHeader { header: name.to_owned(), why: "not visible ASCII" })
+}
+
+pub(crate) fn parse_timestamp(header: &str, text: &str) -> Result<i64, Rejection> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| Rejection::MalformedHeader { header: header.to_owned(), why: "not a Unix timestamp in seconds" })
+}
+
+pub(crate) fn check_timestamp(ts: i64, options: &VerifyOptions) -> Result<(), Rejection> {
+    let tolerance = i64::try_from(options.tolerance.as_secs()).unwrap_or(i64::MAX);
+    let age = options.now.saturating_sub(ts);
+    if age > tolerance {
+        Err(Rejection::Stale { age_secs: age })
+    } else if age < -tolerance {
+        Err(Rejection::Future { ahead_secs: age.saturating_neg() })
+    } else {
+        Ok(())
+    }
+}
+
+impl WebhookScheme {
+    fn layout(&self) -> Option<HmacLayout<'_>> {
+        match self {
+            Self::GitHub => Some(GITHUB),
+            Self::Slack => Some(SLACK),
+            Self::Xero => Some(XERO),
+            Self::Intuit => Some(INTUIT),
+            Self::GenericHmac(g) => Some(g.into()),
+            Self::StandardWebhooks | Self::Stripe => None,
+        }
+    }
+
+    /// Checks that the scheme can verify anything (a generic layout that names valid headers
+    /// and signs the body).
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Self::GenericHmac(g) => hmac_layout::check_layout(g),
+            _ => Ok(()),
+        }
+    }
+
+    /// Verifies a delivery's signature against any of `secrets` (several during a rotation),
+    /// and its timestamp against the tolerance. Comparisons are constant-time.
+    ///
+    /// ```
+    /// use integration_core::WebhookScheme;
+    /// use integration_core::webhook::{VerifyOptions, WebhookSecret};
+    ///
+    /// // GitHub's documented example.
+    /// let secret = WebhookSecret::new("It's a Secret to Everybody");
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(
+    ///     "x-hub-signature-256",
+    ///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".parse().unwrap(),
+    /// );
+    /// let ok = WebhookScheme::GitHub.verify(&headers, b"Hello, World!", &[secret], &VerifyOptions::now());
+    /// assert!(ok.is_ok());
+    /// ```
+    pub fn verify(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secrets: &[WebhookSecret],
+        options: &VerifyOptions,
+    ) -> Result<Verified, Rejection> {
+        if secrets.is_empty() {
+            return Err(Rejection::Misconfigured("no secret is configured".into()));
+        }
+        match self {
+            Self::StandardWebhooks => standard::verify(headers, body, secrets, options),
+            Self::Stripe => stripe::verify(headers, body, secrets, options),
+            other => match other.layout() {
+                Some(layout) => layout.verify(headers, body, secrets, options),
+                None => Err(Rejection::Misconfigured("this scheme cannot be verified".into())),
+            },
+        }
+    }
+
+    /// The headers a provider would send with `body`, signed with `secret` at `timestamp` (Unix
+    /// seconds); `id` is the event id where the scheme carries one in a header (Standard
+    /// Webhooks' `webhook-id`, GitHub's `X-GitHub-Delivery`). The testkit's fakes sign with this.
+    pub fn sign(&self, secret: &WebhookSecret, body: &[u8], timestamp: i64, id: &str) -> Result<HeaderMap, Rejection> {
+        match self {
+            Self::StandardWebhooks => standard::sign(secret, body, timestamp, id),
+            Self::Stripe => Ok(stripe::sign(secret, body, timestamp)),
+            other => {
+                let layout =
+                    other.layout().ok_or_else(|| Rejection::Misconfigured("this scheme cannot sign".into()))?;
+                let mut headers = layout.sign(secret, body, timestamp);
+                if matches!(other, Self::GitHub) {
+                    hmac_layout::insert(&mut headers, "x-github-delivery", id);
+                }
+                Ok(headers)
+            }
+        }
+    }
+
+    /// The provider's id for the event, used to deduplicate deliveries: `webhook-id` (Standard
+    /// Webhooks), the body's `id` (Stripe), `X-GitHub-Delivery` (GitHub), the body's `event_id`
+    /// (Slack Events API). Otherwise, or when absent, `sha256:<hex>` of the body: a provider's
+    /// retry of the same body is the same delivery.
+    pub fn event_id(&self, headers: &HeaderMap, body: &[u8]) -> String {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        let field = |name: &str| -> Option<String> {
+            let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+            value.get(name)?.as_str().filter(|v| !v.is_empty()).map(str::to_owned)
+        };
+        let id = match self {
+            Self::StandardWebhooks => header(standard::ID).map(str::to_owned),
+            Self::Stripe => field("id"),
+            Self::GitHub => header("x-github-delivery").map(str::to_owned),
+            Self::Slack => field("event_id"),
+            _ => None,
+        };
+        id.unwrap_or_else(|| format!("sha256:{}", encode_hex(&Sha256::digest(body))))
+    }
+}

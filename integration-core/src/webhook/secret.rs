@@ -1,0 +1,100 @@
+//! [`WebhookSecret`]: a webhook signing secret (or, for Standard Webhooks `v1a`, a key).
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use super::Rejection;
+
+/// Standard base64, padding optional (Standard Webhooks secrets are written both ways).
+pub(crate) const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// A webhook secret as the provider gives it: Stripe's `whsec_...`, GitHub's secret, Slack's
+/// signing secret, Xero's webhook key, Intuit's verifier token, a Standard Webhooks `whsec_...`
+/// (HMAC), `whsk_...` (Ed25519 signing key) or `whpk_...` (Ed25519 public key).
+///
+/// `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct WebhookSecret(SecretString);
+
+impl WebhookSecret {
+    /// A secret from its text.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(SecretString::from(text.into()))
+    }
+
+    /// The secret's bytes as an HMAC key, as every scheme but Standard Webhooks uses it.
+    pub(crate) fn raw(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
+    }
+
+    /// What a Standard Webhooks secret holds, by its prefix.
+    pub(crate) fn standard(&self) -> Result<StandardKey, Rejection> {
+        let text = self.0.expose_secret().trim();
+        let decode = |b64: &str, what: &str| {
+            LENIENT_BASE64
+                .decode(b64)
+                .map(Zeroizing::new)
+                .map_err(|_| Rejection::Misconfigured(format!("the {what} is not base64")))
+        };
+        if let Some(b64) = text.strip_prefix("whpk_") {
+            let bytes = decode(b64, "whpk_ public key")?;
+            let array: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| Rejection::Misconfigured("a whpk_ public key is 32 bytes".into()))?;
+            Ok(StandardKey::Public(array))
+        } else if let Some(b64) = text.strip_prefix("whsk_") {
+            let bytes = decode(b64, "whsk_ signing key")?;
+            // A 32-byte seed, or a 64-byte seed ‖ public key.
+            let seed: [u8; 32] = bytes
+                .get(..32)
+                .filter(|_| bytes.len() == 32 || bytes.len() == 64)
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| Rejection::Misconfigured("a whsk_ signing key is 32 or 64 bytes".into()))?;
+            Ok(StandardKey::Signing(Zeroizing::new(seed)))
+        } else {
+            let b64 = text.strip_prefix("whsec_").unwrap_or(text);
+            let bytes = decode(b64, "whsec_ secret")?;
+            if bytes.is_empty() {
+                return Err(Rejection::Misconfigured("the whsec_ secret is empty".into()));
+            }
+            Ok(StandardKey::Hmac(bytes))
+        }
+    }
+}
+
+/// A Standard Webhooks key, decoded.
+pub(crate) enum StandardKey {
+    /// `whsec_`: HMAC-SHA256 key bytes (`v1`).
+    Hmac(Zeroizing<Vec<u8>>),
+    /// `whsk_`: an Ed25519 seed, to sign (`v1a`) and, through its public half, to verify.
+    Signing(Zeroizing<[u8; 32]>),
+    /// `whpk_`: an Ed25519 public key, to verify (`v1a`).
+    Public([u8; 32]),
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret([REDACTED])")
+    }
+}
+
+impl From<&str> for WebhookSecret {
+    fn from(text: &str) -> Self {
+        Self::new(text)
+    }
+}
+
+impl From<SecretString> for WebhookSecret {
+    fn from(secret: SecretString) -> Self {
+        Self(secret)
+    }
+}
