@@ -185,7 +185,7 @@ pub(crate) fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
 /// Lowercase hex only: providers send lowercase, and accepting both would let a changed byte
 /// (a digit's case) still verify.
 pub(crate) fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
