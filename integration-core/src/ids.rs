@@ -146,55 +146,70 @@ string_id!(
     check_slug
 );
 
-/// The id of one sync run: a UUIDv7, so ids sort by start time.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct RunId(uuid::Uuid);
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(uuid::Uuid);
 
-impl RunId {
-    /// A new, time-ordered run id.
-    pub fn new() -> Self {
-        Self(uuid::Uuid::now_v7())
-    }
+        impl $name {
+            /// A new, time-ordered id.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
 
-    /// The id as a UUID.
-    pub fn as_uuid(&self) -> uuid::Uuid {
-        self.0
-    }
+            /// The id as a UUID.
+            pub fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl From<uuid::Uuid> for $name {
+            fn from(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                uuid::Uuid::parse_str(s)
+                    .map(Self)
+                    .map_err(|e| Error::validation($field, format!("not a UUID: {s:?}")).with_source(e))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    };
 }
 
-impl Default for RunId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl From<uuid::Uuid> for RunId {
-    fn from(id: uuid::Uuid) -> Self {
-        Self(id)
-    }
-}
-
-impl FromStr for RunId {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
-        uuid::Uuid::parse_str(s)
-            .map(Self)
-            .map_err(|e| Error::validation("run_id", format!("not a UUID: {s:?}")).with_source(e))
-    }
-}
-
-impl fmt::Display for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
-
-impl fmt::Debug for RunId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RunId({})", self.0)
-    }
-}
+uuid_id!(
+    /// The id of one sync run: a UUIDv7, so ids sort by start time.
+    RunId,
+    "run_id"
+);
+uuid_id!(
+    /// The id of one received webhook delivery: a UUIDv7, so ids sort by arrival.
+    DeliveryId,
+    "delivery_id"
+);
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,7 @@ pub use config::{ConnectionStatus, IntegrationConfig, Secrets, Settings};
 pub use connections::Connections;
 pub use descriptor::{Capability, Descriptor, Domain, StreamDescriptor, SyncMode, WebhookScheme};
 pub use error::{Delivery, Error, ErrorKind, Result};
-pub use ids::{ConnectionId, ProviderId, RunId, TenantId};
+pub use ids::{ConnectionId, DeliveryId, ProviderId, RunId, TenantId};
 pub use integration::{
     Checkpoint, ConnectionInfo, Health, HealthStatus, Integration, IntegrationEvent, Page, ReadRequest, Record,
     RecordChange, RejectedRecord, VerifiedWebhook, WebhookOutcome,

@@ -27,22 +27,31 @@ use integration_core::config::{ConnectionStatus, Settings};
 use integration_core::crypto::SealedBox;
 use integration_core::descriptor::{Domain, SyncMode};
 use integration_core::store::{
-    AuditAction, AuditEvent, AuditSink, ChangeKind, Claim, ConfigStore, IdempotencyStore, PageWrite, RecordStore,
-    RunCounts, RunQuery, RunStatus, StateStore, StoredConfig, StreamScope, SyncRun, TokenStore,
+    AuditAction, AuditEvent, AuditSink, ChangeKind, Claim, ConfigStore, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
+    DeliveryStore, IdempotencyStore, PageWrite, RecordStore, RunCounts, RunQuery, RunStatus, StateStore, StoredConfig,
+    StreamScope, SyncRun, TokenStore, WebhookDelivery,
 };
-use integration_core::{Checkpoint, ConnectionId, ErrorKind, ProviderId, Record, RunId, TenantId};
+use integration_core::{Checkpoint, ConnectionId, DeliveryId, ErrorKind, ProviderId, Record, RunId, TenantId};
 use serde_json::json;
 
 use crate::poll::eventually;
 
 /// Everything a full store implements. Blanket-implemented.
 pub trait Stores:
-    ConfigStore + StateStore + TokenStore + IdempotencyStore + RecordStore + AuditSink + Clone + 'static
+    ConfigStore + StateStore + TokenStore + IdempotencyStore + RecordStore + DeliveryStore + AuditSink + Clone + 'static
 {
 }
 
 impl<T> Stores for T where
-    T: ConfigStore + StateStore + TokenStore + IdempotencyStore + RecordStore + AuditSink + Clone + 'static
+    T: ConfigStore
+        + StateStore
+        + TokenStore
+        + IdempotencyStore
+        + RecordStore
+        + DeliveryStore
+        + AuditSink
+        + Clone
+        + 'static
 {
 }
 
@@ -73,6 +82,9 @@ macro_rules! store_contract_suite {
             change_stream_reads_every_change_once,
             records_are_isolated_by_tenant,
             records_list_in_pages,
+            deliveries_are_recorded_and_listed_by_tenant,
+            deliveries_are_claimed_once_and_fenced,
+            deliveries_retry_dead_letter_and_replay,
             audit_sink_accepts_events
         );
     };
@@ -630,6 +642,133 @@ pub async fn records_list_in_pages<S: Stores>(s: S) {
     assert!(s.records(&sc, Some("r9"), 3, true).await.expect("list").is_empty());
     let unique: HashSet<String> = ids(s.records(&sc, None, 100, true).await.expect("list")).into_iter().collect();
     assert_eq!(unique.len(), 10);
+}
+
+fn delivery(t: &TenantId, event: &str) -> WebhookDelivery {
+    let now = chrono::Utc::now();
+    WebhookDelivery {
+        id: DeliveryId::new(),
+        tenant: t.clone(),
+        connection: conn("hr"),
+        provider: ProviderId::new("acmehr").expect("provider"),
+        event_id: event.into(),
+        headers: vec![("webhook-id".into(), event.into())],
+        body: br#"{"type":"employee.hired"}"#.to_vec(),
+        received_at: now,
+        status: DeliveryStatus::Queued,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+        rejection: None,
+        outcome: None,
+        completed_at: None,
+    }
+}
+
+/// Deliveries are recorded once, read back whole, listed newest first, and scoped by tenant.
+pub async fn deliveries_are_recorded_and_listed_by_tenant<S: Stores>(s: S) {
+    let (a, b) = (tenant("t-dlv-a"), tenant("t-dlv-b"));
+    let first = delivery(&a, "evt_1");
+    s.record_delivery(&first).await.expect("record");
+    assert_eq!(s.record_delivery(&first).await.expect_err("twice").kind(), ErrorKind::Conflict);
+    let mut rejected = delivery(&a, "");
+    rejected.status = DeliveryStatus::Rejected;
+    rejected.rejection = Some("signature_mismatch".into());
+    rejected.body.clear();
+    s.record_delivery(&rejected).await.expect("record");
+    let back = s.delivery(&a, first.id).await.expect("read").expect("present");
+    assert_eq!((back.body.as_slice(), back.headers.as_slice()), (first.body.as_slice(), first.headers.as_slice()));
+    let ids: Vec<DeliveryId> =
+        s.list_deliveries(&a, &DeliveryQuery::new()).await.expect("list").iter().map(|d| d.id).collect();
+    assert_eq!(ids, [rejected.id, first.id]);
+    let only: Vec<DeliveryId> = s
+        .list_deliveries(&a, &DeliveryQuery::new().status(DeliveryStatus::Rejected))
+        .await
+        .expect("list")
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(only, [rejected.id]);
+    assert!(s.delivery(&b, first.id).await.expect("read").is_none(), "B reads nothing of A");
+    assert!(s.list_deliveries(&b, &DeliveryQuery::new()).await.expect("list").is_empty());
+    assert_eq!(s.replay(&b, first.id).await.expect_err("B replays nothing").kind(), ErrorKind::NotFound);
+    let outcome = DeliveryOutcome::Processed(json!({}));
+    assert_eq!(s.finish_delivery(&b, first.id, 1, outcome).await.expect_err("B").kind(), ErrorKind::NotFound);
+}
+
+/// Of concurrent claimers each due delivery goes to one; a lapsed claim goes to the next, and the
+/// first claimer's finish is refused.
+pub async fn deliveries_are_claimed_once_and_fenced<S: Stores>(s: S) {
+    let t = tenant("t-dlv-claim");
+    let mut ids = HashSet::new();
+    for i in 0..20 {
+        let d = delivery(&t, &format!("evt_{i}"));
+        ids.insert(d.id);
+        s.record_delivery(&d).await.expect("record");
+    }
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.claim_due(100, LONG).await.expect("claim") })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.expect("task").into_iter().filter(|d| d.tenant.as_str() == "t-dlv-claim"));
+    }
+    let unique: HashSet<DeliveryId> = claimed.iter().map(|d| d.id).collect();
+    assert_eq!((claimed.len(), unique), (20, ids), "each delivery claimed exactly once");
+    assert!(claimed.iter().all(|d| d.status == DeliveryStatus::Processing && d.attempts == 1));
+    assert!(s.claim_due(100, LONG).await.expect("claim").iter().all(|d| d.tenant != t), "nothing due while held");
+
+    let lapsing = delivery(&t, "evt_lapse");
+    s.record_delivery(&lapsing).await.expect("record");
+    let first = s.claim_due(100, SHORT).await.expect("claim");
+    let first = first.into_iter().find(|d| d.id == lapsing.id).expect("claimed");
+    let second = eventually(PATIENCE, || async {
+        s.claim_due(100, LONG).await.expect("claim").into_iter().find(|d| d.id == lapsing.id)
+    })
+    .await
+    .expect("a lapsed claim is claimed again");
+    assert_eq!(second.attempts, 2);
+    let late = s.finish_delivery(&t, first.id, first.attempts, DeliveryOutcome::Processed(json!({}))).await;
+    assert_eq!(late.expect_err("fenced").kind(), ErrorKind::Conflict);
+    s.finish_delivery(&t, second.id, second.attempts, DeliveryOutcome::Processed(json!({"changes": 1})))
+        .await
+        .expect("the current holder finishes");
+    let done = s.delivery(&t, second.id).await.expect("read").expect("present");
+    assert_eq!((done.status, done.outcome), (DeliveryStatus::Processed, Some(json!({"changes": 1}))));
+    assert!(done.completed_at.is_some());
+}
+
+/// A retry waits for its time; a dead letter stays until replayed; a replay is due at once.
+pub async fn deliveries_retry_dead_letter_and_replay<S: Stores>(s: S) {
+    let t = tenant("t-dlv-retry");
+    let d = delivery(&t, "evt_r");
+    s.record_delivery(&d).await.expect("record");
+    let mine = |batch: Vec<WebhookDelivery>| batch.into_iter().find(|x| x.id == d.id);
+    let claimed = mine(s.claim_due(100, LONG).await.expect("claim")).expect("due");
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let retry = DeliveryOutcome::Retry { error: "timeout".into(), at: later };
+    s.finish_delivery(&t, d.id, claimed.attempts, retry).await.expect("retry");
+    let stored = s.delivery(&t, d.id).await.expect("read").expect("present");
+    assert_eq!((stored.status, stored.last_error.as_deref()), (DeliveryStatus::Retrying, Some("timeout")));
+    assert!(mine(s.claim_due(100, LONG).await.expect("claim")).is_none(), "not due for an hour");
+
+    s.replay(&t, d.id).await.expect("a retrying delivery may be replayed now");
+    let claimed = mine(s.claim_due(100, LONG).await.expect("claim")).expect("due after replay");
+    assert_eq!(claimed.attempts, 1, "a replay resets the attempts");
+    assert_eq!(s.replay(&t, d.id).await.expect_err("processing").kind(), ErrorKind::Conflict);
+    let dead = DeliveryOutcome::DeadLetter { error: "gave up".into() };
+    s.finish_delivery(&t, d.id, claimed.attempts, dead).await.expect("dead-letter");
+    let stored = s.delivery(&t, d.id).await.expect("read").expect("present");
+    assert_eq!(stored.status, DeliveryStatus::DeadLettered);
+    assert!(mine(s.claim_due(100, LONG).await.expect("claim")).is_none(), "dead letters are not due");
+    let listed = s.list_deliveries(&t, &DeliveryQuery::new().status(DeliveryStatus::DeadLettered)).await;
+    assert_eq!(listed.expect("list").len(), 1);
+    s.replay(&t, d.id).await.expect("replay");
+    assert!(mine(s.claim_due(100, LONG).await.expect("claim")).is_some());
+    assert_eq!(s.replay(&t, DeliveryId::new()).await.expect_err("unknown").kind(), ErrorKind::NotFound);
 }
 
 /// The audit sink accepts events of every shape.

@@ -10,19 +10,20 @@ use serde_json::Value;
 
 use super::{
     AuditEvent, AuditSink, Change, ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimToken, ConfigStore, ContentHash,
-    IdempotencyStore, Lease, PageWrite, RecordStore, RunQuery, StateStore, StoredCheckpoint, StoredConfig,
-    StoredRecord, StoredToken, StreamScope, SyncRun, TokenStore, WriteSummary,
+    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, IdempotencyStore, Lease, PageWrite, RecordStore,
+    RunQuery, StateStore, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun, TokenStore,
+    WebhookDelivery, WriteSummary,
 };
 use crate::clock::{Clock, SystemClock, expiry};
 use crate::config::ConnectionStatus;
 use crate::crypto::SealedBox;
 use crate::error::{Error, Result};
-use crate::ids::{ConnectionId, RunId, TenantId};
+use crate::ids::{ConnectionId, DeliveryId, RunId, TenantId};
 use crate::integration::{Checkpoint, Record};
 
 const CURSOR_PREFIX: &str = "mem:";
 
-/// All six store traits in memory: for tests, examples and single-process hosts that need no
+/// All seven store traits in memory: for tests, examples and single-process hosts that need no
 /// durability. Clones share the same data.
 ///
 /// It keeps every change in its change stream and every audit event until dropped; read the
@@ -45,6 +46,7 @@ struct State {
     records: HashMap<StreamScope, BTreeMap<String, StoredRecord>>,
     changes: HashMap<TenantId, Vec<Change>>,
     audit: Vec<AuditEvent>,
+    deliveries: BTreeMap<DeliveryId, WebhookDelivery>,
     next_token: u64,
 }
 
@@ -572,5 +574,118 @@ impl AuditSink for MemoryStore {
     async fn audit(&self, event: AuditEvent) -> Result<()> {
         self.lock().audit.push(event);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for MemoryStore {
+    async fn record_delivery(&self, delivery: &WebhookDelivery) -> Result<()> {
+        let mut state = self.lock();
+        if state.deliveries.contains_key(&delivery.id) {
+            return Err(Error::conflict(format!("delivery {} is already recorded", delivery.id)));
+        }
+        state.deliveries.insert(delivery.id, delivery.clone());
+        Ok(())
+    }
+
+    async fn claim_due(&self, limit: usize, lease: Duration) -> Result<Vec<WebhookDelivery>> {
+        let now = self.now();
+        let mut state = self.lock();
+        let mut claimed = Vec::new();
+        for d in state.deliveries.values_mut() {
+            if claimed.len() >= limit {
+                break;
+            }
+            let due =
+                matches!(d.status, DeliveryStatus::Queued | DeliveryStatus::Retrying | DeliveryStatus::Processing)
+                    && d.next_attempt_at <= now;
+            if due {
+                d.status = DeliveryStatus::Processing;
+                d.attempts += 1;
+                d.next_attempt_at = expiry(now, lease);
+                claimed.push(d.clone());
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn finish_delivery(
+        &self,
+        tenant: &TenantId,
+        id: DeliveryId,
+        attempt: u32,
+        outcome: DeliveryOutcome,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut state = self.lock();
+        let d = state
+            .deliveries
+            .get_mut(&id)
+            .filter(|d| &d.tenant == tenant)
+            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no delivery {id}")))?;
+        if d.status != DeliveryStatus::Processing || d.attempts != attempt {
+            return Err(Error::conflict(format!(
+                "delivery {id} is no longer held by attempt {attempt}: its claim lapsed and another worker took it"
+            )));
+        }
+        match outcome {
+            DeliveryOutcome::Processed(summary) => {
+                d.status = DeliveryStatus::Processed;
+                d.outcome = Some(summary);
+                d.completed_at = Some(now);
+            }
+            DeliveryOutcome::Retry { error, at } => {
+                d.status = DeliveryStatus::Retrying;
+                d.last_error = Some(error);
+                d.next_attempt_at = at;
+            }
+            DeliveryOutcome::DeadLetter { error } => {
+                d.status = DeliveryStatus::DeadLettered;
+                d.last_error = Some(error);
+                d.completed_at = Some(now);
+            }
+        }
+        Ok(())
+    }
+
+    async fn delivery(&self, tenant: &TenantId, id: DeliveryId) -> Result<Option<WebhookDelivery>> {
+        Ok(self.lock().deliveries.get(&id).filter(|d| &d.tenant == tenant).cloned())
+    }
+
+    async fn list_deliveries(&self, tenant: &TenantId, query: &DeliveryQuery) -> Result<Vec<WebhookDelivery>> {
+        let state = self.lock();
+        Ok(state
+            .deliveries
+            .values()
+            .rev()
+            .filter(|d| &d.tenant == tenant && query.matches(d))
+            .take(query.effective_limit())
+            .cloned()
+            .collect())
+    }
+
+    async fn replay(&self, tenant: &TenantId, id: DeliveryId) -> Result<()> {
+        let now = self.now();
+        let mut state = self.lock();
+        let d = state
+            .deliveries
+            .get_mut(&id)
+            .filter(|d| &d.tenant == tenant)
+            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no delivery {id}")))?;
+        match d.status {
+            DeliveryStatus::Processing | DeliveryStatus::Rejected | DeliveryStatus::Queued => {
+                Err(Error::conflict(format!(
+                    "delivery {id} is {}: only processed, retrying or dead-lettered ones replay",
+                    d.status.as_str()
+                )))
+            }
+            _ => {
+                d.status = DeliveryStatus::Queued;
+                d.attempts = 0;
+                d.next_attempt_at = now;
+                d.completed_at = None;
+                Ok(())
+            }
+        }
     }
 }

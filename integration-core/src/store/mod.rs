@@ -7,10 +7,11 @@
 //! | [`TokenStore`] | OAuth token sets, sealed, versioned (compare-and-swap) plus a refresh lock |
 //! | [`IdempotencyStore`] | claims on keys (webhook event ids, automation steps) |
 //! | [`RecordStore`] | the records cache and its change stream |
+//! | [`DeliveryStore`] | webhook deliveries: the log, and the queue that processes them |
 //! | [`AuditSink`] | audit events |
 //!
 //! Every operation is scoped by [`TenantId`]: an implementation must never let one tenant read,
-//! list, overwrite or delete another's data. [`MemoryStore`] implements all six for tests and
+//! list, overwrite or delete another's data. [`MemoryStore`] implements all seven for tests and
 //! single-process use; `integration-store` provides SQLite and PostgreSQL. The testkit's
 //! `store_contract_suite!` runs the same contract tests against any implementation.
 //!
@@ -30,6 +31,7 @@
 
 mod audit;
 mod config;
+mod delivery;
 mod idempotency;
 mod memory;
 mod record;
@@ -45,6 +47,7 @@ use crate::ids::{ConnectionId, TenantId};
 
 pub use audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingAuditSink};
 pub use config::{ConfigStore, StoredConfig};
+pub use delivery::{DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, WebhookDelivery};
 pub use idempotency::{Claim, ClaimToken, IdempotencyStore};
 pub use memory::MemoryStore;
 pub use record::{

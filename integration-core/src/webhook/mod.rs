@@ -1,4 +1,6 @@
-//! Webhooks: signature schemes that verify and sign, and (in later modules) the router.
+//! Webhooks: signature schemes that verify and sign, the [`WebhookRouter`] that receives
+//! deliveries (verified, deduplicated, routed, recorded before acknowledged), and the
+//! [`DeliveryWorker`] that processes them from a durable queue with retries and dead letters.
 //!
 //! Every scheme verifies with constant-time comparison, accepts several signatures in one
 //! header and several secrets per endpoint (rotation), and checks signed timestamps against a
@@ -20,13 +22,21 @@
 //! assert_eq!(late.unwrap_err().reason(), "stale_timestamp");
 //! ```
 
+#[cfg(feature = "axum")]
+pub mod axum;
+mod endpoint;
 mod hmac_layout;
 mod rejection;
+mod router;
 mod scheme;
 mod secret;
 pub mod standard;
 pub mod stripe;
+mod worker;
 
+pub use endpoint::{AppEndpoint, Endpoint, EndpointResolver, StaticEndpoints};
 pub use rejection::Rejection;
+pub use router::{DEFAULT_BODY_LIMIT, WebhookResponse, WebhookRouter};
 pub use scheme::{DEFAULT_TOLERANCE, Verified, VerifyOptions};
 pub use secret::WebhookSecret;
+pub use worker::{DeliveryHandler, DeliveryWorker};

@@ -41,8 +41,8 @@ pub enum Rejection {
         /// How far ahead it is, in seconds.
         ahead_secs: i64,
     },
-    /// The payload names an account no connection is registered for. `404`.
-    UnknownAccount,
+    /// A verified app delivery whose body is not JSON, so no account can be read from it. `400`.
+    UnroutablePayload,
     /// The endpoint's configuration cannot verify anything (no secret, a malformed secret).
     /// `500`: the fault is ours, and the provider should retry once it is fixed.
     Misconfigured(String),
@@ -52,7 +52,8 @@ impl Rejection {
     /// The HTTP status to answer with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::UnknownRoute | Self::UnknownAccount => StatusCode::NOT_FOUND,
+            Self::UnknownRoute => StatusCode::NOT_FOUND,
+            Self::UnroutablePayload => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -77,7 +78,7 @@ impl Rejection {
             Self::SignatureMismatch => "signature_mismatch",
             Self::Stale { .. } => "stale_timestamp",
             Self::Future { .. } => "future_timestamp",
-            Self::UnknownAccount => "unknown_account",
+            Self::UnroutablePayload => "unroutable_payload",
             Self::Misconfigured(_) => "misconfigured_endpoint",
         }
     }
@@ -97,7 +98,7 @@ impl fmt::Display for Rejection {
             Self::Future { ahead_secs } => {
                 write!(f, "the signed timestamp is {ahead_secs}s in the future, beyond the tolerance")
             }
-            Self::UnknownAccount => f.write_str("no connection is registered for the account in the payload"),
+            Self::UnroutablePayload => f.write_str("the body is not JSON, so no account can be read from it"),
             Self::Misconfigured(why) => write!(f, "the endpoint cannot verify deliveries: {why}"),
         }
     }

@@ -1,0 +1,416 @@
+//! [`WebhookRouter`]: method, path, headers and body in; status and body out.
+//!
+//! For each delivery, in order:
+//! 1. `POST` only (`405`); the path names an endpoint (`/{provider}/{key}`) or a provider app
+//!    (`/{provider}`) (`404`); the body is within the limit (`413`, default 1 MiB).
+//! 2. The signature and timestamp verify against the endpoint's secrets (`401`, recorded in the
+//!    delivery log and the audit trail with the reason).
+//! 3. Handshakes are answered: Slack's `url_verification` challenge; Xero's intent-to-receive
+//!    (a verified delivery with no events) gets `200`.
+//! 4. App deliveries are routed by the account ids in their payload.
+//! 5. Deduplication by the provider's event id through the [`IdempotencyStore`]: the first
+//!    delivery is recorded, repeats get `200` and are not recorded again, concurrent duplicates
+//!    wait for the first to be recorded.
+//! 6. The delivery is recorded as queued in the [`DeliveryStore`], and only then acknowledged with
+//!    `200`. Processing happens in a [`DeliveryWorker`](super::DeliveryWorker), woken at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::endpoint::EndpointResolver;
+use super::scheme::VerifyOptions;
+use super::{DEFAULT_TOLERANCE, Rejection};
+use crate::clock::{Clock, SystemClock};
+use crate::descriptor::WebhookScheme;
+use crate::error::{Error, Result};
+use crate::ids::{ConnectionId, DeliveryId, ProviderId, TenantId};
+use crate::store::{
+    AuditAction, AuditEvent, AuditSink, Claim, DeliveryStatus, DeliveryStore, IdempotencyStore, WebhookDelivery,
+};
+
+/// The default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long a claim on an event id lasts while its delivery is recorded.
+const CLAIM_TTL: Duration = Duration::from_secs(30);
+/// How long a concurrent duplicate waits for the first delivery to be recorded.
+const DUPLICATE_WAIT: Duration = Duration::from_secs(2);
+/// Headers never kept in the delivery log.
+const DROPPED_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// The router's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// `application/json` or, for a challenge, `text/plain`.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: String,
+}
+
+impl WebhookResponse {
+    fn json(status: StatusCode, body: serde_json::Value) -> Self {
+        Self { status, content_type: "application/json", body: body.to_string() }
+    }
+
+    fn rejected(rejection: &Rejection) -> Self {
+        Self::json(rejection.status(), json!({ "error": rejection.reason(), "message": rejection.to_string() }))
+    }
+}
+
+/// Receives webhook deliveries for every provider and tenant; see the [module docs](self).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use integration_core::store::MemoryStore;
+/// use integration_core::webhook::{Endpoint, StaticEndpoints, WebhookRouter, WebhookSecret};
+/// use integration_core::{ConnectionId, ProviderId, TenantId, WebhookScheme};
+///
+/// let store = Arc::new(MemoryStore::new());
+/// let endpoints = Arc::new(StaticEndpoints::new());
+/// let secret = WebhookSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+/// endpoints.add_endpoint("k7Hq2", Endpoint::new(
+///     TenantId::new("acme").unwrap(), ConnectionId::new("hr").unwrap(),
+///     ProviderId::new("acmehr").unwrap(), WebhookScheme::StandardWebhooks, vec![secret.clone()],
+/// )).unwrap();
+/// let router = WebhookRouter::new(endpoints, store.clone(), store.clone(), store.clone());
+///
+/// let body = br#"{"type":"employee.hired"}"#;
+/// let now = chrono::Utc::now().timestamp();
+/// let headers = WebhookScheme::StandardWebhooks.sign(&secret, body, now, "msg_1").unwrap();
+/// let first = router.handle(&http::Method::POST, "/acmehr/k7Hq2", &headers, body).await;
+/// assert_eq!(first.status, 200);
+/// let again = router.handle(&http::Method::POST, "/acmehr/k7Hq2", &headers, body).await;
+/// assert_eq!((again.status, again.body.contains("duplicate")), (http::StatusCode::OK, true));
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct WebhookRouter {
+    endpoints: Arc<dyn EndpointResolver>,
+    idempotency: Arc<dyn IdempotencyStore>,
+    deliveries: Arc<dyn DeliveryStore>,
+    audit: Arc<dyn AuditSink>,
+    body_limit: usize,
+    tolerance: Duration,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+}
+
+/// Where a verified delivery goes.
+struct Target {
+    tenant: TenantId,
+    connection: ConnectionId,
+}
+
+/// What [`WebhookRouter::accept`] did with one target.
+enum Accepted {
+    Recorded(DeliveryId),
+    Duplicate,
+}
+
+impl WebhookRouter {
+    /// A router over `endpoints`, deduplicating through `idempotency`, recording to `deliveries`
+    /// and auditing rejections to `audit`.
+    pub fn new(
+        endpoints: Arc<dyn EndpointResolver>,
+        idempotency: Arc<dyn IdempotencyStore>,
+        deliveries: Arc<dyn DeliveryStore>,
+        audit: Arc<dyn AuditSink>,
+    ) -> Self {
+        Self {
+            endpoints,
+            idempotency,
+            deliveries,
+            audit,
+            body_limit: DEFAULT_BODY_LIMIT,
+            tolerance: DEFAULT_TOLERANCE,
+            clock: Arc::new(SystemClock),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Sets the body limit in bytes.
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Sets the timestamp tolerance.
+    #[must_use]
+    pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
+    }
+
+    /// Sets the clock (for tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The body limit in bytes: framework adapters stop reading past it.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// Notified whenever a delivery is queued; hand it to [`DeliveryWorker::run`](super::DeliveryWorker::run).
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Handles one delivery.
+    pub async fn handle(&self, method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> WebhookResponse {
+        let span = tracing::debug_span!("webhook.receive", path = %path, bytes = body.len());
+        let _enter = span.enter();
+        if method != Method::POST {
+            return self.reject(None, "", Rejection::MethodNotAllowed).await;
+        }
+        let trimmed = path.trim_matches('/');
+        let (provider, key) = match trimmed.split_once('/') {
+            Some((p, k)) => (p, Some(k)),
+            None => (trimmed, None),
+        };
+        if provider.is_empty() || key.is_some_and(|k| k.is_empty() || k.contains('/')) {
+            return self.reject(None, provider, Rejection::UnknownRoute).await;
+        }
+        let found = match key {
+            Some(key) => self.endpoints.endpoint(provider, key).await.map(|e| e.map(Route::Endpoint)),
+            None => self.endpoints.app(provider).await.map(|a| a.map(Route::App)),
+        };
+        let route = match found {
+            Ok(Some(route)) => route,
+            Ok(None) => return self.reject(None, provider, Rejection::UnknownRoute).await,
+            Err(e) => return unavailable(&e),
+        };
+        let endpoint = match &route {
+            Route::Endpoint(e) => Some(e),
+            Route::App(_) => None,
+        };
+        if body.len() > self.body_limit {
+            return self.reject(endpoint, provider, Rejection::TooLarge { limit: self.body_limit }).await;
+        }
+        let (scheme, secrets) = match &route {
+            Route::Endpoint(e) => (&e.scheme, &e.secrets),
+            Route::App(a) => (&a.scheme, &a.secrets),
+        };
+        let options = VerifyOptions { tolerance: self.tolerance, now: self.clock.now().timestamp() };
+        if let Err(rejection) = scheme.verify(headers, body, secrets, &options) {
+            return self.reject(endpoint, provider, rejection).await;
+        }
+        if let Some(challenge) = handshake(scheme, body) {
+            return challenge;
+        }
+        let targets = match &route {
+            Route::Endpoint(e) => vec![Target { tenant: e.tenant.clone(), connection: e.connection.clone() }],
+            Route::App(app) => {
+                let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
+                    return self.reject(None, provider, Rejection::UnroutablePayload).await;
+                };
+                let accounts = app.accounts(&payload);
+                if accounts.is_empty() {
+                    // Xero's intent-to-receive and other empty notifications: verified, nothing to do.
+                    return WebhookResponse::json(StatusCode::OK, json!({ "status": "no_events" }));
+                }
+                let mut targets = Vec::new();
+                for account in &accounts {
+                    match self.endpoints.account(provider, account).await {
+                        Ok(Some((tenant, connection))) => targets.push(Target { tenant, connection }),
+                        Ok(None) => {
+                            tracing::warn!(provider, account = %account, "webhook for an account no connection is registered for; ignored")
+                        }
+                        Err(e) => return unavailable(&e),
+                    }
+                }
+                if targets.is_empty() {
+                    return WebhookResponse::json(
+                        StatusCode::OK,
+                        json!({ "status": "ignored", "reason": "unknown_account" }),
+                    );
+                }
+                targets
+            }
+        };
+        let provider_id = match &route {
+            Route::Endpoint(e) => e.provider.clone(),
+            Route::App(a) => a.provider.clone(),
+        };
+        let event_id = scheme.event_id(headers, body);
+        let mut recorded = Vec::new();
+        for target in targets {
+            match self.accept(&target, &provider_id, &event_id, headers, body).await {
+                Ok(Accepted::Recorded(id)) => recorded.push(id.to_string()),
+                Ok(Accepted::Duplicate) => {}
+                Err(e) => return unavailable(&e),
+            }
+        }
+        if recorded.is_empty() {
+            tracing::debug!(event_id = %event_id, "duplicate delivery acknowledged");
+            return WebhookResponse::json(StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }));
+        }
+        self.wake.notify_one();
+        WebhookResponse::json(StatusCode::OK, json!({ "status": "accepted", "deliveries": recorded }))
+    }
+
+    /// Answers a delivery whose body the framework stopped reading at the limit: `413`,
+    /// recorded against the endpoint when the path names one.
+    pub async fn handle_oversized(&self, path: &str) -> WebhookResponse {
+        let trimmed = path.trim_matches('/');
+        let endpoint = match trimmed.split_once('/') {
+            Some((provider, key)) => self.endpoints.endpoint(provider, key).await.ok().flatten(),
+            None => None,
+        };
+        let provider = trimmed.split('/').next().unwrap_or_default();
+        self.reject(endpoint.as_ref(), provider, Rejection::TooLarge { limit: self.body_limit }).await
+    }
+
+    /// Claims the event for the target, records the delivery, completes the claim.
+    async fn accept(
+        &self,
+        target: &Target,
+        provider: &ProviderId,
+        event_id: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Accepted> {
+        let namespace = format!("webhook:{provider}");
+        let key = format!("{}:{event_id}", target.connection);
+        let deadline = tokio::time::Instant::now() + DUPLICATE_WAIT;
+        loop {
+            match self.idempotency.claim(&target.tenant, &namespace, &key, CLAIM_TTL).await? {
+                Claim::Completed { .. } => return Ok(Accepted::Duplicate),
+                Claim::InProgress { .. } => {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(Error::conflict(format!(
+                            "event {event_id} is still being recorded by another request; retry shortly"
+                        ))
+                        .with_retry_after(Duration::from_secs(1)));
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Claim::Acquired(claim) => {
+                    let now = self.clock.now();
+                    let delivery = WebhookDelivery {
+                        id: DeliveryId::new(),
+                        tenant: target.tenant.clone(),
+                        connection: target.connection.clone(),
+                        provider: provider.clone(),
+                        event_id: event_id.to_owned(),
+                        headers: kept_headers(headers),
+                        body: body.to_vec(),
+                        received_at: now,
+                        status: DeliveryStatus::Queued,
+                        attempts: 0,
+                        next_attempt_at: now,
+                        last_error: None,
+                        rejection: None,
+                        outcome: None,
+                        completed_at: None,
+                    };
+                    if let Err(e) = self.deliveries.record_delivery(&delivery).await {
+                        if let Err(release) = self.idempotency.release(&claim).await {
+                            tracing::warn!(error = %release, "could not release the claim of an unrecorded delivery");
+                        }
+                        return Err(e);
+                    }
+                    // The delivery is durable: a failure to mark the claim done only risks a
+                    // second recording after the claim lapses, never a lost delivery.
+                    if let Err(e) = self.idempotency.complete(&claim, Some(json!({ "delivery": delivery.id }))).await {
+                        tracing::warn!(error = %e, delivery = %delivery.id, "delivery recorded but its claim not completed");
+                    }
+                    tracing::debug!(delivery = %delivery.id, tenant = %target.tenant, connection = %target.connection, event_id, "delivery queued");
+                    return Ok(Accepted::Recorded(delivery.id));
+                }
+            }
+        }
+    }
+
+    /// Records a rejection (delivery log and audit when the tenant is known; tracing always) and
+    /// builds the answer.
+    async fn reject(
+        &self,
+        endpoint: Option<&super::Endpoint>,
+        provider: &str,
+        rejection: Rejection,
+    ) -> WebhookResponse {
+        tracing::warn!(provider, reason = rejection.reason(), detail = %rejection, "webhook rejected");
+        if let Some(e) = endpoint {
+            let now = self.clock.now();
+            let record = WebhookDelivery {
+                id: DeliveryId::new(),
+                tenant: e.tenant.clone(),
+                connection: e.connection.clone(),
+                provider: e.provider.clone(),
+                event_id: String::new(),
+                headers: Vec::new(),
+                body: Vec::new(),
+                received_at: now,
+                status: DeliveryStatus::Rejected,
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                rejection: Some(rejection.reason().to_owned()),
+                outcome: None,
+                completed_at: Some(now),
+            };
+            if let Err(err) = self.deliveries.record_delivery(&record).await {
+                tracing::error!(error = %err, "could not record a rejected delivery");
+            }
+            let event = AuditEvent::new(e.tenant.clone(), AuditAction::WebhookRejected)
+                .connection(e.connection.clone())
+                .provider(e.provider.clone())
+                .failed(format!("{}: {rejection}", rejection.reason()));
+            if let Err(err) = self.audit.audit(event).await {
+                tracing::error!(error = %err, "could not audit a rejected delivery");
+            }
+        }
+        WebhookResponse::rejected(&rejection)
+    }
+}
+
+enum Route {
+    Endpoint(super::Endpoint),
+    App(super::AppEndpoint),
+}
+
+/// Slack's Events API sends a signed `url_verification` request whose `challenge` must be echoed.
+fn handshake(scheme: &WebhookScheme, body: &[u8]) -> Option<WebhookResponse> {
+    if !matches!(scheme, WebhookScheme::Slack) {
+        return None;
+    }
+    let payload: serde_json::Value = serde_json::from_slice(body).ok()?;
+    if payload.get("type")?.as_str()? != "url_verification" {
+        return None;
+    }
+    let challenge = payload.get("challenge")?.as_str()?;
+    Some(WebhookResponse { status: StatusCode::OK, content_type: "text/plain", body: challenge.to_owned() })
+}
+
+fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| !DROPPED_HEADERS.contains(&name.as_str()))
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect()
+}
+
+/// A store failure: the provider should retry.
+fn unavailable(error: &Error) -> WebhookResponse {
+    tracing::error!(error = %error, "webhook could not be recorded");
+    let mut response = WebhookResponse::json(
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({ "error": "unavailable", "message": "the delivery could not be recorded; retry later" }),
+    );
+    if error.kind() == crate::ErrorKind::Conflict {
+        response.status = StatusCode::CONFLICT;
+    }
+    response
+}

@@ -1,0 +1,196 @@
+//! [`DeliveryWorker`]: processes queued deliveries through a [`DeliveryHandler`], retrying
+//! failures with exponential backoff and jitter, then dead-lettering them.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use backon::{BackoffBuilder as _, ExponentialBuilder};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::json;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{ErrorKind, Result};
+use crate::integration::{VerifiedWebhook, WebhookOutcome};
+use crate::store::{DeliveryOutcome, DeliveryStore, WebhookDelivery};
+
+/// Does the work a delivery stands for: usually the connection's adapter's
+/// [`handle_webhook`](crate::Integration::handle_webhook), then applying its changes.
+#[async_trait]
+pub trait DeliveryHandler: Send + Sync + fmt::Debug {
+    /// Processes one delivery. An error is retried later (or, for kinds that cannot succeed on
+    /// a retry — validation, invalid response, unsupported — dead-lettered at once).
+    async fn handle(&self, delivery: &WebhookDelivery, webhook: VerifiedWebhook) -> Result<WebhookOutcome>;
+}
+
+/// Processes the delivery queue.
+#[derive(Debug, Clone)]
+pub struct DeliveryWorker {
+    store: Arc<dyn DeliveryStore>,
+    handler: Arc<dyn DeliveryHandler>,
+    max_attempts: u32,
+    min_delay: Duration,
+    max_delay: Duration,
+    lease: Duration,
+    batch: usize,
+    clock: Arc<dyn Clock>,
+}
+
+impl DeliveryWorker {
+    /// A worker over `store` calling `handler`: 8 attempts, backoff from 5 s to 1 h, a 60 s
+    /// lease per claimed delivery, 32 deliveries per claim.
+    pub fn new(store: Arc<dyn DeliveryStore>, handler: Arc<dyn DeliveryHandler>) -> Self {
+        Self {
+            store,
+            handler,
+            max_attempts: 8,
+            min_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(3600),
+            lease: Duration::from_secs(60),
+            batch: 32,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Sets how many attempts a delivery gets before it is dead-lettered (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the backoff bounds.
+    #[must_use]
+    pub fn with_backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_delay = min;
+        self.max_delay = max.max(min);
+        self
+    }
+
+    /// Sets how long a claimed delivery is held before another worker may take it.
+    #[must_use]
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Sets the clock (for tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The delay before attempt `attempt + 1`, after `attempt` failures.
+    fn delay(&self, attempt: u32) -> Duration {
+        ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.max_attempts as usize)
+            .build()
+            .nth(attempt.saturating_sub(1) as usize)
+            .unwrap_or(self.max_delay)
+            .min(self.max_delay)
+    }
+
+    /// Claims one batch of due deliveries and processes it; returns how many were processed
+    /// (whatever their outcome).
+    pub async fn run_once(&self) -> Result<usize> {
+        let claimed = self.store.claim_due(self.batch, self.lease).await?;
+        let count = claimed.len();
+        let mut tasks = JoinSet::new();
+        for delivery in claimed {
+            let handler = self.handler.clone();
+            tasks.spawn(async move {
+                let webhook = VerifiedWebhook::trusted(
+                    headers_of(&delivery),
+                    delivery.body.clone(),
+                    Some(delivery.event_id.clone()),
+                    delivery.received_at,
+                );
+                let result = handler.handle(&delivery, webhook).await;
+                (delivery, result)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((delivery, result)) => self.finish(&delivery, result).await?,
+                // A panicking handler leaves its delivery claimed; the lease lapses and it is retried.
+                Err(e) => tracing::error!(error = %e, "a webhook handler panicked"),
+            }
+        }
+        Ok(count)
+    }
+
+    /// Processes batches until none is due; returns how many deliveries were processed.
+    pub async fn run_until_idle(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let n = self.run_once().await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Runs until `shutdown` completes: processes what is due, then waits for `wake` (the
+    /// router's [`wake_handle`](super::WebhookRouter::wake_handle)) or `poll` (to pick up
+    /// retries and lapsed claims). Store errors are logged and retried after `poll`.
+    pub async fn run(&self, wake: Arc<Notify>, poll: Duration, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.run_until_idle().await {
+                tracing::error!(error = %e, "webhook worker could not read its queue");
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = wake.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    }
+
+    async fn finish(&self, delivery: &WebhookDelivery, result: Result<WebhookOutcome>) -> Result<()> {
+        let outcome = match result {
+            Ok(out) => DeliveryOutcome::Processed(json!({ "changes": out.changes.len(), "events": out.events.len() })),
+            Err(e) => {
+                let permanent =
+                    matches!(e.kind(), ErrorKind::Validation | ErrorKind::InvalidResponse | ErrorKind::Unsupported);
+                let error = e.to_string();
+                if permanent || delivery.attempts >= self.max_attempts {
+                    tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, error = %error, "webhook delivery dead-lettered");
+                    DeliveryOutcome::DeadLetter { error }
+                } else {
+                    let wait = self.delay(delivery.attempts).max(e.retry_after().unwrap_or_default());
+                    let at = crate::clock::expiry(self.clock.now(), wait);
+                    tracing::info!(delivery = %delivery.id, attempts = delivery.attempts, retry_in = ?wait, error = %error, "webhook delivery will be retried");
+                    DeliveryOutcome::Retry { error, at }
+                }
+            }
+        };
+        match self.store.finish_delivery(&delivery.tenant, delivery.id, delivery.attempts, outcome).await {
+            Err(e) if e.kind() == ErrorKind::Conflict => {
+                tracing::warn!(delivery = %delivery.id, "finished after its claim lapsed; another worker has it");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+fn headers_of(delivery: &WebhookDelivery) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in &delivery.headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            map.append(name, value);
+        }
+    }
+    map
+}
