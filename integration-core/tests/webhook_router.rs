@@ -47,8 +47,8 @@ fn setup() -> Setup {
             ),
         )
         .expect("endpoint");
-    let router = WebhookRouter::new(endpoints.clone(), store.clone(), store.clone(), store.clone())
-        .with_clock(Arc::new(clock.clone()));
+    let router =
+        WebhookRouter::new(endpoints.clone(), store.clone(), store.clone()).with_clock(Arc::new(clock.clone()));
     Setup { store, endpoints, router, clock }
 }
 

@@ -26,6 +26,7 @@ use std::time::Duration;
 use integration_core::config::{ConnectionStatus, Settings};
 use integration_core::crypto::SealedBox;
 use integration_core::descriptor::{Domain, SyncMode};
+use integration_core::store::Recorded;
 use integration_core::store::{
     AuditAction, AuditEvent, AuditSink, ChangeKind, Claim, ConfigStore, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
     DeliveryStore, IdempotencyStore, PageWrite, RecordStore, RunCounts, RunQuery, RunStatus, StateStore, StoredConfig,
@@ -83,6 +84,7 @@ macro_rules! store_contract_suite {
             records_are_isolated_by_tenant,
             records_list_in_pages,
             deliveries_are_recorded_and_listed_by_tenant,
+            deliveries_of_one_event_are_recorded_once,
             deliveries_are_claimed_once_and_fenced,
             deliveries_retry_dead_letter_and_replay,
             audit_sink_accepts_events
@@ -669,13 +671,13 @@ fn delivery(t: &TenantId, event: &str) -> WebhookDelivery {
 pub async fn deliveries_are_recorded_and_listed_by_tenant<S: Stores>(s: S) {
     let (a, b) = (tenant("t-dlv-a"), tenant("t-dlv-b"));
     let first = delivery(&a, "evt_1");
-    s.record_delivery(&first).await.expect("record");
-    assert_eq!(s.record_delivery(&first).await.expect_err("twice").kind(), ErrorKind::Conflict);
+    s.record_delivery(first.clone()).await.expect("record");
+    assert_eq!(s.record_delivery(first.clone()).await.expect_err("twice").kind(), ErrorKind::Conflict);
     let mut rejected = delivery(&a, "");
     rejected.status = DeliveryStatus::Rejected;
     rejected.rejection = Some("signature_mismatch".into());
     rejected.body.clear();
-    s.record_delivery(&rejected).await.expect("record");
+    s.record_delivery(rejected.clone()).await.expect("record");
     let back = s.delivery(&a, first.id).await.expect("read").expect("present");
     assert_eq!((back.body.as_slice(), back.headers.as_slice()), (first.body.as_slice(), first.headers.as_slice()));
     let ids: Vec<DeliveryId> =
@@ -696,6 +698,49 @@ pub async fn deliveries_are_recorded_and_listed_by_tenant<S: Stores>(s: S) {
     assert_eq!(s.finish_delivery(&b, first.id, 1, outcome).await.expect_err("B").kind(), ErrorKind::NotFound);
 }
 
+/// Of many deliveries of one event for one connection — concurrent ones included — exactly one
+/// is recorded; other connections, providers and tenants, and rejected deliveries, are apart.
+pub async fn deliveries_of_one_event_are_recorded_once<S: Stores>(s: S) {
+    let t = tenant("t-dlv-dedupe");
+    let tasks: Vec<_> = (0..32)
+        .map(|_| {
+            let (s, d) = (s.clone(), delivery(&t, "evt_same"));
+            tokio::spawn(async move { (d.id, s.record_delivery(d).await.expect("record")) })
+        })
+        .collect();
+    let mut new = Vec::new();
+    let mut existing = HashSet::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            (id, Recorded::New) => new.push(id),
+            (_, Recorded::Duplicate { existing: first }) => {
+                existing.insert(first);
+            }
+            (_, other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(new.len(), 1, "exactly one recorded");
+    assert!(existing.iter().all(|id| *id == new[0]), "duplicates name the recorded one");
+    let all = s.list_deliveries(&t, &DeliveryQuery::new().limit(100)).await.expect("list");
+    assert_eq!(all.len(), 1);
+
+    let mut other_conn = delivery(&t, "evt_same");
+    other_conn.connection = conn("hr-2");
+    assert_eq!(s.record_delivery(other_conn).await.expect("record"), Recorded::New);
+    let mut other_provider = delivery(&t, "evt_same");
+    other_provider.provider = ProviderId::new("otherhr").expect("provider");
+    assert_eq!(s.record_delivery(other_provider).await.expect("record"), Recorded::New);
+    assert_eq!(
+        s.record_delivery(delivery(&tenant("t-dlv-dedupe-b"), "evt_same")).await.expect("record"),
+        Recorded::New
+    );
+    for _ in 0..2 {
+        let mut rejected = delivery(&t, "");
+        rejected.status = DeliveryStatus::Rejected;
+        assert_eq!(s.record_delivery(rejected).await.expect("record"), Recorded::New, "rejections are all kept");
+    }
+}
+
 /// Of concurrent claimers each due delivery goes to one; a lapsed claim goes to the next, and the
 /// first claimer's finish is refused.
 pub async fn deliveries_are_claimed_once_and_fenced<S: Stores>(s: S) {
@@ -704,7 +749,7 @@ pub async fn deliveries_are_claimed_once_and_fenced<S: Stores>(s: S) {
     for i in 0..20 {
         let d = delivery(&t, &format!("evt_{i}"));
         ids.insert(d.id);
-        s.record_delivery(&d).await.expect("record");
+        s.record_delivery(d.clone()).await.expect("record");
     }
     let tasks: Vec<_> = (0..4)
         .map(|_| {
@@ -722,7 +767,7 @@ pub async fn deliveries_are_claimed_once_and_fenced<S: Stores>(s: S) {
     assert!(s.claim_due(100, LONG).await.expect("claim").iter().all(|d| d.tenant != t), "nothing due while held");
 
     let lapsing = delivery(&t, "evt_lapse");
-    s.record_delivery(&lapsing).await.expect("record");
+    s.record_delivery(lapsing.clone()).await.expect("record");
     let first = s.claim_due(100, SHORT).await.expect("claim");
     let first = first.into_iter().find(|d| d.id == lapsing.id).expect("claimed");
     let second = eventually(PATIENCE, || async {
@@ -745,7 +790,7 @@ pub async fn deliveries_are_claimed_once_and_fenced<S: Stores>(s: S) {
 pub async fn deliveries_retry_dead_letter_and_replay<S: Stores>(s: S) {
     let t = tenant("t-dlv-retry");
     let d = delivery(&t, "evt_r");
-    s.record_delivery(&d).await.expect("record");
+    s.record_delivery(d.clone()).await.expect("record");
     let mine = |batch: Vec<WebhookDelivery>| batch.into_iter().find(|x| x.id == d.id);
     let claimed = mine(s.claim_due(100, LONG).await.expect("claim")).expect("due");
     let later = chrono::Utc::now() + chrono::Duration::hours(1);

@@ -82,6 +82,20 @@ pub struct WebhookDelivery {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
+/// What [`DeliveryStore::record_delivery`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recorded {
+    /// The delivery is new and now recorded.
+    New,
+    /// A delivery of the same event for the same connection is already recorded; nothing was
+    /// written.
+    Duplicate {
+        /// The delivery recorded first.
+        existing: DeliveryId,
+    },
+}
+
 /// How a claimed delivery ended.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -155,6 +169,10 @@ impl DeliveryQuery {
 /// The delivery log and queue.
 ///
 /// Contract (checked by the testkit's suite):
+/// - [`DeliveryStore::record_delivery`] is the deduplication point: of deliveries with the same
+///   tenant, connection, provider and event id (rejected ones aside), exactly one is recorded,
+///   however many arrive concurrently — atomically, so an event is never recorded twice nor
+///   marked seen without being recorded (a unique index, for SQL stores);
 /// - [`DeliveryStore::claim_due`] hands each due delivery (queued or retrying with
 ///   `next_attempt_at <= now`, or processing with a lapsed claim) to one caller, marks it
 ///   processing until `now + lease`, and adds one to `attempts`;
@@ -166,9 +184,9 @@ impl DeliveryQuery {
 ///   tenants.
 #[async_trait]
 pub trait DeliveryStore: Send + Sync + std::fmt::Debug {
-    /// Records a new delivery (queued or rejected); a [`Conflict`](crate::ErrorKind::Conflict)
-    /// if its id exists.
-    async fn record_delivery(&self, delivery: &WebhookDelivery) -> Result<()>;
+    /// Records a delivery (queued or rejected) unless the same event is already recorded for
+    /// the connection; a [`Conflict`](crate::ErrorKind::Conflict) if its id exists.
+    async fn record_delivery(&self, delivery: WebhookDelivery) -> Result<Recorded>;
 
     /// Claims up to `limit` due deliveries, oldest first, for `lease`.
     async fn claim_due(&self, limit: usize, lease: Duration) -> Result<Vec<WebhookDelivery>>;

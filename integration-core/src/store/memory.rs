@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::{
     AuditEvent, AuditSink, Change, ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimToken, ConfigStore, ContentHash,
     DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, IdempotencyStore, Lease, PageWrite, RecordStore,
-    RunQuery, StateStore, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun, TokenStore,
-    WebhookDelivery, WriteSummary,
+    Recorded, RunQuery, StateStore, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun,
+    TokenStore, WebhookDelivery, WriteSummary,
 };
 use crate::clock::{Clock, SystemClock, expiry};
 use crate::config::ConnectionStatus;
@@ -42,11 +42,14 @@ struct State {
     leases: HashMap<(TenantId, String), Lease>,
     refresh_locks: HashMap<(TenantId, ConnectionId), Lease>,
     tokens: HashMap<(TenantId, ConnectionId), StoredToken>,
-    claims: HashMap<(TenantId, String, String), ClaimState>,
+    /// By [`claim_key`]; the tenant is kept beside the state for purging.
+    claims: HashMap<String, (TenantId, ClaimState)>,
     records: HashMap<StreamScope, BTreeMap<String, StoredRecord>>,
     changes: HashMap<TenantId, Vec<Change>>,
     audit: Vec<AuditEvent>,
     deliveries: BTreeMap<DeliveryId, WebhookDelivery>,
+    /// The deduplication index of deliveries: an event key to the delivery recorded first.
+    delivery_events: HashMap<String, DeliveryId>,
     next_token: u64,
 }
 
@@ -54,6 +57,14 @@ struct State {
 enum ClaimState {
     InProgress { token: u64, until: DateTime<Utc> },
     Completed { token: u64, outcome: Option<Value>, at: DateTime<Utc> },
+}
+
+impl ClaimState {
+    fn token(&self) -> u64 {
+        match self {
+            Self::InProgress { token, .. } | Self::Completed { token, .. } => *token,
+        }
+    }
 }
 
 impl Default for MemoryStore {
@@ -321,24 +332,41 @@ impl TokenStore for MemoryStore {
     }
 }
 
+/// One allocation per lookup: length prefixes make the key unambiguous whatever the parts
+/// contain. (No `format!`: this is on the webhook hot path.)
+fn composite_key(parts: &[&str]) -> String {
+    let mut key = String::with_capacity(parts.iter().map(|p| p.len() + 9).sum());
+    let mut digits = itoa::Buffer::new();
+    for part in parts {
+        key.push_str(digits.format(part.len()));
+        key.push(':');
+        key.push_str(part);
+    }
+    key
+}
+
+fn claim_key(tenant: &TenantId, namespace: &str, key: &str) -> String {
+    composite_key(&[tenant.as_str(), namespace, key])
+}
+
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
     async fn claim(&self, tenant: &TenantId, namespace: &str, key: &str, ttl: Duration) -> Result<Claim> {
         let now = self.now();
+        let slot = claim_key(tenant, namespace, key);
         let mut state = self.lock();
-        let slot = (tenant.clone(), namespace.to_owned(), key.to_owned());
         match state.claims.get(&slot) {
-            Some(ClaimState::Completed { outcome, at, .. }) => {
+            Some((_, ClaimState::Completed { outcome, at, .. })) => {
                 return Ok(Claim::Completed { outcome: outcome.clone(), at: *at });
             }
-            Some(ClaimState::InProgress { until, .. }) if *until > now => {
+            Some((_, ClaimState::InProgress { until, .. })) if *until > now => {
                 return Ok(Claim::InProgress { until: *until });
             }
             _ => {}
         }
         state.next_token += 1;
         let token = state.next_token;
-        state.claims.insert(slot, ClaimState::InProgress { token, until: expiry(now, ttl) });
+        state.claims.insert(slot, (tenant.clone(), ClaimState::InProgress { token, until: expiry(now, ttl) }));
         Ok(Claim::Acquired(ClaimToken {
             tenant: tenant.clone(),
             namespace: namespace.to_owned(),
@@ -349,14 +377,14 @@ impl IdempotencyStore for MemoryStore {
 
     async fn complete(&self, claim: &ClaimToken, outcome: Option<Value>) -> Result<()> {
         let now = self.now();
+        let slot = claim_key(&claim.tenant, &claim.namespace, &claim.key);
         let mut state = self.lock();
-        let slot = (claim.tenant.clone(), claim.namespace.clone(), claim.key.clone());
-        match state.claims.get(&slot) {
-            Some(ClaimState::InProgress { token, .. }) if *token == claim.token => {
-                state.claims.insert(slot, ClaimState::Completed { token: claim.token, outcome, at: now });
+        match state.claims.get_mut(&slot) {
+            Some((_, c @ ClaimState::InProgress { .. })) if c.token() == claim.token => {
+                *c = ClaimState::Completed { token: claim.token, outcome, at: now };
                 Ok(())
             }
-            Some(ClaimState::Completed { token, .. }) if *token == claim.token => Ok(()),
+            Some((_, c @ ClaimState::Completed { .. })) if c.token() == claim.token => Ok(()),
             _ => Err(Error::conflict(format!(
                 "the claim on {}/{} (token {}) lapsed and was taken over; its work may run twice unless it is idempotent",
                 claim.namespace, claim.key, claim.token
@@ -365,9 +393,9 @@ impl IdempotencyStore for MemoryStore {
     }
 
     async fn release(&self, claim: &ClaimToken) -> Result<bool> {
+        let slot = claim_key(&claim.tenant, &claim.namespace, &claim.key);
         let mut state = self.lock();
-        let slot = (claim.tenant.clone(), claim.namespace.clone(), claim.key.clone());
-        if matches!(state.claims.get(&slot), Some(ClaimState::InProgress { token, .. }) if *token == claim.token) {
+        if matches!(state.claims.get(&slot), Some((_, c @ ClaimState::InProgress { .. })) if c.token() == claim.token) {
             state.claims.remove(&slot);
             return Ok(true);
         }
@@ -379,7 +407,7 @@ impl IdempotencyStore for MemoryStore {
         let len = state.claims.len();
         state
             .claims
-            .retain(|(t, _, _), c| !(t == tenant && matches!(c, ClaimState::Completed { at, .. } if *at < before)));
+            .retain(|_, (t, c)| !(t == tenant && matches!(c, ClaimState::Completed { at, .. } if *at < before)));
         Ok((len - state.claims.len()) as u64)
     }
 }
@@ -579,13 +607,31 @@ impl AuditSink for MemoryStore {
 
 #[async_trait]
 impl DeliveryStore for MemoryStore {
-    async fn record_delivery(&self, delivery: &WebhookDelivery) -> Result<()> {
+    async fn record_delivery(&self, delivery: WebhookDelivery) -> Result<Recorded> {
+        let event = (delivery.status != DeliveryStatus::Rejected).then(|| {
+            composite_key(&[
+                delivery.tenant.as_str(),
+                delivery.connection.as_str(),
+                delivery.provider.as_str(),
+                &delivery.event_id,
+            ])
+        });
         let mut state = self.lock();
         if state.deliveries.contains_key(&delivery.id) {
             return Err(Error::conflict(format!("delivery {} is already recorded", delivery.id)));
         }
-        state.deliveries.insert(delivery.id, delivery.clone());
-        Ok(())
+        if let Some(event) = event {
+            match state.delivery_events.entry(event) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    return Ok(Recorded::Duplicate { existing: *first.get() });
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(delivery.id);
+                }
+            }
+        }
+        state.deliveries.insert(delivery.id, delivery);
+        Ok(Recorded::New)
     }
 
     async fn claim_due(&self, limit: usize, lease: Duration) -> Result<Vec<WebhookDelivery>> {

@@ -47,7 +47,7 @@ use crate::ids::{ConnectionId, TenantId};
 
 pub use audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingAuditSink};
 pub use config::{ConfigStore, StoredConfig};
-pub use delivery::{DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, WebhookDelivery};
+pub use delivery::{DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery};
 pub use idempotency::{Claim, ClaimToken, IdempotencyStore};
 pub use memory::MemoryStore;
 pub use record::{

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -110,10 +110,10 @@ fn collect(value: &Value, path: &[&str], out: &mut Vec<String>) {
 #[async_trait]
 pub trait EndpointResolver: Send + Sync + fmt::Debug {
     /// The endpoint at `/{provider}/{key}`.
-    async fn endpoint(&self, provider: &str, key: &str) -> Result<Option<Endpoint>>;
+    async fn endpoint(&self, provider: &str, key: &str) -> Result<Option<Arc<Endpoint>>>;
 
     /// The app endpoint at `/{provider}`.
-    async fn app(&self, provider: &str) -> Result<Option<AppEndpoint>>;
+    async fn app(&self, provider: &str) -> Result<Option<Arc<AppEndpoint>>>;
 
     /// The connection that `account` (an id from an app delivery's payload) belongs to.
     async fn account(&self, provider: &str, account: &str) -> Result<Option<(TenantId, ConnectionId)>>;
@@ -127,9 +127,10 @@ pub struct StaticEndpoints {
 
 #[derive(Debug, Default)]
 struct Tables {
-    endpoints: HashMap<(String, String), Endpoint>,
-    apps: HashMap<String, AppEndpoint>,
-    accounts: HashMap<(String, String), (TenantId, ConnectionId)>,
+    /// provider -> key -> endpoint, so lookups by `&str` allocate nothing.
+    endpoints: HashMap<String, HashMap<String, Arc<Endpoint>>>,
+    apps: HashMap<String, Arc<AppEndpoint>>,
+    accounts: HashMap<String, HashMap<String, (TenantId, ConnectionId)>>,
 }
 
 impl StaticEndpoints {
@@ -147,38 +148,38 @@ impl StaticEndpoints {
             return Err(Error::validation("key", format!("an endpoint key is 1 to 128 URL-safe characters: {key:?}")));
         }
         let mut t = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        t.endpoints.insert((endpoint.provider.to_string(), key.to_owned()), endpoint);
+        t.endpoints.entry(endpoint.provider.to_string()).or_default().insert(key.to_owned(), Arc::new(endpoint));
         Ok(())
     }
 
     /// Serves `app` at `/{provider}`.
     pub fn add_app(&self, app: AppEndpoint) {
         let mut t = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        t.apps.insert(app.provider.to_string(), app);
+        t.apps.insert(app.provider.to_string(), Arc::new(app));
     }
 
     /// Routes app deliveries for `account` to `tenant`'s `connection`.
     pub fn add_account(&self, provider: &ProviderId, account: &str, tenant: TenantId, connection: ConnectionId) {
         let mut t = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        t.accounts.insert((provider.to_string(), account.to_owned()), (tenant, connection));
+        t.accounts.entry(provider.to_string()).or_default().insert(account.to_owned(), (tenant, connection));
     }
 }
 
 #[async_trait]
 impl EndpointResolver for StaticEndpoints {
-    async fn endpoint(&self, provider: &str, key: &str) -> Result<Option<Endpoint>> {
+    async fn endpoint(&self, provider: &str, key: &str) -> Result<Option<Arc<Endpoint>>> {
         let t = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        Ok(t.endpoints.get(&(provider.to_owned(), key.to_owned())).cloned())
+        Ok(t.endpoints.get(provider).and_then(|keys| keys.get(key)).cloned())
     }
 
-    async fn app(&self, provider: &str) -> Result<Option<AppEndpoint>> {
+    async fn app(&self, provider: &str) -> Result<Option<Arc<AppEndpoint>>> {
         let t = self.inner.read().unwrap_or_else(|p| p.into_inner());
         Ok(t.apps.get(provider).cloned())
     }
 
     async fn account(&self, provider: &str, account: &str) -> Result<Option<(TenantId, ConnectionId)>> {
         let t = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        Ok(t.accounts.get(&(provider.to_owned(), account.to_owned())).cloned())
+        Ok(t.accounts.get(provider).and_then(|accounts| accounts.get(account)).cloned())
     }
 }
 

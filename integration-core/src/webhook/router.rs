@@ -8,12 +8,15 @@
 //! 3. Handshakes are answered: Slack's `url_verification` challenge; Xero's intent-to-receive
 //!    (a verified delivery with no events) gets `200`.
 //! 4. App deliveries are routed by the account ids in their payload.
-//! 5. Deduplication by the provider's event id through the [`IdempotencyStore`]: the first
-//!    delivery is recorded, repeats get `200` and are not recorded again, concurrent duplicates
-//!    wait for the first to be recorded.
-//! 6. The delivery is recorded as queued in the [`DeliveryStore`], and only then acknowledged with
-//!    `200`. Processing happens in a [`DeliveryWorker`](super::DeliveryWorker), woken at once.
+//! 5. The delivery is recorded as queued in the [`DeliveryStore`], and only then acknowledged
+//!    with `200`. Recording is the deduplication point: the store records one delivery per
+//!    (tenant, connection, provider, event id), atomically, so repeats — concurrent ones
+//!    included — get `200` without being recorded or processed again. (Claiming the event id in
+//!    the `IdempotencyStore` and then recording would leave a window where a crash marks an
+//!    event seen but unrecorded, or records it twice; one atomic write has none.)
+//! 6. Processing happens in a [`DeliveryWorker`](super::DeliveryWorker), woken at once.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,17 +31,11 @@ use crate::clock::{Clock, SystemClock};
 use crate::descriptor::WebhookScheme;
 use crate::error::{Error, Result};
 use crate::ids::{ConnectionId, DeliveryId, ProviderId, TenantId};
-use crate::store::{
-    AuditAction, AuditEvent, AuditSink, Claim, DeliveryStatus, DeliveryStore, IdempotencyStore, WebhookDelivery,
-};
+use crate::store::{AuditAction, AuditEvent, AuditSink, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery};
 
 /// The default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
-/// How long a claim on an event id lasts while its delivery is recorded.
-const CLAIM_TTL: Duration = Duration::from_secs(30);
-/// How long a concurrent duplicate waits for the first delivery to be recorded.
-const DUPLICATE_WAIT: Duration = Duration::from_secs(2);
 /// Headers never kept in the delivery log.
 const DROPPED_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
@@ -80,7 +77,7 @@ impl WebhookResponse {
 ///     TenantId::new("acme").unwrap(), ConnectionId::new("hr").unwrap(),
 ///     ProviderId::new("acmehr").unwrap(), WebhookScheme::StandardWebhooks, vec![secret.clone()],
 /// )).unwrap();
-/// let router = WebhookRouter::new(endpoints, store.clone(), store.clone(), store.clone());
+/// let router = WebhookRouter::new(endpoints, store.clone(), store.clone());
 ///
 /// let body = br#"{"type":"employee.hired"}"#;
 /// let now = chrono::Utc::now().timestamp();
@@ -94,19 +91,12 @@ impl WebhookResponse {
 #[derive(Debug, Clone)]
 pub struct WebhookRouter {
     endpoints: Arc<dyn EndpointResolver>,
-    idempotency: Arc<dyn IdempotencyStore>,
     deliveries: Arc<dyn DeliveryStore>,
     audit: Arc<dyn AuditSink>,
     body_limit: usize,
     tolerance: Duration,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
-}
-
-/// Where a verified delivery goes.
-struct Target {
-    tenant: TenantId,
-    connection: ConnectionId,
 }
 
 /// What [`WebhookRouter::accept`] did with one target.
@@ -116,17 +106,15 @@ enum Accepted {
 }
 
 impl WebhookRouter {
-    /// A router over `endpoints`, deduplicating through `idempotency`, recording to `deliveries`
-    /// and auditing rejections to `audit`.
+    /// A router over `endpoints`, recording (and deduplicating) to `deliveries` and auditing
+    /// rejections to `audit`.
     pub fn new(
         endpoints: Arc<dyn EndpointResolver>,
-        idempotency: Arc<dyn IdempotencyStore>,
         deliveries: Arc<dyn DeliveryStore>,
         audit: Arc<dyn AuditSink>,
     ) -> Self {
         Self {
             endpoints,
-            idempotency,
             deliveries,
             audit,
             body_limit: DEFAULT_BODY_LIMIT,
@@ -192,7 +180,7 @@ impl WebhookRouter {
             Err(e) => return unavailable(&e),
         };
         let endpoint = match &route {
-            Route::Endpoint(e) => Some(e),
+            Route::Endpoint(e) => Some(&**e),
             Route::App(_) => None,
         };
         if body.len() > self.body_limit {
@@ -209,8 +197,16 @@ impl WebhookRouter {
         if let Some(challenge) = handshake(scheme, body) {
             return challenge;
         }
-        let targets = match &route {
-            Route::Endpoint(e) => vec![Target { tenant: e.tenant.clone(), connection: e.connection.clone() }],
+        let event_id = scheme.event_id(headers, body);
+        let mut recorded: Vec<DeliveryId> = Vec::new();
+        match &route {
+            Route::Endpoint(e) => {
+                match self.accept(&e.tenant, &e.connection, &e.provider, &event_id, headers, body).await {
+                    Ok(Accepted::Recorded(id)) => recorded.push(id),
+                    Ok(Accepted::Duplicate) => {}
+                    Err(err) => return unavailable(&err),
+                }
+            }
             Route::App(app) => {
                 let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
                     return self.reject(None, provider, Rejection::UnroutablePayload).await;
@@ -220,36 +216,29 @@ impl WebhookRouter {
                     // Xero's intent-to-receive and other empty notifications: verified, nothing to do.
                     return WebhookResponse::json(StatusCode::OK, json!({ "status": "no_events" }));
                 }
-                let mut targets = Vec::new();
+                let mut routed = 0;
                 for account in &accounts {
-                    match self.endpoints.account(provider, account).await {
-                        Ok(Some((tenant, connection))) => targets.push(Target { tenant, connection }),
+                    let (tenant, connection) = match self.endpoints.account(provider, account).await {
+                        Ok(Some(target)) => target,
                         Ok(None) => {
-                            tracing::warn!(provider, account = %account, "webhook for an account no connection is registered for; ignored")
+                            tracing::warn!(provider, account = %account, "webhook for an account no connection is registered for; ignored");
+                            continue;
                         }
-                        Err(e) => return unavailable(&e),
+                        Err(err) => return unavailable(&err),
+                    };
+                    routed += 1;
+                    match self.accept(&tenant, &connection, &app.provider, &event_id, headers, body).await {
+                        Ok(Accepted::Recorded(id)) => recorded.push(id),
+                        Ok(Accepted::Duplicate) => {}
+                        Err(err) => return unavailable(&err),
                     }
                 }
-                if targets.is_empty() {
+                if routed == 0 {
                     return WebhookResponse::json(
                         StatusCode::OK,
                         json!({ "status": "ignored", "reason": "unknown_account" }),
                     );
                 }
-                targets
-            }
-        };
-        let provider_id = match &route {
-            Route::Endpoint(e) => e.provider.clone(),
-            Route::App(a) => a.provider.clone(),
-        };
-        let event_id = scheme.event_id(headers, body);
-        let mut recorded = Vec::new();
-        for target in targets {
-            match self.accept(&target, &provider_id, &event_id, headers, body).await {
-                Ok(Accepted::Recorded(id)) => recorded.push(id.to_string()),
-                Ok(Accepted::Duplicate) => {}
-                Err(e) => return unavailable(&e),
             }
         }
         if recorded.is_empty() {
@@ -257,7 +246,13 @@ impl WebhookRouter {
             return WebhookResponse::json(StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }));
         }
         self.wake.notify_one();
-        WebhookResponse::json(StatusCode::OK, json!({ "status": "accepted", "deliveries": recorded }))
+        let mut body = String::with_capacity(40 + 40 * recorded.len());
+        body.push_str(r#"{"status":"accepted","deliveries":["#);
+        for (i, id) in recorded.iter().enumerate() {
+            let _ = write!(body, "{}\"{id}\"", if i == 0 { "" } else { "," });
+        }
+        body.push_str("]}");
+        WebhookResponse { status: StatusCode::OK, content_type: "application/json", body }
     }
 
     /// Answers a delivery whose body the framework stopped reading at the limit: `413`,
@@ -269,66 +264,47 @@ impl WebhookRouter {
             None => None,
         };
         let provider = trimmed.split('/').next().unwrap_or_default();
-        self.reject(endpoint.as_ref(), provider, Rejection::TooLarge { limit: self.body_limit }).await
+        self.reject(endpoint.as_deref(), provider, Rejection::TooLarge { limit: self.body_limit }).await
     }
 
-    /// Claims the event for the target, records the delivery, completes the claim.
+    /// Records the delivery unless the same event is already recorded for the connection (the
+    /// delivery store deduplicates atomically).
     async fn accept(
         &self,
-        target: &Target,
+        tenant: &TenantId,
+        connection: &ConnectionId,
         provider: &ProviderId,
         event_id: &str,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Accepted> {
-        let namespace = format!("webhook:{provider}");
-        let key = format!("{}:{event_id}", target.connection);
-        let deadline = tokio::time::Instant::now() + DUPLICATE_WAIT;
-        loop {
-            match self.idempotency.claim(&target.tenant, &namespace, &key, CLAIM_TTL).await? {
-                Claim::Completed { .. } => return Ok(Accepted::Duplicate),
-                Claim::InProgress { .. } => {
-                    if tokio::time::Instant::now() >= deadline {
-                        return Err(Error::conflict(format!(
-                            "event {event_id} is still being recorded by another request; retry shortly"
-                        ))
-                        .with_retry_after(Duration::from_secs(1)));
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                Claim::Acquired(claim) => {
-                    let now = self.clock.now();
-                    let delivery = WebhookDelivery {
-                        id: DeliveryId::new(),
-                        tenant: target.tenant.clone(),
-                        connection: target.connection.clone(),
-                        provider: provider.clone(),
-                        event_id: event_id.to_owned(),
-                        headers: kept_headers(headers),
-                        body: body.to_vec(),
-                        received_at: now,
-                        status: DeliveryStatus::Queued,
-                        attempts: 0,
-                        next_attempt_at: now,
-                        last_error: None,
-                        rejection: None,
-                        outcome: None,
-                        completed_at: None,
-                    };
-                    if let Err(e) = self.deliveries.record_delivery(&delivery).await {
-                        if let Err(release) = self.idempotency.release(&claim).await {
-                            tracing::warn!(error = %release, "could not release the claim of an unrecorded delivery");
-                        }
-                        return Err(e);
-                    }
-                    // The delivery is durable: a failure to mark the claim done only risks a
-                    // second recording after the claim lapses, never a lost delivery.
-                    if let Err(e) = self.idempotency.complete(&claim, Some(json!({ "delivery": delivery.id }))).await {
-                        tracing::warn!(error = %e, delivery = %delivery.id, "delivery recorded but its claim not completed");
-                    }
-                    tracing::debug!(delivery = %delivery.id, tenant = %target.tenant, connection = %target.connection, event_id, "delivery queued");
-                    return Ok(Accepted::Recorded(delivery.id));
-                }
+        let now = self.clock.now();
+        let id = DeliveryId::new();
+        let delivery = WebhookDelivery {
+            id,
+            tenant: tenant.clone(),
+            connection: connection.clone(),
+            provider: provider.clone(),
+            event_id: event_id.to_owned(),
+            headers: kept_headers(headers),
+            body: body.to_vec(),
+            received_at: now,
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            rejection: None,
+            outcome: None,
+            completed_at: None,
+        };
+        match self.deliveries.record_delivery(delivery).await? {
+            Recorded::New => {
+                tracing::debug!(delivery = %id, tenant = %tenant, connection = %connection, event_id, "delivery queued");
+                Ok(Accepted::Recorded(id))
+            }
+            Recorded::Duplicate { existing } => {
+                tracing::debug!(delivery = %existing, event_id, "duplicate of a recorded delivery");
+                Ok(Accepted::Duplicate)
             }
         }
     }
@@ -361,7 +337,7 @@ impl WebhookRouter {
                 outcome: None,
                 completed_at: Some(now),
             };
-            if let Err(err) = self.deliveries.record_delivery(&record).await {
+            if let Err(err) = self.deliveries.record_delivery(record).await {
                 tracing::error!(error = %err, "could not record a rejected delivery");
             }
             let event = AuditEvent::new(e.tenant.clone(), AuditAction::WebhookRejected)
@@ -377,8 +353,8 @@ impl WebhookRouter {
 }
 
 enum Route {
-    Endpoint(super::Endpoint),
-    App(super::AppEndpoint),
+    Endpoint(Arc<super::Endpoint>),
+    App(Arc<super::AppEndpoint>),
 }
 
 /// Slack's Events API sends a signed `url_verification` request whose `challenge` must be echoed.

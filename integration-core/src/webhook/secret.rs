@@ -1,10 +1,12 @@
 //! [`WebhookSecret`]: a webhook signing secret (or, for Standard Webhooks `v1a`, a key).
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use ed25519_dalek::SigningKey;
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -20,24 +22,31 @@ pub(crate) const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// signing secret, Xero's webhook key, Intuit's verifier token, a Standard Webhooks `whsec_...`
 /// (HMAC), `whsk_...` (Ed25519 signing key) or `whpk_...` (Ed25519 public key).
 ///
-/// `Debug` shows nothing of it.
+/// `Debug` shows nothing of it. A Standard Webhooks key is decoded once, on first use.
 #[derive(Clone)]
-pub struct WebhookSecret(SecretString);
+pub struct WebhookSecret {
+    text: SecretString,
+    standard: OnceLock<Result<StandardKey, Rejection>>,
+}
 
 impl WebhookSecret {
     /// A secret from its text.
     pub fn new(text: impl Into<String>) -> Self {
-        Self(SecretString::from(text.into()))
+        Self { text: SecretString::from(text.into()), standard: OnceLock::new() }
     }
 
     /// The secret's bytes as an HMAC key, as every scheme but Standard Webhooks uses it.
     pub(crate) fn raw(&self) -> &[u8] {
-        self.0.expose_secret().as_bytes()
+        self.text.expose_secret().as_bytes()
     }
 
     /// What a Standard Webhooks secret holds, by its prefix.
-    pub(crate) fn standard(&self) -> Result<StandardKey, Rejection> {
-        let text = self.0.expose_secret().trim();
+    pub(crate) fn standard(&self) -> Result<&StandardKey, Rejection> {
+        self.standard.get_or_init(|| self.decode_standard()).as_ref().map_err(Clone::clone)
+    }
+
+    fn decode_standard(&self) -> Result<StandardKey, Rejection> {
+        let text = self.text.expose_secret().trim();
         let decode = |b64: &str, what: &str| {
             LENIENT_BASE64
                 .decode(b64)
@@ -59,7 +68,7 @@ impl WebhookSecret {
                 .filter(|_| bytes.len() == 32 || bytes.len() == 64)
                 .and_then(|s| s.try_into().ok())
                 .ok_or_else(|| Rejection::Misconfigured("a whsk_ signing key is 32 or 64 bytes".into()))?;
-            Ok(StandardKey::Signing(Zeroizing::new(seed)))
+            Ok(StandardKey::Signing(Box::new(SigningKey::from_bytes(&seed))))
         } else {
             let b64 = text.strip_prefix("whsec_").unwrap_or(text);
             let bytes = decode(b64, "whsec_ secret")?;
@@ -72,11 +81,13 @@ impl WebhookSecret {
 }
 
 /// A Standard Webhooks key, decoded.
+#[derive(Clone)]
 pub(crate) enum StandardKey {
     /// `whsec_`: HMAC-SHA256 key bytes (`v1`).
     Hmac(Zeroizing<Vec<u8>>),
-    /// `whsk_`: an Ed25519 seed, to sign (`v1a`) and, through its public half, to verify.
-    Signing(Zeroizing<[u8; 32]>),
+    /// `whsk_`: an Ed25519 signing key (zeroized on drop), to sign (`v1a`) and, through its
+    /// public half, to verify.
+    Signing(Box<SigningKey>),
     /// `whpk_`: an Ed25519 public key, to verify (`v1a`).
     Public([u8; 32]),
 }
@@ -95,6 +106,6 @@ impl From<&str> for WebhookSecret {
 
 impl From<SecretString> for WebhookSecret {
     fn from(secret: SecretString) -> Self {
-        Self(secret)
+        Self { text: secret, standard: OnceLock::new() }
     }
 }

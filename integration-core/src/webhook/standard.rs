@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha2::Sha256;
@@ -84,15 +84,14 @@ pub(crate) fn verify(
     for secret in secrets {
         let matched = match secret.standard()? {
             StandardKey::Hmac(key) => {
-                let mac = hmac(&key, id, ts_text, body);
+                let mac = hmac(key, id, ts_text, body);
                 signatures
                     .iter()
                     .any(|s| matches!(s, StandardSignature::V1(sig) if mac.clone().verify_slice(sig).is_ok()))
             }
-            StandardKey::Public(public) => verify_ed25519(&public, &signatures, id, ts_text, body),
-            StandardKey::Signing(seed) => {
-                let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
-                verify_ed25519(&public, &signatures, id, ts_text, body)
+            StandardKey::Public(public) => verify_ed25519(public, &signatures, id, ts_text, body),
+            StandardKey::Signing(key) => {
+                verify_ed25519(&key.verifying_key().to_bytes(), &signatures, id, ts_text, body)
             }
         };
         if matched {
@@ -116,9 +115,9 @@ fn verify_ed25519(public: &[u8; 32], signatures: &[StandardSignature], id: &str,
 pub(crate) fn sign(secret: &WebhookSecret, body: &[u8], timestamp: i64, id: &str) -> Result<HeaderMap, Rejection> {
     let ts = timestamp.to_string();
     let signature = match secret.standard()? {
-        StandardKey::Hmac(key) => format!("v1,{}", STANDARD.encode(hmac(&key, id, &ts, body).finalize().into_bytes())),
-        StandardKey::Signing(seed) => {
-            let sig = SigningKey::from_bytes(&seed).sign(&signed_content(id, &ts, body));
+        StandardKey::Hmac(key) => format!("v1,{}", STANDARD.encode(hmac(key, id, &ts, body).finalize().into_bytes())),
+        StandardKey::Signing(key) => {
+            let sig = key.sign(&signed_content(id, &ts, body));
             format!("v1a,{}", STANDARD.encode(sig.to_bytes()))
         }
         StandardKey::Public(_) => {
