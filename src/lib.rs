@@ -8,6 +8,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | `testkit` | [`testkit`]: the store contract suite, tracing capture, polling helpers |
+//! | `axum` | `webhook::axum::routes`: mounts the webhook router in an axum application |
 //! | `full` | everything |
 //!
 //! ```

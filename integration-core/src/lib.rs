@@ -83,7 +83,7 @@
 //! [`integration`] (the adapter trait), [`descriptor`] and [`schema`] (what an adapter declares),
 //! [`registry`] (catalog and factory), [`config`] and [`connections`] (tenant configuration),
 //! [`crypto`] (sealing), [`store`] (host storage traits and the in-memory implementation),
-//! [`clock`] (injectable time).
+//! [`webhook`] (signature schemes, the router, the delivery worker), [`clock`] (injectable time).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -78,3 +78,37 @@ fn sealing_keys_and_rings_never_show() {
     let err = KeyRing::parse("k1:not-base64-WlpaWlpa!").expect_err("malformed");
     assert!(!err.to_string().contains("WlpaWlpa"), "{err}");
 }
+
+#[tokio::test]
+async fn webhook_secrets_stay_out_of_debug_and_logs() {
+    use integration_core::webhook::{Endpoint, StaticEndpoints, WebhookRouter, WebhookSecret};
+    const WEBHOOK_SECRET: &str = "whsec_c2VjcmV0LXdlYmhvb2sta2V5LTAwMQ==";
+    let secret = WebhookSecret::new(WEBHOOK_SECRET);
+    let endpoint = Endpoint::new(
+        TenantId::new("acme").expect("tenant"),
+        ConnectionId::new("hr").expect("connection"),
+        ProviderId::new("acmehr").expect("provider"),
+        WebhookScheme::StandardWebhooks,
+        vec![secret.clone()],
+    );
+    let shown = format!("{secret:?} {endpoint:?}");
+    assert!(!shown.contains("c2VjcmV0"), "{shown}");
+    let store = Arc::new(MemoryStore::new());
+    let endpoints = Arc::new(StaticEndpoints::new());
+    endpoints.add_endpoint("k1", endpoint).expect("endpoint");
+    let router = WebhookRouter::new(endpoints, store.clone(), Arc::new(TracingAuditSink));
+    let ((), logs) = capture_tracing(async {
+        let body = br#"{"type":"x"}"#;
+        let now = chrono::Utc::now().timestamp();
+        let good = WebhookScheme::StandardWebhooks.sign(&secret, body, now, "msg_1").expect("sign");
+        let r = router.handle(&http::Method::POST, "/acmehr/k1", &good, body).await;
+        assert_eq!(r.status, 200);
+        let r = router.handle(&http::Method::POST, "/acmehr/k1", &good, b"{}").await;
+        assert_eq!(r.status, 401);
+        assert!(!r.body.contains("c2VjcmV0"));
+    })
+    .await;
+    assert!(logs.contains("webhook rejected"), "{logs}");
+    assert!(!logs.contains("c2VjcmV0"), "{logs}");
+    assert!(!format!("{router:?}").contains("c2VjcmV0"));
+}

@@ -354,3 +354,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// What the fuzz target checks, in CI: arbitrary header values never panic and never verify.
+    #[test]
+    fn arbitrary_signature_headers_are_rejected(
+        values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..80), 9),
+        body in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        let names = [
+            "webhook-id", "webhook-timestamp", "webhook-signature", "stripe-signature", "x-hub-signature-256",
+            "x-slack-signature", "x-slack-request-timestamp", "x-xero-signature", "intuit-signature",
+        ];
+        let mut map = HeaderMap::new();
+        for (name, value) in names.iter().zip(&values) {
+            if let Ok(v) = HeaderValue::from_bytes(value) {
+                map.insert(*name, v);
+            }
+        }
+        if let Some(v) = map.get("stripe-signature").and_then(|v| v.to_str().ok()) {
+            let _ = integration_core::webhook::stripe::parse_header(v);
+        }
+        for (scheme, s) in all_schemes() {
+            prop_assert!(scheme.verify(&map, &body, &[s], &VerifyOptions::at(TS)).is_err());
+        }
+    }
+}

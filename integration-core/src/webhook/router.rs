@@ -1,20 +1,4 @@
 //! [`WebhookRouter`]: method, path, headers and body in; status and body out.
-//!
-//! For each delivery, in order:
-//! 1. `POST` only (`405`); the path names an endpoint (`/{provider}/{key}`) or a provider app
-//!    (`/{provider}`) (`404`); the body is within the limit (`413`, default 1 MiB).
-//! 2. The signature and timestamp verify against the endpoint's secrets (`401`, recorded in the
-//!    delivery log and the audit trail with the reason).
-//! 3. Handshakes are answered: Slack's `url_verification` challenge; Xero's intent-to-receive
-//!    (a verified delivery with no events) gets `200`.
-//! 4. App deliveries are routed by the account ids in their payload.
-//! 5. The delivery is recorded as queued in the [`DeliveryStore`], and only then acknowledged
-//!    with `200`. Recording is the deduplication point: the store records one delivery per
-//!    (tenant, connection, provider, event id), atomically, so repeats — concurrent ones
-//!    included — get `200` without being recorded or processed again. (Claiming the event id in
-//!    the `IdempotencyStore` and then recording would leave a window where a crash marks an
-//!    event seen but unrecorded, or records it twice; one atomic write has none.)
-//! 6. Processing happens in a [`DeliveryWorker`](super::DeliveryWorker), woken at once.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -61,7 +45,23 @@ impl WebhookResponse {
     }
 }
 
-/// Receives webhook deliveries for every provider and tenant; see the [module docs](self).
+/// Receives webhook deliveries for every provider and tenant.
+///
+/// For each delivery, in order:
+/// 1. `POST` only (`405`); the path names an endpoint (`/{provider}/{key}`) or a provider app
+///    (`/{provider}`) (`404`); the body is within the limit (`413`, default 1 MiB).
+/// 2. The signature and timestamp verify against the endpoint's secrets (`401`, recorded in the
+///    delivery log and the audit trail with the reason).
+/// 3. Handshakes are answered: Slack's `url_verification` challenge; Xero's intent-to-receive
+///    (a verified delivery with no events) gets `200`.
+/// 4. App deliveries are routed by the account ids in their payload.
+/// 5. The delivery is recorded as queued in the [`DeliveryStore`], and only then acknowledged
+///    with `200`. Recording is the deduplication point: the store records one delivery per
+///    (tenant, connection, provider, event id), atomically, so repeats — concurrent ones
+///    included — get `200` without being recorded or processed again. (Claiming the event id in
+///    the `IdempotencyStore` and then recording would leave a window where a crash marks an
+///    event seen but unrecorded, or records it twice; one atomic write has none.)
+/// 6. Processing happens in a [`DeliveryWorker`](super::DeliveryWorker), woken at once.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
