@@ -9,6 +9,8 @@
 //! |---|---|
 //! | `testkit` | [`testkit`]: the store contract suite, tracing capture, polling helpers |
 //! | `axum` | `webhook::axum::routes`: mounts the webhook router in an axum application |
+//! | `sqlite` | [`sql::SqlStore`] on SQLite: every store trait in one file, nothing to install |
+//! | `postgres` | [`sql::SqlStore`] on PostgreSQL: many workers sharing one database |
 //! | `full` | everything |
 //!
 //! ```
@@ -29,3 +31,8 @@ pub use integration_core::*;
 #[cfg(feature = "testkit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub use integration_testkit as testkit;
+
+/// SQL stores (SQLite, PostgreSQL) implementing every store trait.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub use integration_store as sql;
