@@ -99,6 +99,7 @@ pub mod registry;
 pub mod schema;
 pub mod status;
 pub mod store;
+pub mod sync;
 pub mod webhook;
 
 pub use config::{ConnectionStatus, IntegrationConfig, Secrets, Settings};
@@ -111,3 +112,5 @@ pub use integration::{
     RecordChange, RejectedRecord, VerifiedWebhook, WebhookOutcome,
 };
 pub use registry::{BuildContext, Factory, Registry};
+pub use sync::{SyncEngine, SyncJob};
+pub use tokio_util::sync::CancellationToken;

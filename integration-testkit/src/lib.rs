@@ -4,6 +4,8 @@
 //!   generates one test per rule ([`store_contract_suite!`]).
 //! - [`capture`]: captures all tracing output of a future, to prove secrets never reach logs.
 //! - [`poll`]: wait for a condition with a deadline instead of sleeping.
+//! - [`memory_source`]: an in-process provider with a changing dataset and fault injection.
+//! - [`sync_contract`]: the sync engine's guarantees, checked against any store.
 //!
 //! Run the store contract against your own store implementation:
 //!
@@ -19,5 +21,7 @@
 //! injection) arrive with each domain's adapters.
 
 pub mod capture;
+pub mod memory_source;
 pub mod poll;
 pub mod store_contract;
+pub mod sync_contract;

@@ -150,6 +150,7 @@ fn run(t: &TenantId, c: &ConnectionId, stream: &str) -> SyncRun {
         checkpoint: None,
         started_at: chrono::Utc::now(),
         completed_at: None,
+        rejected: Vec::new(),
     }
 }
 

@@ -53,7 +53,9 @@ pub use memory::MemoryStore;
 pub use record::{
     Change, ChangeBatch, ChangeCursor, ChangeKind, ContentHash, PageWrite, RecordStore, StoredRecord, WriteSummary,
 };
-pub use state::{RunCounts, RunError, RunQuery, RunStatus, StateStore, StoredCheckpoint, SyncRun};
+pub use state::{
+    MAX_REJECTED_KEPT, RejectedEntry, RunCounts, RunError, RunQuery, RunStatus, StateStore, StoredCheckpoint, SyncRun,
+};
 pub use token::{StoredToken, TokenStore};
 
 /// One stream of one connection of one tenant: the key of checkpoints and cached records.

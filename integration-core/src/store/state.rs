@@ -119,6 +119,28 @@ pub struct SyncRun {
     pub started_at: DateTime<Utc>,
     /// When it ended.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Records the adapter could not map, with their raw data and why (the first
+    /// [`MAX_REJECTED_KEPT`] of the run; [`RunCounts::failed`] counts them all).
+    #[serde(default)]
+    pub rejected: Vec<RejectedEntry>,
+}
+
+/// How many rejected records a run keeps in its log entry.
+pub const MAX_REJECTED_KEPT: usize = 100;
+
+/// A record the adapter could not map, as kept in the run log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedEntry {
+    /// The provider's id for it, if it could be read.
+    pub remote_id: Option<String>,
+    /// The field at fault, if known.
+    pub field: Option<String>,
+    /// The error's kind.
+    pub kind: String,
+    /// The error's text.
+    pub message: String,
+    /// The raw record as received.
+    pub raw: serde_json::Value,
 }
 
 /// Which runs [`StateStore::list_runs`] returns: newest first.

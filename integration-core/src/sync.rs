@@ -1,0 +1,355 @@
+//! [`SyncEngine`]: drives [`Integration::read`] page by page into the records cache.
+//!
+//! For one (tenant, connection, stream) at a time, under a lease with heartbeats:
+//! 1. each page is written together with its checkpoint, in one store transaction — never the
+//!    checkpoint first — so a run that dies anywhere resumes from the last page it committed;
+//! 2. **full refresh** reads everything and, once complete, soft-deletes what it did not see;
+//!    **resumable full refresh** does the same but commits its position, so a crashed run
+//!    continues where it stopped (and its sweep still knows what the crashed part saw);
+//!    **incremental** reads from the stored cursor (inclusive: records at the boundary are read
+//!    again, and the cache's content hash absorbs them);
+//! 3. records the adapter could not map are counted and kept, with their raw data and the error,
+//!    in the run log; the page goes on;
+//! 4. a dry run reads and compares, writes nothing, and reports what would change;
+//! 5. cancellation stops at a page boundary with a consistent checkpoint;
+//! 6. every run is logged: counts, status, error, checkpoint reached.
+//!
+//! Webhook changes take the same write path through [`SyncEngine::apply_changes`].
+//!
+//! The engine's own checkpoint wraps the adapter's: `{"v":1, "mode", "generation", "complete",
+//! "position"}`. The generation is the run that started the current full pass; a resumed
+//! resumable refresh keeps it, so records seen before the crash count as seen.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::descriptor::SyncMode;
+use crate::error::{Error, ErrorKind, Result};
+use crate::ids::{ConnectionId, RunId, TenantId};
+use crate::integration::{Checkpoint, Integration, ReadRequest, RecordChange};
+use crate::store::{
+    ContentHash, Lease, MAX_REJECTED_KEPT, PageWrite, RecordStore, RejectedEntry, RunCounts, RunError, RunStatus,
+    StateStore, StreamScope, SyncRun, WriteSummary,
+};
+
+/// One sync to run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SyncJob {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// The connection.
+    pub connection: ConnectionId,
+    /// The stream.
+    pub stream: String,
+    /// The mode.
+    pub mode: SyncMode,
+    /// Read and compare only; write nothing.
+    pub dry_run: bool,
+    /// A page size hint for the adapter.
+    pub page_size: Option<NonZeroU32>,
+}
+
+impl SyncJob {
+    /// A job for `stream` of `tenant`'s `connection` in `mode`.
+    pub fn new(tenant: TenantId, connection: ConnectionId, stream: impl Into<String>, mode: SyncMode) -> Self {
+        Self { tenant, connection, stream: stream.into(), mode, dry_run: false, page_size: None }
+    }
+
+    /// Makes it a dry run.
+    #[must_use]
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
+
+    /// Sets the page size hint.
+    #[must_use]
+    pub fn with_page_size(mut self, size: NonZeroU32) -> Self {
+        self.page_size = Some(size);
+        self
+    }
+
+    fn scope(&self) -> StreamScope {
+        StreamScope::new(self.tenant.clone(), self.connection.clone(), self.stream.clone())
+    }
+}
+
+/// The engine's checkpoint around the adapter's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Envelope {
+    v: u8,
+    mode: SyncMode,
+    generation: RunId,
+    complete: bool,
+    position: Option<Checkpoint>,
+}
+
+impl Envelope {
+    fn checkpoint(&self) -> Result<Checkpoint> {
+        Checkpoint::from_state(self)
+    }
+
+    fn read(stored: Option<Checkpoint>) -> Option<Self> {
+        // A checkpoint not written by the engine (an older format) means: start over.
+        stored.and_then(|c| c.state::<Self>().ok()).filter(|e| e.v == 1)
+    }
+}
+
+/// Drives syncs; see the [module docs](self).
+#[derive(Debug, Clone)]
+pub struct SyncEngine {
+    state: Arc<dyn StateStore>,
+    records: Arc<dyn RecordStore>,
+    worker: String,
+    lease_ttl: Duration,
+    heartbeat: Duration,
+}
+
+impl SyncEngine {
+    /// An engine over `state` (leases, run log) and `records` (cache and checkpoints — usually
+    /// the same store), identifying itself as `worker` in leases.
+    pub fn new(state: Arc<dyn StateStore>, records: Arc<dyn RecordStore>, worker: impl Into<String>) -> Self {
+        Self {
+            state,
+            records,
+            worker: worker.into(),
+            lease_ttl: Duration::from_secs(60),
+            heartbeat: Duration::from_secs(15),
+        }
+    }
+
+    /// Sets the lease time-to-live and how often it is renewed while a run is active.
+    #[must_use]
+    pub fn with_lease(mut self, ttl: Duration, heartbeat: Duration) -> Self {
+        self.lease_ttl = ttl;
+        self.heartbeat = heartbeat.min(ttl);
+        self
+    }
+
+    /// Runs `job` against `integration` until the stream is read, an error stops it, or `cancel`
+    /// fires.
+    ///
+    /// Returns the run log entry; a run that started and then failed returns `Ok` with status
+    /// [`Failed`](RunStatus::Failed) and its error. `Err` means no run started: an unknown stream
+    /// or unsupported mode ([`Validation`](ErrorKind::Validation) /
+    /// [`Unsupported`](ErrorKind::Unsupported)), another worker holding the stream
+    /// ([`Conflict`](ErrorKind::Conflict)), or a store failure.
+    pub async fn run(
+        &self,
+        integration: &dyn Integration,
+        job: &SyncJob,
+        cancel: &CancellationToken,
+    ) -> Result<SyncRun> {
+        let descriptor = integration.descriptor();
+        let stream = descriptor.stream(&job.stream).ok_or_else(|| {
+            Error::validation("stream", format!("{} has no stream {:?}", descriptor.provider, job.stream))
+                .with_provider(descriptor.provider.as_str())
+        })?;
+        if !stream.supports(job.mode) || job.mode == SyncMode::EventDriven {
+            return Err(Error::unsupported(format!("{} sync of {}", job.mode, job.stream))
+                .with_provider(descriptor.provider.as_str()));
+        }
+        let key = format!("sync/{}/{}", job.connection, job.stream);
+        let lease =
+            self.state.acquire_lease(&job.tenant, &key, &self.worker, self.lease_ttl).await?.ok_or_else(|| {
+                Error::conflict(format!(
+                    "{} of connection {} is being synced by another worker",
+                    job.stream, job.connection
+                ))
+            })?;
+        let mut run = SyncRun {
+            id: RunId::new(),
+            tenant: job.tenant.clone(),
+            connection: job.connection.clone(),
+            domain: descriptor.domain,
+            provider: descriptor.provider.clone(),
+            stream: job.stream.clone(),
+            mode: job.mode,
+            dry_run: job.dry_run,
+            status: RunStatus::Running,
+            counts: RunCounts::default(),
+            error: None,
+            checkpoint: None,
+            started_at: chrono::Utc::now(),
+            completed_at: None,
+            rejected: Vec::new(),
+        };
+        if let Err(e) = self.state.create_run(&run).await {
+            self.release(&lease).await;
+            return Err(e);
+        }
+        let span = tracing::info_span!("sync.run", tenant = %job.tenant, connection = %job.connection, stream = %job.stream, mode = %job.mode, run = %run.id);
+        let lost = Arc::new(AtomicBool::new(false));
+        let heartbeat = self.spawn_heartbeat(lease.clone(), lost.clone());
+        let outcome =
+            tracing::Instrument::instrument(self.drive(integration, job, &mut run, cancel, &lost), span).await;
+        heartbeat.abort();
+        match outcome {
+            Ok(status) => run.status = status,
+            Err(e) => {
+                tracing::warn!(run = %run.id, error = %e, "sync run failed");
+                run.status = RunStatus::Failed;
+                run.error = Some(RunError::from(&e));
+            }
+        }
+        run.completed_at = Some(chrono::Utc::now());
+        let logged = self.state.update_run(&run).await;
+        if !lost.load(Ordering::SeqCst) {
+            self.release(&lease).await;
+        }
+        logged.map(|()| run)
+    }
+
+    /// Applies record changes that arrived by webhook through the same write path as reads
+    /// (event-driven mode). Returns what changed, per stream.
+    pub async fn apply_changes(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        changes: &[RecordChange],
+    ) -> Result<BTreeMap<String, WriteSummary>> {
+        let mut by_stream: BTreeMap<&str, Vec<crate::Record>> = BTreeMap::new();
+        for change in changes {
+            by_stream.entry(change.stream.as_str()).or_default().push(change.record.clone());
+        }
+        let mut out = BTreeMap::new();
+        for (stream, records) in by_stream {
+            let scope = StreamScope::new(tenant.clone(), connection.clone(), stream);
+            let summary = self.records.write_page(&scope, &PageWrite::new(records, None, None)).await?;
+            out.insert(stream.to_owned(), summary);
+        }
+        Ok(out)
+    }
+
+    fn spawn_heartbeat(&self, lease: Lease, lost: Arc<AtomicBool>) -> tokio::task::JoinHandle<()> {
+        let (state, ttl, every) = (self.state.clone(), self.lease_ttl, self.heartbeat);
+        tokio::spawn(async move {
+            let mut lease = lease;
+            loop {
+                tokio::time::sleep(every).await;
+                match state.renew_lease(&lease, ttl).await {
+                    Ok(renewed) => lease = renewed,
+                    Err(e) if e.kind() == ErrorKind::Conflict => {
+                        tracing::error!(lease = %lease.key, "sync lease lost; the run stops at the next page");
+                        lost.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not renew the sync lease; retrying"),
+                }
+            }
+        })
+    }
+
+    async fn release(&self, lease: &Lease) {
+        if let Err(e) = self.state.release_lease(lease).await {
+            tracing::warn!(error = %e, lease = %lease.key, "could not release a sync lease; it lapses on its own");
+        }
+    }
+
+    /// The page loop. Returns the final status, or the error that stopped the run.
+    async fn drive(
+        &self,
+        integration: &dyn Integration,
+        job: &SyncJob,
+        run: &mut SyncRun,
+        cancel: &CancellationToken,
+        lost: &AtomicBool,
+    ) -> Result<RunStatus> {
+        let scope = job.scope();
+        let stored = Envelope::read(self.state.checkpoint(&scope).await?.map(|c| c.checkpoint));
+        let mut envelope = match (job.mode, stored) {
+            (SyncMode::Incremental, Some(prev)) => Envelope { mode: job.mode, complete: false, ..prev },
+            (SyncMode::ResumableFullRefresh, Some(prev)) if !prev.complete && prev.mode == job.mode => prev,
+            _ => Envelope { v: 1, mode: job.mode, generation: run.id, complete: false, position: None },
+        };
+        let full = matches!(job.mode, SyncMode::FullRefresh | SyncMode::ResumableFullRefresh);
+        let commit_positions = job.mode != SyncMode::FullRefresh;
+        loop {
+            if cancel.is_cancelled() {
+                return Ok(RunStatus::Cancelled);
+            }
+            if lost.load(Ordering::SeqCst) {
+                return Err(Error::conflict("the sync lease was lost; another worker may have taken the stream over"));
+            }
+            let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(envelope.position.clone());
+            request.page_size = job.page_size;
+            let page = integration.read(request).await?;
+            run.counts.processed += page.records.len() as u64;
+            run.counts.failed += page.rejected.len() as u64;
+            for rejected in page.rejected {
+                tracing::warn!(remote_id = ?rejected.remote_id, error = %rejected.error, "record rejected; kept in the run log");
+                if run.rejected.len() < MAX_REJECTED_KEPT {
+                    run.rejected.push(RejectedEntry {
+                        remote_id: rejected.remote_id,
+                        field: rejected.error.field().map(str::to_owned),
+                        kind: rejected.error.kind().as_str().to_owned(),
+                        message: rejected.error.to_string(),
+                        raw: rejected.raw,
+                    });
+                }
+            }
+            if page.has_more && page.checkpoint.is_some() && page.checkpoint == envelope.position {
+                return Err(Error::invalid_response(format!(
+                    "{} returned the same checkpoint twice for {}: reading on would never end",
+                    run.provider, job.stream
+                ))
+                .with_provider(run.provider.as_str()));
+            }
+            envelope.position = page.checkpoint;
+            envelope.complete = !page.has_more;
+            let summary = if job.dry_run {
+                self.compare(&scope, &page.records).await?
+            } else {
+                let commit = commit_positions || envelope.complete;
+                let checkpoint =
+                    if commit && !(full && envelope.complete) { Some(envelope.checkpoint()?) } else { None };
+                let write = PageWrite::new(page.records, checkpoint, Some(envelope.generation));
+                self.records.write_page(&scope, &write).await?
+            };
+            add(&mut run.counts, summary);
+            if !job.dry_run && (commit_positions || envelope.complete) {
+                run.checkpoint = Some(envelope.checkpoint()?);
+            }
+            if envelope.complete {
+                break;
+            }
+            self.state.update_run(run).await?;
+        }
+        if full && !job.dry_run {
+            let done = envelope.checkpoint()?;
+            run.counts.deleted += self.records.delete_unseen(&scope, envelope.generation, Some(&done)).await?;
+            run.checkpoint = Some(done);
+        }
+        Ok(if run.counts.failed > 0 { RunStatus::PartiallySucceeded } else { RunStatus::Succeeded })
+    }
+
+    /// What writing `records` would change (dry runs).
+    async fn compare(&self, scope: &StreamScope, records: &[crate::Record]) -> Result<WriteSummary> {
+        let mut sum = WriteSummary::default();
+        for record in records {
+            let cached = self.records.record(scope, &record.remote_id).await?;
+            match (cached, record.deleted) {
+                (Some(c), true) if !c.deleted => sum.deleted += 1,
+                (_, true) => sum.unchanged += 1,
+                (None, false) => sum.added += 1,
+                (Some(c), false) if c.deleted => sum.added += 1,
+                (Some(c), false) if c.hash == ContentHash::of(&record.data) => sum.unchanged += 1,
+                (Some(_), false) => sum.updated += 1,
+            }
+        }
+        Ok(sum)
+    }
+}
+
+fn add(counts: &mut RunCounts, s: WriteSummary) {
+    counts.added += s.added;
+    counts.updated += s.updated;
+    counts.deleted += s.deleted;
+}

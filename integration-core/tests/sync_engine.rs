@@ -1,0 +1,232 @@
+//! The sync engine on the in-memory store: crash and resume (property), cursor boundaries, dry
+//! runs, rejected records, cancellation, leases, and bad adapters.
+
+mod common;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use integration_core::descriptor::{Descriptor, SyncMode};
+use integration_core::store::{MemoryStore, RecordStore, RunQuery, RunStatus, StateStore, StreamScope};
+use integration_core::*;
+use integration_testkit::memory_source::{MemorySource, STREAM};
+use integration_testkit::sync_contract::{cache, crash_and_resume, cursor_boundaries, plans};
+use proptest::prelude::*;
+use serde_json::json;
+
+fn tenant() -> TenantId {
+    TenantId::new("acme").expect("tenant")
+}
+
+fn conn() -> ConnectionId {
+    ConnectionId::new("memory").expect("connection")
+}
+
+fn engine(store: &MemoryStore) -> SyncEngine {
+    SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "worker-1")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_sync_killed_after_any_page_resumes_to_exactly_the_source(plan in plans()) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        rt.block_on(crash_and_resume(MemoryStore::new(), plan));
+    }
+}
+
+#[tokio::test]
+async fn records_sharing_a_cursor_value_are_neither_lost_nor_duplicated() {
+    cursor_boundaries(MemoryStore::new()).await;
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_what_would_change_and_writes_nothing() {
+    let store = MemoryStore::new();
+    let source = MemorySource::new();
+    (0..5).for_each(|i| source.upsert(&format!("e{i}"), json!({"v": 1})));
+    let scope = StreamScope::new(tenant(), conn(), STREAM);
+    let never = CancellationToken::new();
+    let full = SyncJob::new(tenant(), conn(), STREAM, SyncMode::FullRefresh);
+    engine(&store).run(&source, &full, &never).await.expect("run");
+    source.upsert("e1", json!({"v": 2}));
+    source.upsert("e9", json!({"v": 1}));
+    let before = store.changes_since(&tenant(), None, 100).await.expect("changes").changes.len();
+    let dry = engine(&store).run(&source, &full.clone().dry_run(), &never).await.expect("dry run");
+    assert!(dry.dry_run);
+    assert_eq!((dry.counts.added, dry.counts.updated, dry.counts.processed), (1, 1, 6));
+    assert_eq!(
+        store.changes_since(&tenant(), None, 100).await.expect("changes").changes.len(),
+        before,
+        "nothing written"
+    );
+    assert_eq!(cache(&store, &scope).await.len(), 5);
+    assert!(store.record(&scope, "e9").await.expect("read").is_none());
+}
+
+/// Maps only records with a numeric `salary`, rejecting the rest with the field named.
+#[derive(Debug)]
+struct Strict(Descriptor);
+
+#[async_trait]
+impl Integration for Strict {
+    fn descriptor(&self) -> &Descriptor {
+        &self.0
+    }
+    async fn connect(&self) -> Result<ConnectionInfo> {
+        Ok(ConnectionInfo::default())
+    }
+    async fn disconnect(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn health_check(&self) -> Result<Health> {
+        Ok(Health::healthy(Default::default()))
+    }
+    async fn read(&self, _request: ReadRequest) -> Result<Page> {
+        let raw =
+            [json!({"id": "1", "salary": 10}), json!({"id": "2", "salary": "ten"}), json!({"id": "3", "salary": 30})];
+        let (mut records, mut rejected) = (Vec::new(), Vec::new());
+        for r in raw {
+            let id = r["id"].as_str().unwrap_or_default().to_owned();
+            match r["salary"].as_i64() {
+                Some(s) => records.push(Record::new(id, json!({"salary": s})).with_remote_data(r.clone())),
+                None => rejected.push(RejectedRecord::new(
+                    Some(id.clone()),
+                    r.clone(),
+                    Error::validation("salary", "salary must be a number").with_record(id),
+                )),
+            }
+        }
+        Ok(Page::last(records, None).with_rejected(rejected))
+    }
+}
+
+#[tokio::test]
+async fn records_that_fail_to_map_are_counted_and_kept_and_the_page_goes_on() {
+    let store = MemoryStore::new();
+    let adapter = Strict(common::descriptor("strict"));
+    let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::FullRefresh);
+    let run = engine(&store).run(&adapter, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!(run.status, RunStatus::PartiallySucceeded);
+    assert_eq!((run.counts.processed, run.counts.added, run.counts.failed), (2, 2, 1));
+    let kept = &run.rejected[0];
+    assert_eq!((kept.remote_id.as_deref(), kept.field.as_deref()), (Some("2"), Some("salary")));
+    assert_eq!(kept.raw["salary"], "ten");
+    let logged = store.run(&tenant(), run.id).await.expect("read").expect("logged");
+    assert_eq!(logged.rejected, run.rejected, "kept in the run log");
+}
+
+#[tokio::test]
+async fn cancellation_stops_at_a_page_boundary_with_a_consistent_checkpoint() {
+    let store = MemoryStore::new();
+    let source = MemorySource::new();
+    (0..30).for_each(|i| source.upsert(&format!("e{i:02}"), json!({"v": i})));
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let job =
+        SyncJob::new(tenant(), conn(), STREAM, SyncMode::Incremental).with_page_size(NonZeroU32::new(10).expect("nz"));
+    let run = engine(&store).run(&source, &job, &cancel).await.expect("run");
+    assert_eq!((run.status, run.counts.processed), (RunStatus::Cancelled, 0));
+    // Cancelled between pages: what was written is consistent with the committed checkpoint.
+    let run = engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!((run.status, run.counts.added), (RunStatus::Succeeded, 30));
+}
+
+#[tokio::test]
+async fn a_second_worker_cannot_run_the_same_stream() {
+    let store = MemoryStore::new();
+    let lease =
+        store.acquire_lease(&tenant(), "sync/memory/employees", "worker-0", std::time::Duration::from_secs(60)).await;
+    assert!(lease.expect("lease").is_some());
+    let job = SyncJob::new(tenant(), conn(), STREAM, SyncMode::FullRefresh);
+    let err = engine(&store).run(&MemorySource::new(), &job, &CancellationToken::new()).await.expect_err("busy");
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(store.list_runs(&tenant(), &RunQuery::new()).await.expect("runs").is_empty(), "no run logged");
+}
+
+#[tokio::test]
+async fn unknown_streams_and_unsupported_modes_are_refused_up_front() {
+    let store = MemoryStore::new();
+    let never = CancellationToken::new();
+    let err = engine(&store)
+        .run(&MemorySource::new(), &SyncJob::new(tenant(), conn(), "payroll", SyncMode::FullRefresh), &never)
+        .await
+        .expect_err("unknown stream");
+    assert_eq!((err.kind(), err.field()), (ErrorKind::Validation, Some("stream")));
+    let err = engine(&store)
+        .run(&MemorySource::new(), &SyncJob::new(tenant(), conn(), STREAM, SyncMode::EventDriven), &never)
+        .await
+        .expect_err("event-driven is not a read mode");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
+}
+
+/// Claims more pages but never moves its checkpoint.
+#[derive(Debug)]
+struct Stuck(Descriptor, AtomicUsize);
+
+#[async_trait]
+impl Integration for Stuck {
+    fn descriptor(&self) -> &Descriptor {
+        &self.0
+    }
+    async fn connect(&self) -> Result<ConnectionInfo> {
+        Ok(ConnectionInfo::default())
+    }
+    async fn disconnect(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn health_check(&self) -> Result<Health> {
+        Ok(Health::healthy(Default::default()))
+    }
+    async fn read(&self, _request: ReadRequest) -> Result<Page> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        Ok(Page::more(vec![], Checkpoint::new(json!({"cursor": "same"}))))
+    }
+}
+
+#[tokio::test]
+async fn an_adapter_repeating_its_checkpoint_fails_instead_of_looping() {
+    let store = MemoryStore::new();
+    let stuck = Stuck(common::descriptor("stuck"), AtomicUsize::new(0));
+    let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::Incremental);
+    let run = engine(&store).run(&stuck, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.error.as_ref().map(|e| e.kind.as_str()), Some("invalid response"));
+    assert_eq!(stuck.1.load(Ordering::SeqCst), 2, "stopped at the first repeat");
+}
+
+#[tokio::test]
+async fn webhook_changes_take_the_same_write_path() {
+    let store = MemoryStore::new();
+    let changes = vec![
+        RecordChange::new(STREAM, Record::new("e1", json!({"v": 1}))),
+        RecordChange::new(STREAM, Record::new("e1", json!({"v": 1}))),
+        RecordChange::new("departments", Record::new("d1", json!({"name": "R&D"}))),
+    ];
+    let summary = engine(&store).apply_changes(&tenant(), &conn(), &changes).await.expect("apply");
+    assert_eq!((summary[STREAM].added, summary[STREAM].unchanged), (1, 1));
+    assert_eq!(summary["departments"].added, 1);
+}
+
+#[tokio::test]
+async fn the_run_log_tells_what_happened() {
+    let store = MemoryStore::new();
+    let source = MemorySource::new();
+    (0..3).for_each(|i| source.upsert(&format!("e{i}"), json!({"v": i})));
+    let job = SyncJob::new(tenant(), conn(), STREAM, SyncMode::FullRefresh);
+    engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
+    source.delete("e1");
+    source.fail_on_read(1);
+    let failed = engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(failed.error.as_ref().expect("error").message.contains("injected failure"));
+    let ok = engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!((ok.status, ok.counts.deleted), (RunStatus::Succeeded, 1));
+    let runs = store.list_runs(&tenant(), &RunQuery::new()).await.expect("runs");
+    let statuses: Vec<RunStatus> = runs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [RunStatus::Succeeded, RunStatus::Failed, RunStatus::Succeeded]);
+    assert!(runs.iter().all(|r| r.completed_at.is_some() && r.provider.as_str() == "memory"));
+}
