@@ -34,8 +34,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{ConnectionId, RunId, TenantId};
 use crate::integration::{Checkpoint, Integration, ReadRequest, RecordChange};
 use crate::store::{
-    ContentHash, Lease, MAX_REJECTED_KEPT, PageWrite, RecordStore, RejectedEntry, RunCounts, RunError, RunStatus,
-    StateStore, StreamScope, SyncRun, WriteSummary,
+    ContentHash, Lease, MAX_REJECTED_KEPT, PageWrite, RecordStore, RejectedEntry, RunCounts, RunError, RunQuery,
+    RunStatus, StateStore, StreamScope, SyncRun, WriteSummary,
 };
 
 /// One sync to run.
@@ -147,6 +147,50 @@ impl SyncEngine {
         job: &SyncJob,
         cancel: &CancellationToken,
     ) -> Result<SyncRun> {
+        let lease = self.lease(integration, job).await?;
+        self.run_leased(integration, job, cancel, lease).await
+    }
+
+    /// Runs `job` unless a run of the same stream completed (succeeded or partially) less than
+    /// `every` ago; `Ok(None)` when it was not due or another worker is running it.
+    ///
+    /// The check is made under the stream's lease, so workers in many processes sharing one
+    /// store never run the same stream twice for one interval.
+    pub async fn run_due(
+        &self,
+        integration: &dyn Integration,
+        job: &SyncJob,
+        every: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Option<SyncRun>> {
+        let lease = match self.lease(integration, job).await {
+            Ok(lease) => lease,
+            Err(e) if e.kind() == ErrorKind::Conflict => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let query = RunQuery::new().connection(job.connection.clone()).stream(job.stream.clone()).limit(20);
+        let recent = match self.state.list_runs(&job.tenant, &query).await {
+            Ok(runs) => runs,
+            Err(e) => {
+                self.release(&lease).await;
+                return Err(e);
+            }
+        };
+        let window = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        let fresh = recent.iter().any(|r| {
+            !r.dry_run
+                && matches!(r.status, RunStatus::Succeeded | RunStatus::PartiallySucceeded)
+                && r.completed_at.is_some_and(|at| chrono::Utc::now() - at < window)
+        });
+        if fresh {
+            self.release(&lease).await;
+            return Ok(None);
+        }
+        self.run_leased(integration, job, cancel, lease).await.map(Some)
+    }
+
+    /// Checks the job against the adapter and takes the stream's lease.
+    async fn lease(&self, integration: &dyn Integration, job: &SyncJob) -> Result<Lease> {
         let descriptor = integration.descriptor();
         let stream = descriptor.stream(&job.stream).ok_or_else(|| {
             Error::validation("stream", format!("{} has no stream {:?}", descriptor.provider, job.stream))
@@ -157,13 +201,22 @@ impl SyncEngine {
                 .with_provider(descriptor.provider.as_str()));
         }
         let key = format!("sync/{}/{}", job.connection, job.stream);
-        let lease =
-            self.state.acquire_lease(&job.tenant, &key, &self.worker, self.lease_ttl).await?.ok_or_else(|| {
-                Error::conflict(format!(
-                    "{} of connection {} is being synced by another worker",
-                    job.stream, job.connection
-                ))
-            })?;
+        self.state.acquire_lease(&job.tenant, &key, &self.worker, self.lease_ttl).await?.ok_or_else(|| {
+            Error::conflict(format!(
+                "{} of connection {} is being synced by another worker",
+                job.stream, job.connection
+            ))
+        })
+    }
+
+    async fn run_leased(
+        &self,
+        integration: &dyn Integration,
+        job: &SyncJob,
+        cancel: &CancellationToken,
+        lease: Lease,
+    ) -> Result<SyncRun> {
+        let descriptor = integration.descriptor();
         let mut run = SyncRun {
             id: RunId::new(),
             tenant: job.tenant.clone(),
@@ -187,10 +240,12 @@ impl SyncEngine {
         }
         let span = tracing::info_span!("sync.run", tenant = %job.tenant, connection = %job.connection, stream = %job.stream, mode = %job.mode, run = %run.id);
         let lost = Arc::new(AtomicBool::new(false));
-        let heartbeat = self.spawn_heartbeat(lease.clone(), lost.clone());
+        // Dropped with this future: a run abandoned by its caller stops renewing its lease, so
+        // the lease lapses and another worker can take the stream over.
+        let heartbeat = AbortOnDrop(self.spawn_heartbeat(lease.clone(), lost.clone()));
         let outcome =
             tracing::Instrument::instrument(self.drive(integration, job, &mut run, cancel, &lost), span).await;
-        heartbeat.abort();
+        drop(heartbeat);
         match outcome {
             Ok(status) => run.status = status,
             Err(e) => {
@@ -345,6 +400,15 @@ impl SyncEngine {
             }
         }
         Ok(sum)
+    }
+}
+
+/// Aborts the task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

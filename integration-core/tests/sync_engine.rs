@@ -230,3 +230,61 @@ async fn the_run_log_tells_what_happened() {
     assert_eq!(statuses, [RunStatus::Succeeded, RunStatus::Failed, RunStatus::Succeeded]);
     assert!(runs.iter().all(|r| r.completed_at.is_some() && r.provider.as_str() == "memory"));
 }
+
+#[tokio::test]
+async fn an_abandoned_run_lets_its_lease_lapse_so_another_worker_takes_over() {
+    let store = MemoryStore::new();
+    let source = MemorySource::new();
+    (0..20).for_each(|i| source.upsert(&format!("e{i:02}"), json!({"v": i})));
+    let short = |name: &str| {
+        SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), name)
+            .with_lease(std::time::Duration::from_millis(200), std::time::Duration::from_millis(50))
+    };
+    let job =
+        SyncJob::new(tenant(), conn(), STREAM, SyncMode::Incremental).with_page_size(NonZeroU32::new(5).expect("nz"));
+    source.hang_on_read(2);
+    let dead = short("dead");
+    let (source2, job2) = (source.clone(), job.clone());
+    let abandoned = tokio::spawn(async move { dead.run(&source2, &job2, &CancellationToken::new()).await });
+    let hung = integration_testkit::poll::eventually(std::time::Duration::from_secs(10), || {
+        let s = source.clone();
+        async move { (s.reads() >= 2).then_some(()) }
+    })
+    .await;
+    assert!(hung.is_some(), "the first worker reached its second page");
+    abandoned.abort(); // the worker dies mid-run
+    let _ = abandoned.await;
+    source.unhang();
+    let live = short("live");
+    let took_over = integration_testkit::poll::eventually(std::time::Duration::from_secs(10), || {
+        let (live, source, job) = (live.clone(), source.clone(), job.clone());
+        async move {
+            match live.run(&source, &job, &CancellationToken::new()).await {
+                Ok(run) => Some(run),
+                Err(e) if e.kind() == ErrorKind::Conflict => None,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    })
+    .await
+    .expect("the lapsed lease is taken over");
+    assert_eq!(took_over.status, RunStatus::Succeeded);
+    assert_eq!(took_over.counts.added, 15, "resumed after the first committed page, not from scratch");
+    let scope = StreamScope::new(tenant(), conn(), STREAM);
+    assert_eq!(cache(&store, &scope).await, source.snapshot());
+}
+
+#[tokio::test]
+async fn run_due_skips_a_stream_synced_within_the_interval() {
+    let store = MemoryStore::new();
+    let source = MemorySource::new();
+    source.upsert("e1", json!({"v": 1}));
+    let job = SyncJob::new(tenant(), conn(), STREAM, SyncMode::Incremental);
+    let hour = std::time::Duration::from_secs(3600);
+    let first = engine(&store).run_due(&source, &job, hour, &CancellationToken::new()).await.expect("run");
+    assert_eq!(first.map(|r| r.status), Some(RunStatus::Succeeded));
+    let second = engine(&store).run_due(&source, &job, hour, &CancellationToken::new()).await.expect("run");
+    assert!(second.is_none(), "not due again within the hour");
+    let third = engine(&store).run_due(&source, &job, std::time::Duration::ZERO, &CancellationToken::new()).await;
+    assert!(third.expect("run").is_some(), "due with a zero interval");
+}

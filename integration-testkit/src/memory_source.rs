@@ -37,6 +37,7 @@ struct State {
     seq: u64,
     reads: u64,
     fail_on: Option<u64>,
+    hang_on: Option<u64>,
 }
 
 /// Where a read continues from.
@@ -60,6 +61,7 @@ fn page(records: Vec<Record>, next: &Position, has_more: bool) -> Result<Page> {
 pub struct MemorySource {
     state: Arc<Mutex<State>>,
     descriptor: Descriptor,
+    unhang: Arc<tokio::sync::Notify>,
 }
 
 impl Default for MemorySource {
@@ -79,7 +81,7 @@ impl MemorySource {
             ]))
             .build()
             .unwrap_or_else(|e| unreachable!("a fixed, valid descriptor: {e}"));
-        Self { state: Arc::new(Mutex::new(State::default())), descriptor }
+        Self { state: Arc::new(Mutex::new(State::default())), descriptor, unhang: Arc::new(tokio::sync::Notify::new()) }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -124,6 +126,19 @@ impl MemorySource {
     pub fn fail_on_read(&self, n: u64) {
         let mut state = self.lock();
         state.fail_on = Some(state.reads + n);
+    }
+
+    /// Makes the `n`-th read from now hang until [`MemorySource::unhang`] (a provider that stops
+    /// answering; or a point at which a test kills the worker).
+    pub fn hang_on_read(&self, n: u64) {
+        let mut state = self.lock();
+        state.hang_on = Some(state.reads + n);
+    }
+
+    /// Lets a hanging read go on.
+    pub fn unhang(&self) {
+        self.lock().hang_on = None;
+        self.unhang.notify_waiters();
     }
 
     /// Disarms a pending [`MemorySource::fail_on_read`].
@@ -177,8 +192,18 @@ impl Integration for MemorySource {
         }
         let pos: Position = request.checkpoint.as_ref().map(Checkpoint::state).transpose()?.unwrap_or_default();
         let size = request.page_size.map_or(10, |n| n.get() as usize);
-        let mut state = self.lock();
-        state.reads += 1;
+        let hang = {
+            let mut state = self.lock();
+            state.reads += 1;
+            state.hang_on == Some(state.reads)
+        };
+        if hang {
+            let released = self.unhang.notified();
+            if self.lock().hang_on.is_some() {
+                released.await;
+            }
+        }
+        let state = self.lock();
         if state.fail_on == Some(state.reads) {
             return Err(Error::new(ErrorKind::Transient, "injected failure: the provider went away").with_status(503));
         }

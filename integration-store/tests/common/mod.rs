@@ -22,6 +22,12 @@ pub fn postgres_url() -> String {
 /// A store in a new schema of the test server; `None` (with the reason printed) when no server
 /// answers on a developer's machine. Under `CI=true` a missing server fails the test.
 pub async fn postgres() -> Option<SqlStore> {
+    let url = postgres_schema().await?;
+    Some(SqlStore::connect(&url, 4).await.expect("connect to PostgreSQL"))
+}
+
+/// The URL of a new, empty schema of the test server (see [`postgres`]).
+pub async fn postgres_schema() -> Option<String> {
     let url = postgres_url();
     let mut admin = match sqlx::PgConnection::connect(&url).await {
         Ok(c) => c,
@@ -53,6 +59,5 @@ pub async fn postgres() -> Option<SqlStore> {
         .await
         .expect("create schema");
     let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-    Some(SqlStore::connect(&scoped, 4).await.expect("connect to PostgreSQL"))
+    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
 }
