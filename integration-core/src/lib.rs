@@ -87,6 +87,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod backoff;
 pub mod clock;
 pub mod config;
 pub mod connections;
@@ -96,6 +97,7 @@ pub mod error;
 pub mod ids;
 pub mod integration;
 pub mod registry;
+pub mod schedule;
 pub mod schema;
 pub mod status;
 pub mod store;

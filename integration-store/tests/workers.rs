@@ -152,3 +152,32 @@ async fn a_store_lost_mid_run_fails_cleanly_and_the_next_run_resumes() {
     let scope = StreamScope::new(tenant(), ConnectionId::new("hr").expect("c"), STREAM);
     assert_eq!(cache(&reopened, &scope).await, source.snapshot());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_over_one_database_share_the_work_without_double_runs() {
+    use integration_core::schedule::{EmbeddedScheduler, Schedule, Scheduler};
+    let Some(url) = common::postgres_schema().await else { return };
+    let sources: Vec<MemorySource> = (0..6)
+        .map(|c| {
+            let source = MemorySource::new();
+            (0..12).for_each(|i| source.upsert(&format!("e{i:02}"), json!({ "c": c, "i": i })));
+            source
+        })
+        .collect();
+    let mut schedulers = Vec::new();
+    for n in 0..2 {
+        let store = SqlStore::connect(&url, 2).await.expect("connect");
+        let scheduler = EmbeddedScheduler::new(engine(&store, &format!("process-{n}")));
+        for (c, source) in sources.iter().enumerate() {
+            let job = job(&format!("c{c}"));
+            scheduler.add(Schedule::every(Arc::new(source.clone()), job, Duration::from_secs(3600)));
+        }
+        schedulers.push(scheduler);
+    }
+    let (a, b) = tokio::join!(schedulers[0].tick(), schedulers[1].tick());
+    let mut ran: Vec<String> = a.iter().chain(&b).map(|r| r.connection.to_string()).collect();
+    ran.sort();
+    assert_eq!(ran, ["c0", "c1", "c2", "c3", "c4", "c5"], "each stream once, between the two processes");
+    let (a, b) = tokio::join!(schedulers[0].tick(), schedulers[1].tick());
+    assert!(a.is_empty() && b.is_empty(), "nothing is due again");
+}

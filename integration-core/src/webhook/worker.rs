@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use backon::{BackoffBuilder as _, ExponentialBuilder};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 use tokio::sync::Notify;
@@ -85,20 +84,6 @@ impl DeliveryWorker {
         self
     }
 
-    /// The delay before attempt `attempt + 1`, after `attempt` failures.
-    fn delay(&self, attempt: u32) -> Duration {
-        ExponentialBuilder::default()
-            .with_min_delay(self.min_delay)
-            .with_max_delay(self.max_delay)
-            .with_factor(2.0)
-            .with_jitter()
-            .with_max_times(self.max_attempts as usize)
-            .build()
-            .nth(attempt.saturating_sub(1) as usize)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
-    }
-
     /// Claims one batch of due deliveries and processes it; returns how many were processed
     /// (whatever their outcome).
     pub async fn run_once(&self) -> Result<usize> {
@@ -168,7 +153,8 @@ impl DeliveryWorker {
                     tracing::warn!(delivery = %delivery.id, attempts = delivery.attempts, error = %error, "webhook delivery dead-lettered");
                     DeliveryOutcome::DeadLetter { error }
                 } else {
-                    let wait = self.delay(delivery.attempts).max(e.retry_after().unwrap_or_default());
+                    let wait = crate::backoff::delay(self.min_delay, self.max_delay, delivery.attempts)
+                        .max(e.retry_after().unwrap_or_default());
                     let at = crate::clock::expiry(self.clock.now(), wait);
                     tracing::info!(delivery = %delivery.id, attempts = delivery.attempts, retry_in = ?wait, error = %error, "webhook delivery will be retried");
                     DeliveryOutcome::Retry { error, at }
