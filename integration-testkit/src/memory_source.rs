@@ -239,10 +239,15 @@ impl Integration for MemorySource {
                 // Incremental reads after this full read start from where it started, so writes
                 // made while it ran are not missed.
                 let start = pos.since.unwrap_or(state.seq);
+                let from = match &pos.after_id {
+                    Some(after) => std::ops::Bound::Excluded(after.clone()),
+                    None => std::ops::Bound::Unbounded,
+                };
                 let mut rows: Vec<(&String, &Entry)> = state
                     .entries
-                    .iter()
-                    .filter(|(id, e)| !e.deleted && pos.after_id.as_ref().is_none_or(|a| *id > a))
+                    .range((from, std::ops::Bound::Unbounded))
+                    .filter(|(_, e)| !e.deleted)
+                    .take(size + 1)
                     .collect();
                 let has_more = rows.len() > size;
                 rows.truncate(size);
