@@ -28,7 +28,7 @@ const RECORDS: usize = 100_000;
 const PAGE: usize = 1_000;
 
 fn record(i: usize) -> Value {
-    json!({ "id": format!("e{i:06}"), "name": format!("Employee {i}"), "department": i % 40, "active": i % 7 != 0 })
+    json!({ "id": format!("e{i:06}"), "name": format!("Employee {i}"), "department": i % 40, "active": !i.is_multiple_of(7) })
 }
 
 fn scope() -> StreamScope {
