@@ -83,7 +83,8 @@
 //! [`integration`] (the adapter trait), [`descriptor`] and [`schema`] (what an adapter declares),
 //! [`registry`] (catalog and factory), [`config`] and [`connections`] (tenant configuration),
 //! [`crypto`] (sealing), [`store`] (host storage traits and the in-memory implementation),
-//! [`webhook`] (signature schemes, the router, the delivery worker), [`clock`] (injectable time).
+//! [`sync`] (the sync engine), [`schedule`] (scheduling syncs), [`webhook`] (signature schemes,
+//! the router, the delivery worker), [`clock`] (injectable time).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
