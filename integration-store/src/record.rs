@@ -6,7 +6,7 @@ use integration_core::store::{
     Change, ChangeBatch, ChangeCursor, ChangeKind, ContentHash, PageWrite, RecordStore, StoredRecord, StreamScope,
     WriteSummary,
 };
-use integration_core::{Checkpoint, Error, Record, Result, RunId, TenantId};
+use integration_core::{Checkpoint, Error, Result, RunId, TenantId};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -99,100 +99,190 @@ async fn append_change(
     Ok(())
 }
 
+/// How many rows one statement carries (well under SQLite's and PostgreSQL's parameter limits).
+const CHUNK: usize = 500;
+
+/// A cached row as a page sees it.
+struct Row {
+    data: Value,
+    remote_data: Option<Value>,
+    hash: String,
+    modified_at: Option<i64>,
+    deleted: bool,
+}
+
+/// `$first, $first+1, ...` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 impl SqlStore {
-    async fn apply(
+    /// The cached rows of `ids` in `scope`, locked for this transaction where the database locks rows.
+    async fn load_rows(
         &self,
         tx: &mut Transaction<'static, Any>,
         scope: &StreamScope,
-        record: &Record,
-        run: Option<RunId>,
-        now: i64,
-        sum: &mut WriteSummary,
-    ) -> Result<()> {
-        let sql = format!(
-            "SELECT data, hash, deleted FROM records WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id = $4{}",
-            self.for_update()
-        );
-        let existing = sqlx::query(AssertSqlSafe(sql))
-            .bind(scope.tenant.as_str())
-            .bind(scope.connection.as_str())
-            .bind(scope.stream.as_str())
-            .bind(record.remote_id.as_str())
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(|e| db("read a record", e))?;
-        let existing = match existing {
-            Some(row) => Some((
-                from_json::<Value>("record data", &text(&row, "data")?)?,
-                text(&row, "hash")?,
-                int(&row, "deleted")? != 0,
-            )),
-            None => None,
-        };
-        let run_text = run.map(|r| r.to_string());
-        let key = |q: sqlx::query::Query<'static, Any, sqlx::any::AnyArguments>| {
-            q.bind(scope.tenant.to_string())
-                .bind(scope.connection.to_string())
-                .bind(scope.stream.clone())
-                .bind(record.remote_id.clone())
-        };
-        if record.deleted {
-            match existing {
-                Some((data, _, false)) => {
-                    key(sqlx::query(
-                        "UPDATE records SET deleted = 1, updated_at = $5, seen_by = COALESCE($6, seen_by) \
-                         WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id = $4",
-                    ))
-                    .bind(now)
-                    .bind(run_text)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| db("delete a record", e))?;
-                    append_change(tx, scope, &record.remote_id, ChangeKind::Deleted, &data, Some(&data), now).await?;
-                    sum.deleted += 1;
-                }
-                _ => sum.unchanged += 1,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Row>> {
+        let mut rows = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT remote_id, data, remote_data, hash, modified_at, deleted FROM records \
+                 WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id IN ({}){}",
+                placeholders(4, chunk.len()),
+                self.for_update()
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.tenant.as_str())
+                .bind(scope.connection.as_str())
+                .bind(scope.stream.as_str());
+            for id in chunk {
+                q = q.bind(*id);
             }
+            for row in q.fetch_all(&mut **tx).await.map_err(|e| db("read records", e))? {
+                rows.insert(
+                    text(&row, "remote_id")?,
+                    Row {
+                        data: from_json("record data", &text(&row, "data")?)?,
+                        remote_data: opt_text(&row, "remote_data")?
+                            .map(|r| from_json("remote data", &r))
+                            .transpose()?,
+                        hash: text(&row, "hash")?,
+                        modified_at: get::<Option<i64>, _>(&row, "modified_at")?,
+                        deleted: int(&row, "deleted")? != 0,
+                    },
+                );
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Writes the changed rows of a page, one statement per chunk.
+    async fn upsert_rows(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        scope: &StreamScope,
+        rows: &[(&str, &Row)],
+        run: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = 6 + i * 6;
+                    format!(
+                        "($1, $2, $3, ${p}, ${}, ${}, ${}, ${}, ${}, $5, $4, $4)",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO records (tenant, connection, stream, remote_id, data, remote_data, hash, modified_at, deleted, \
+                 seen_by, created_at, updated_at) VALUES {} ON CONFLICT (tenant, connection, stream, remote_id) DO UPDATE \
+                 SET data = excluded.data, remote_data = excluded.remote_data, hash = excluded.hash, \
+                 modified_at = excluded.modified_at, deleted = excluded.deleted, \
+                 seen_by = COALESCE(excluded.seen_by, records.seen_by), updated_at = excluded.updated_at",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.tenant.as_str())
+                .bind(scope.connection.as_str())
+                .bind(scope.stream.as_str())
+                .bind(now)
+                .bind(run.map(str::to_owned));
+            for (id, row) in chunk {
+                q = q
+                    .bind(*id)
+                    .bind(to_json(&row.data)?)
+                    .bind(row.remote_data.as_ref().map(to_json).transpose()?)
+                    .bind(row.hash.clone())
+                    .bind(row.modified_at)
+                    .bind(i64::from(row.deleted));
+            }
+            q.execute(&mut **tx).await.map_err(|e| db("write records", e))?;
+        }
+        Ok(())
+    }
+
+    /// Marks unchanged rows as seen by `run`.
+    async fn mark_seen(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        scope: &StreamScope,
+        ids: &[&str],
+        run: &str,
+    ) -> Result<()> {
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "UPDATE records SET seen_by = $4 WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id IN ({})",
+                placeholders(5, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.tenant.as_str())
+                .bind(scope.connection.as_str())
+                .bind(scope.stream.as_str())
+                .bind(run);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **tx).await.map_err(|e| db("mark records seen", e))?;
+        }
+        Ok(())
+    }
+
+    /// Appends changes, numbered from one reservation of the per-tenant counter (whose row stays
+    /// locked until commit, so numbers become visible in order).
+    async fn append_changes(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        scope: &StreamScope,
+        changes: &[(String, ChangeKind, Value, Option<Value>)],
+        now: i64,
+    ) -> Result<()> {
+        if changes.is_empty() {
             return Ok(());
         }
-        let hash = ContentHash::of(&record.data).to_hex();
-        let (kind, previous) = match existing {
-            Some((_, stored_hash, false)) if stored_hash == hash => {
-                key(sqlx::query(
-                    "UPDATE records SET seen_by = COALESCE($5, seen_by) \
-                     WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id = $4",
-                ))
-                .bind(run_text)
-                .execute(&mut **tx)
-                .await
-                .map_err(|e| db("mark a record seen", e))?;
-                sum.unchanged += 1;
-                return Ok(());
-            }
-            Some((data, _, deleted)) => (if deleted { ChangeKind::Added } else { ChangeKind::Updated }, Some(data)),
-            None => (ChangeKind::Added, None),
-        };
-        key(sqlx::query(
-            "INSERT INTO records (tenant, connection, stream, remote_id, data, remote_data, hash, modified_at, deleted, \
-             seen_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10, $10) \
-             ON CONFLICT (tenant, connection, stream, remote_id) DO UPDATE SET data = excluded.data, \
-             remote_data = excluded.remote_data, hash = excluded.hash, modified_at = excluded.modified_at, deleted = 0, \
-             seen_by = COALESCE(excluded.seen_by, records.seen_by), updated_at = excluded.updated_at",
-        ))
-        .bind(to_json(&record.data)?)
-        .bind(record.remote_data.as_ref().map(to_json).transpose()?)
-        .bind(hash)
-        .bind(record.modified_at.map(micros))
-        .bind(run_text)
-        .bind(now)
-        .execute(&mut **tx)
+        let n = i64::try_from(changes.len()).unwrap_or(i64::MAX);
+        let row = sqlx::query(
+            "INSERT INTO change_counters (tenant, seq) VALUES ($1, $2) \
+             ON CONFLICT (tenant) DO UPDATE SET seq = change_counters.seq + $2 RETURNING seq",
+        )
+        .bind(scope.tenant.as_str())
+        .bind(n)
+        .fetch_one(&mut **tx)
         .await
-        .map_err(|e| db("write a record", e))?;
-        append_change(tx, scope, &record.remote_id, kind, &record.data, previous.as_ref(), now).await?;
-        if kind == ChangeKind::Added {
-            sum.added += 1;
-        } else {
-            sum.updated += 1;
+        .map_err(|e| db("number changes", e))?;
+        let mut seq = int(&row, "seq")? - n;
+        for chunk in changes.chunks(CHUNK) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let p = 5 + i * 5;
+                    format!("($1, ${p}, $2, $3, ${}, ${}, ${}, ${}, $4)", p + 1, p + 2, p + 3, p + 4)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO changes (tenant, seq, connection, stream, remote_id, kind, data, previous, at) VALUES {}",
+                values.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(scope.tenant.as_str())
+                .bind(scope.connection.as_str())
+                .bind(scope.stream.as_str())
+                .bind(now);
+            for (remote_id, kind, data, previous) in chunk {
+                seq += 1;
+                q = q
+                    .bind(seq)
+                    .bind(remote_id.as_str())
+                    .bind(enum_text(kind)?)
+                    .bind(to_json(data)?)
+                    .bind(previous.as_ref().map(to_json).transpose()?);
+            }
+            q.execute(&mut **tx).await.map_err(|e| db("append changes", e))?;
         }
         Ok(())
     }
@@ -203,10 +293,69 @@ impl RecordStore for SqlStore {
     async fn write_page(&self, scope: &StreamScope, page: &PageWrite) -> Result<WriteSummary> {
         let now = micros(self.now());
         let mut tx = self.begin().await?;
+        let mut ids: Vec<&str> = page.records.iter().map(|r| r.remote_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut rows = self.load_rows(&mut tx, scope, &ids).await?;
+        // Apply the page in order, in memory: what changed, and the changes to log.
         let mut sum = WriteSummary::default();
+        let mut dirty = std::collections::BTreeSet::new();
+        let mut changes: Vec<(String, ChangeKind, Value, Option<Value>)> = Vec::new();
         for record in &page.records {
-            self.apply(&mut tx, scope, record, page.run, now, &mut sum).await?;
+            let id = record.remote_id.as_str();
+            let existing = rows.get(id);
+            if record.deleted {
+                match existing {
+                    Some(row) if !row.deleted => {
+                        changes.push((id.to_owned(), ChangeKind::Deleted, row.data.clone(), Some(row.data.clone())));
+                        if let Some(row) = rows.get_mut(id) {
+                            row.deleted = true;
+                        }
+                        dirty.insert(id);
+                        sum.deleted += 1;
+                    }
+                    _ => sum.unchanged += 1,
+                }
+                continue;
+            }
+            let hash = ContentHash::of(&record.data).to_hex();
+            let (kind, previous) = match existing {
+                Some(row) if !row.deleted && row.hash == hash => {
+                    sum.unchanged += 1;
+                    continue;
+                }
+                Some(row) => {
+                    (if row.deleted { ChangeKind::Added } else { ChangeKind::Updated }, Some(row.data.clone()))
+                }
+                None => (ChangeKind::Added, None),
+            };
+            changes.push((id.to_owned(), kind, record.data.clone(), previous));
+            rows.insert(
+                id.to_owned(),
+                Row {
+                    data: record.data.clone(),
+                    remote_data: record.remote_data.clone(),
+                    hash,
+                    modified_at: record.modified_at.map(micros),
+                    deleted: false,
+                },
+            );
+            dirty.insert(id);
+            if kind == ChangeKind::Added {
+                sum.added += 1;
+            } else {
+                sum.updated += 1;
+            }
         }
+        let run = page.run.map(|r| r.to_string());
+        let changed: Vec<(&str, &Row)> = dirty.iter().filter_map(|id| rows.get(*id).map(|row| (*id, row))).collect();
+        self.upsert_rows(&mut tx, scope, &changed, run.as_deref(), now).await?;
+        if let Some(run) = &run {
+            let seen: Vec<&str> =
+                ids.iter().copied().filter(|id| !dirty.contains(id) && rows.contains_key(*id)).collect();
+            self.mark_seen(&mut tx, scope, &seen, run).await?;
+        }
+        self.append_changes(&mut tx, scope, &changes, now).await?;
         if let Some(cp) = &page.checkpoint {
             commit_checkpoint(&mut tx, scope, cp, page.run, now).await?;
         }
