@@ -111,12 +111,25 @@ struct Row {
     deleted: bool,
 }
 
-/// `$first, $first+1, ...` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 impl SqlStore {
+    /// `n` placeholders numbered from `first`, for parameters bound in textual order:
+    /// `$first, ...` on PostgreSQL; anonymous `?` on SQLite, where numbered ones make binding
+    /// quadratic in the number of parameters (SQLite scans a list to name each).
+    fn placeholders(&self, first: usize, n: usize) -> String {
+        match self.backend {
+            crate::Backend::Sqlite => vec!["?"; n].join(", "),
+            crate::Backend::Postgres => (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+        }
+    }
+
+    /// `rows` parenthesized groups of `per_row` placeholders, numbered from `first`.
+    fn row_placeholders(&self, first: usize, per_row: usize, rows: usize) -> String {
+        (0..rows)
+            .map(|r| format!("({})", self.placeholders(first + r * per_row, per_row)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The cached rows of `ids` in `scope`, locked for this transaction where the database locks rows.
     async fn load_rows(
         &self,
@@ -126,10 +139,14 @@ impl SqlStore {
     ) -> Result<std::collections::HashMap<String, Row>> {
         let mut rows = std::collections::HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
+            let p = |i| self.placeholders(i, 1);
             let sql = format!(
                 "SELECT remote_id, data, remote_data, hash, modified_at, deleted FROM records \
-                 WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id IN ({}){}",
-                placeholders(4, chunk.len()),
+                 WHERE tenant = {} AND connection = {} AND stream = {} AND remote_id IN ({}){}",
+                p(1),
+                p(2),
+                p(3),
+                self.placeholders(4, chunk.len()),
                 self.for_update()
             );
             let mut q = sqlx::query(AssertSqlSafe(sql))
@@ -167,41 +184,29 @@ impl SqlStore {
         now: i64,
     ) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let p = 6 + i * 6;
-                    format!(
-                        "($1, $2, $3, ${p}, ${}, ${}, ${}, ${}, ${}, $5, $4, $4)",
-                        p + 1,
-                        p + 2,
-                        p + 3,
-                        p + 4,
-                        p + 5
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO records (tenant, connection, stream, remote_id, data, remote_data, hash, modified_at, deleted, \
                  seen_by, created_at, updated_at) VALUES {} ON CONFLICT (tenant, connection, stream, remote_id) DO UPDATE \
                  SET data = excluded.data, remote_data = excluded.remote_data, hash = excluded.hash, \
                  modified_at = excluded.modified_at, deleted = excluded.deleted, \
                  seen_by = COALESCE(excluded.seen_by, records.seen_by), updated_at = excluded.updated_at",
-                values.join(", ")
+                self.row_placeholders(1, 12, chunk.len())
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql))
-                .bind(scope.tenant.as_str())
-                .bind(scope.connection.as_str())
-                .bind(scope.stream.as_str())
-                .bind(now)
-                .bind(run.map(str::to_owned));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for (id, row) in chunk {
                 q = q
+                    .bind(scope.tenant.as_str())
+                    .bind(scope.connection.as_str())
+                    .bind(scope.stream.as_str())
                     .bind(*id)
                     .bind(to_json(&row.data)?)
                     .bind(row.remote_data.as_ref().map(to_json).transpose()?)
                     .bind(row.hash.clone())
                     .bind(row.modified_at)
-                    .bind(i64::from(row.deleted));
+                    .bind(i64::from(row.deleted))
+                    .bind(run.map(str::to_owned))
+                    .bind(now)
+                    .bind(now);
             }
             q.execute(&mut **tx).await.map_err(|e| db("write records", e))?;
         }
@@ -217,15 +222,20 @@ impl SqlStore {
         run: &str,
     ) -> Result<()> {
         for chunk in ids.chunks(CHUNK) {
+            let p = |i| self.placeholders(i, 1);
             let sql = format!(
-                "UPDATE records SET seen_by = $4 WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id IN ({})",
-                placeholders(5, chunk.len())
+                "UPDATE records SET seen_by = {} WHERE tenant = {} AND connection = {} AND stream = {} AND remote_id IN ({})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                self.placeholders(5, chunk.len())
             );
             let mut q = sqlx::query(AssertSqlSafe(sql))
+                .bind(run)
                 .bind(scope.tenant.as_str())
                 .bind(scope.connection.as_str())
-                .bind(scope.stream.as_str())
-                .bind(run);
+                .bind(scope.stream.as_str());
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -258,29 +268,23 @@ impl SqlStore {
         .map_err(|e| db("number changes", e))?;
         let mut seq = int(&row, "seq")? - n;
         for chunk in changes.chunks(CHUNK) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let p = 5 + i * 5;
-                    format!("($1, ${p}, $2, $3, ${}, ${}, ${}, ${}, $4)", p + 1, p + 2, p + 3, p + 4)
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO changes (tenant, seq, connection, stream, remote_id, kind, data, previous, at) VALUES {}",
-                values.join(", ")
+                self.row_placeholders(1, 9, chunk.len())
             );
-            let mut q = sqlx::query(AssertSqlSafe(sql))
-                .bind(scope.tenant.as_str())
-                .bind(scope.connection.as_str())
-                .bind(scope.stream.as_str())
-                .bind(now);
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for (remote_id, kind, data, previous) in chunk {
                 seq += 1;
                 q = q
+                    .bind(scope.tenant.as_str())
                     .bind(seq)
+                    .bind(scope.connection.as_str())
+                    .bind(scope.stream.as_str())
                     .bind(remote_id.as_str())
                     .bind(enum_text(kind)?)
                     .bind(to_json(data)?)
-                    .bind(previous.as_ref().map(to_json).transpose()?);
+                    .bind(previous.as_ref().map(to_json).transpose()?)
+                    .bind(now);
             }
             q.execute(&mut **tx).await.map_err(|e| db("append changes", e))?;
         }
