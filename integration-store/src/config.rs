@@ -5,13 +5,14 @@ use chrono::{DateTime, Utc};
 use integration_core::config::ConnectionStatus;
 use integration_core::crypto::SealedBox;
 use integration_core::store::{ConfigStore, StoredConfig};
-use integration_core::{ConnectionId, Error, Result, TenantId};
+use integration_core::{ConnectionId, Result, TenantId};
 use sqlx::any::AnyRow;
 
 use crate::SqlStore;
 use crate::codec::{
     db, enum_from_text, enum_text, from_json, i64_of, id, int, micros, opt_text, opt_time, text, time, to_json, u64_of,
 };
+use integration_core::store::refusal;
 use sqlx::AssertSqlSafe;
 
 const COLUMNS: &str = "tenant, connection, domain, provider, settings, sealed_secrets, status, remote_account_id, \
@@ -64,7 +65,7 @@ impl SqlStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| db("update a configuration", e))?
-            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no connection {connection}")))?;
+            .ok_or_else(|| refusal::no_connection(tenant, connection))?;
         int(&row, "revision").map(u64_of)
     }
 }
@@ -106,10 +107,7 @@ impl ConfigStore for SqlStore {
             Some(row) => int(&row, "revision").map(u64_of),
             None => {
                 let current = self.current_revision(&c.tenant, &c.connection).await?;
-                Err(Error::conflict(format!(
-                    "connection {} of tenant {} is at revision {current}, not {}; reload it and apply the change again",
-                    c.connection, c.tenant, c.revision
-                )))
+                Err(refusal::stale_revision(&c.tenant, &c.connection, current, c.revision))
             }
         }
     }

@@ -15,6 +15,7 @@ use crate::codec::{
 };
 use crate::state::expiry_micros;
 use crate::{Backend, SqlStore};
+use integration_core::store::refusal;
 use sqlx::AssertSqlSafe;
 
 const COLUMNS: &str = "id, tenant, connection, provider, event_id, headers, body, received_at, status, attempts, \
@@ -93,7 +94,7 @@ impl DeliveryStore for SqlStore {
             Some(first) if first != d.id && d.status != DeliveryStatus::Rejected => {
                 Ok(Recorded::Duplicate { existing: first })
             }
-            _ => Err(Error::conflict(format!("delivery {} is already recorded", d.id))),
+            _ => Err(refusal::delivery_exists(d.id)),
         }
     }
 
@@ -157,11 +158,9 @@ impl DeliveryStore for SqlStore {
             return Ok(());
         }
         if self.delivery_exists(tenant, id).await? {
-            Err(Error::conflict(format!(
-                "delivery {id} is no longer held by attempt {attempt}: its claim lapsed and another worker took it"
-            )))
+            Err(refusal::lapsed_delivery(id, attempt))
         } else {
-            Err(Error::not_found(format!("tenant {tenant} has no delivery {id}")))
+            Err(refusal::no_delivery(tenant, id))
         }
     }
 
@@ -206,11 +205,8 @@ impl DeliveryStore for SqlStore {
             return Ok(());
         }
         match self.delivery(tenant, id).await? {
-            Some(d) => Err(Error::conflict(format!(
-                "delivery {id} is {}: only processed, retrying or dead-lettered ones replay",
-                d.status.as_str()
-            ))),
-            None => Err(Error::not_found(format!("tenant {tenant} has no delivery {id}"))),
+            Some(d) => Err(refusal::not_replayable(id, d.status)),
+            None => Err(refusal::no_delivery(tenant, id)),
         }
     }
 }

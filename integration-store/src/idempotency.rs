@@ -5,12 +5,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use integration_core::store::{Claim, ClaimToken, IdempotencyStore};
-use integration_core::{Error, Result, TenantId};
+use integration_core::{Result, TenantId};
 use serde_json::Value;
 
 use crate::SqlStore;
 use crate::codec::{db, from_json, get, i64_of, int, micros, opt_text, time, to_json, u64_of};
 use crate::state::expiry_micros;
+use integration_core::store::refusal;
 
 #[async_trait]
 impl IdempotencyStore for SqlStore {
@@ -78,10 +79,7 @@ impl IdempotencyStore for SqlStore {
         .map_err(|e| db("complete a claim", e))?;
         match row {
             Some(_) => Ok(()),
-            None => Err(Error::conflict(format!(
-                "the claim on {}/{} (token {}) lapsed and was taken over; its work may run twice unless it is idempotent",
-                claim.namespace, claim.key, claim.token
-            ))),
+            None => Err(refusal::lapsed_claim(claim)),
         }
     }
 

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use integration_core::store::{Lease, RunQuery, StateStore, StoredCheckpoint, StreamScope, SyncRun};
-use integration_core::{Checkpoint, Error, Result, RunId, TenantId};
+use integration_core::{Checkpoint, Result, RunId, TenantId};
 use sqlx::Any;
 
 use crate::SqlStore;
 use crate::codec::{db, from_json, int, micros, opt_text, text, time, to_json, u64_of};
+use integration_core::store::refusal;
 use sqlx::AssertSqlSafe;
 
 /// `now + ttl` in microseconds, saturating.
@@ -91,13 +92,6 @@ impl SqlStore {
     }
 }
 
-fn lost(lease: &Lease) -> Error {
-    Error::conflict(format!(
-        "the lease on {:?} held by {:?} (token {}) was lost: it expired or was taken over",
-        lease.key, lease.holder, lease.token
-    ))
-}
-
 #[async_trait]
 impl StateStore for SqlStore {
     async fn checkpoint(&self, scope: &StreamScope) -> Result<Option<StoredCheckpoint>> {
@@ -151,7 +145,7 @@ impl StateStore for SqlStore {
         .await
         .map_err(|e| db("log a run", e))?;
         if done.rows_affected() == 0 {
-            return Err(Error::conflict(format!("sync run {} already exists", run.id)));
+            return Err(refusal::run_exists(run.id));
         }
         Ok(())
     }
@@ -165,7 +159,7 @@ impl StateStore for SqlStore {
             .await
             .map_err(|e| db("update a run", e))?;
         if done.rows_affected() == 0 {
-            return Err(Error::not_found(format!("tenant {} has no sync run {}", run.tenant, run.id)));
+            return Err(refusal::no_run(&run.tenant, run.id));
         }
         Ok(())
     }
@@ -220,7 +214,7 @@ impl StateStore for SqlStore {
         .map_err(|e| db("renew a lease", e))?;
         match row {
             Some(_) => Ok(Lease { expires_at: time(expires)?, ..lease.clone() }),
-            None => Err(lost(lease)),
+            None => Err(refusal::lost_lease(lease)),
         }
     }
 

@@ -5,11 +5,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use integration_core::crypto::SealedBox;
 use integration_core::store::{Lease, StoredToken, TokenStore};
-use integration_core::{ConnectionId, Error, Result, TenantId};
+use integration_core::{ConnectionId, Result, TenantId};
 
 use crate::SqlStore;
 use crate::codec::{db, i64_of, int, micros, text, time, u64_of};
 use crate::state::LeaseTable;
+use integration_core::store::refusal;
 
 #[async_trait]
 impl TokenStore for SqlStore {
@@ -55,9 +56,7 @@ impl TokenStore for SqlStore {
             Some(row) => int(&row, "version").map(u64_of),
             None => {
                 let current = self.token(tenant, connection).await?.map_or(0, |t| t.version);
-                Err(Error::conflict(format!(
-                    "the token of connection {connection} is at version {current}, not {expected}: another refresh won"
-                )))
+                Err(refusal::stale_token(connection, current, expected))
             }
         }
     }

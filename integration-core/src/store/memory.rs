@@ -12,7 +12,7 @@ use super::{
     AuditEvent, AuditSink, Change, ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimToken, ConfigStore, ContentHash,
     DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, IdempotencyStore, Lease, PageWrite, RecordStore,
     Recorded, RunQuery, StateStore, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun,
-    TokenStore, WebhookDelivery, WriteSummary,
+    TokenStore, WebhookDelivery, WriteSummary, refusal,
 };
 use crate::clock::{Clock, SystemClock, expiry};
 use crate::config::ConnectionStatus;
@@ -110,7 +110,7 @@ impl MemoryStore {
         let c = state
             .configs
             .get_mut(&(tenant.clone(), connection.clone()))
-            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no connection {connection}")))?;
+            .ok_or_else(|| refusal::no_connection(tenant, connection))?;
         change(c);
         c.revision += 1;
         c.updated_at = now;
@@ -126,10 +126,7 @@ impl ConfigStore for MemoryStore {
         let key = (config.tenant.clone(), config.connection.clone());
         let current = state.configs.get(&key).map_or(0, |c| c.revision);
         if current != config.revision {
-            return Err(Error::conflict(format!(
-                "connection {} of tenant {} is at revision {current}, not {}; reload it and apply the change again",
-                config.connection, config.tenant, config.revision
-            )));
+            return Err(refusal::stale_revision(&config.tenant, &config.connection, current, config.revision));
         }
         let mut stored = config.clone();
         stored.revision = current + 1;
@@ -186,13 +183,6 @@ fn grant<K: std::hash::Hash + Eq>(
     Some(lease)
 }
 
-fn lost_lease(lease: &Lease) -> Error {
-    Error::conflict(format!(
-        "the lease on {:?} held by {:?} (token {}) was lost: it expired or was taken over",
-        lease.key, lease.holder, lease.token
-    ))
-}
-
 #[async_trait]
 impl StateStore for MemoryStore {
     async fn checkpoint(&self, scope: &StreamScope) -> Result<Option<StoredCheckpoint>> {
@@ -215,7 +205,7 @@ impl StateStore for MemoryStore {
         let mut state = self.lock();
         let key = (run.tenant.clone(), run.id);
         if state.runs.contains_key(&key) {
-            return Err(Error::conflict(format!("sync run {} already exists", run.id)));
+            return Err(refusal::run_exists(run.id));
         }
         state.runs.insert(key, run.clone());
         Ok(())
@@ -223,10 +213,8 @@ impl StateStore for MemoryStore {
 
     async fn update_run(&self, run: &SyncRun) -> Result<()> {
         let mut state = self.lock();
-        let slot = state
-            .runs
-            .get_mut(&(run.tenant.clone(), run.id))
-            .ok_or_else(|| Error::not_found(format!("tenant {} has no sync run {}", run.tenant, run.id)))?;
+        let slot =
+            state.runs.get_mut(&(run.tenant.clone(), run.id)).ok_or_else(|| refusal::no_run(&run.tenant, run.id))?;
         *slot = run.clone();
         Ok(())
     }
@@ -262,7 +250,7 @@ impl StateStore for MemoryStore {
                 held.expires_at = expiry(now, ttl);
                 Ok(held.clone())
             }
-            _ => Err(lost_lease(lease)),
+            _ => Err(refusal::lost_lease(lease)),
         }
     }
 
@@ -295,9 +283,7 @@ impl TokenStore for MemoryStore {
         let key = (tenant.clone(), connection.clone());
         let current = state.tokens.get(&key).map_or(0, |t| t.version);
         if current != expected {
-            return Err(Error::conflict(format!(
-                "the token of connection {connection} is at version {current}, not {expected}: another refresh won"
-            )));
+            return Err(refusal::stale_token(connection, current, expected));
         }
         state.tokens.insert(key, StoredToken { sealed: sealed.clone(), version: current + 1, updated_at: now });
         Ok(current + 1)
@@ -385,10 +371,7 @@ impl IdempotencyStore for MemoryStore {
                 Ok(())
             }
             Some((_, c @ ClaimState::Completed { .. })) if c.token() == claim.token => Ok(()),
-            _ => Err(Error::conflict(format!(
-                "the claim on {}/{} (token {}) lapsed and was taken over; its work may run twice unless it is idempotent",
-                claim.namespace, claim.key, claim.token
-            ))),
+            _ => Err(refusal::lapsed_claim(claim)),
         }
     }
 
@@ -618,7 +601,7 @@ impl DeliveryStore for MemoryStore {
         });
         let mut state = self.lock();
         if state.deliveries.contains_key(&delivery.id) {
-            return Err(Error::conflict(format!("delivery {} is already recorded", delivery.id)));
+            return Err(refusal::delivery_exists(delivery.id));
         }
         if let Some(event) = event {
             match state.delivery_events.entry(event) {
@@ -668,11 +651,9 @@ impl DeliveryStore for MemoryStore {
             .deliveries
             .get_mut(&id)
             .filter(|d| &d.tenant == tenant)
-            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no delivery {id}")))?;
+            .ok_or_else(|| refusal::no_delivery(tenant, id))?;
         if d.status != DeliveryStatus::Processing || d.attempts != attempt {
-            return Err(Error::conflict(format!(
-                "delivery {id} is no longer held by attempt {attempt}: its claim lapsed and another worker took it"
-            )));
+            return Err(refusal::lapsed_delivery(id, attempt));
         }
         match outcome {
             DeliveryOutcome::Processed(summary) => {
@@ -717,13 +698,10 @@ impl DeliveryStore for MemoryStore {
             .deliveries
             .get_mut(&id)
             .filter(|d| &d.tenant == tenant)
-            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no delivery {id}")))?;
+            .ok_or_else(|| refusal::no_delivery(tenant, id))?;
         match d.status {
             DeliveryStatus::Processing | DeliveryStatus::Rejected | DeliveryStatus::Queued => {
-                Err(Error::conflict(format!(
-                    "delivery {id} is {}: only processed, retrying or dead-lettered ones replay",
-                    d.status.as_str()
-                )))
+                Err(refusal::not_replayable(id, d.status))
             }
             _ => {
                 d.status = DeliveryStatus::Queued;

@@ -35,6 +35,7 @@ mod delivery;
 mod idempotency;
 mod memory;
 mod record;
+pub mod refusal;
 mod state;
 mod token;
 
