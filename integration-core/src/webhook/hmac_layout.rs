@@ -90,10 +90,26 @@ pub(crate) fn check_layout(g: &GenericHmac) -> Result<(), String> {
     Ok(())
 }
 
+/// An HMAC-SHA256 keyed with `key` (HMAC takes keys of any length).
+pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+}
+
+/// HMAC-SHA256 over `parts` joined by `.` (Stripe's `t.body`, Standard Webhooks' `id.t.body`).
+pub(crate) fn dotted(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
+    let mut mac = keyed(key);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            mac.update(b".");
+        }
+        mac.update(part);
+    }
+    mac
+}
+
 impl HmacLayout<'_> {
     fn mac(&self, key: &[u8], body: &[u8], timestamp: Option<&str>) -> HmacSha256 {
-        // HMAC accepts keys of any length.
-        let mut mac = HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        let mut mac = keyed(key);
         let mut rest = self.signed_content;
         while let Some(at) = rest.find('{') {
             mac.update(&rest.as_bytes()[..at]);

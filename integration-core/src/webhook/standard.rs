@@ -6,11 +6,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, Mac as _};
 use http::HeaderMap;
 use sha2::Sha256;
 
-use super::hmac_layout::insert;
+use super::hmac_layout::{dotted, insert};
 use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
 use super::secret::{LENIENT_BASE64, StandardKey};
 use super::{Rejection, WebhookSecret};
@@ -58,13 +58,7 @@ fn signed_content(id: &str, timestamp: &str, body: &[u8]) -> Vec<u8> {
 }
 
 fn hmac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
+    dotted(key, &[id.as_bytes(), timestamp.as_bytes(), body])
 }
 
 pub(crate) fn verify(

@@ -2,11 +2,11 @@
 //! the endpoint secret's bytes (`whsec_...` as written) over `"{t}.{body}"`.
 //! <https://docs.stripe.com/webhooks#verify-manually>
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, Mac as _};
 use http::HeaderMap;
 use sha2::Sha256;
 
-use super::hmac_layout::{decode_hex, encode_hex, insert};
+use super::hmac_layout::{decode_hex, dotted, encode_hex, insert};
 use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header};
 use super::{Rejection, WebhookSecret};
 
@@ -43,12 +43,7 @@ pub fn parse_header(value: &str) -> Result<StripeHeader<'_>, Rejection> {
 }
 
 fn mac(secret: &WebhookSecret, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.raw()).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
+    dotted(secret.raw(), &[timestamp.as_bytes(), body])
 }
 
 pub(crate) fn verify(
