@@ -396,6 +396,11 @@ impl IdempotencyStore for MemoryStore {
 }
 
 impl State {
+    /// `tenant`'s delivery `id`, or a not-found refusal (another tenant's is not found either).
+    fn tenant_delivery(&mut self, tenant: &TenantId, id: DeliveryId) -> Result<&mut WebhookDelivery> {
+        self.deliveries.get_mut(&id).filter(|d| &d.tenant == tenant).ok_or_else(|| refusal::no_delivery(tenant, id))
+    }
+
     fn push_change(
         &mut self,
         scope: &StreamScope,
@@ -647,11 +652,7 @@ impl DeliveryStore for MemoryStore {
     ) -> Result<()> {
         let now = self.now();
         let mut state = self.lock();
-        let d = state
-            .deliveries
-            .get_mut(&id)
-            .filter(|d| &d.tenant == tenant)
-            .ok_or_else(|| refusal::no_delivery(tenant, id))?;
+        let d = state.tenant_delivery(tenant, id)?;
         if d.status != DeliveryStatus::Processing || d.attempts != attempt {
             return Err(refusal::lapsed_delivery(id, attempt));
         }
@@ -694,11 +695,7 @@ impl DeliveryStore for MemoryStore {
     async fn replay(&self, tenant: &TenantId, id: DeliveryId) -> Result<()> {
         let now = self.now();
         let mut state = self.lock();
-        let d = state
-            .deliveries
-            .get_mut(&id)
-            .filter(|d| &d.tenant == tenant)
-            .ok_or_else(|| refusal::no_delivery(tenant, id))?;
+        let d = state.tenant_delivery(tenant, id)?;
         match d.status {
             DeliveryStatus::Processing | DeliveryStatus::Rejected | DeliveryStatus::Queued => {
                 Err(refusal::not_replayable(id, d.status))
