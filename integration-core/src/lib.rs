@@ -97,6 +97,7 @@ pub mod descriptor;
 pub mod error;
 pub mod ids;
 pub mod integration;
+pub mod pagination;
 pub mod registry;
 pub mod schedule;
 pub mod schema;
