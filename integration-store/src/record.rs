@@ -60,45 +60,6 @@ pub(crate) async fn commit_checkpoint(
     Ok(())
 }
 
-/// Appends a change. The per-tenant counter row stays locked until commit, so a later sequence
-/// number never becomes visible before an earlier one.
-async fn append_change(
-    tx: &mut Transaction<'static, Any>,
-    scope: &StreamScope,
-    remote_id: &str,
-    kind: ChangeKind,
-    data: &Value,
-    previous: Option<&Value>,
-    now: i64,
-) -> Result<()> {
-    let row = sqlx::query(
-        "INSERT INTO change_counters (tenant, seq) VALUES ($1, 1) \
-         ON CONFLICT (tenant) DO UPDATE SET seq = change_counters.seq + 1 RETURNING seq",
-    )
-    .bind(scope.tenant.as_str())
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(|e| db("number a change", e))?;
-    let seq = int(&row, "seq")?;
-    sqlx::query(
-        "INSERT INTO changes (tenant, seq, connection, stream, remote_id, kind, data, previous, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(scope.tenant.as_str())
-    .bind(seq)
-    .bind(scope.connection.as_str())
-    .bind(scope.stream.as_str())
-    .bind(remote_id)
-    .bind(enum_text(&kind)?)
-    .bind(to_json(data)?)
-    .bind(previous.map(to_json).transpose()?)
-    .bind(now)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| db("append a change", e))?;
-    Ok(())
-}
-
 /// How many rows one statement carries (well under SQLite's and PostgreSQL's parameter limits).
 const CHUNK: usize = 500;
 
@@ -384,22 +345,25 @@ impl RecordStore for SqlStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| db("find unseen records", e))?;
+        let mut changes = Vec::with_capacity(gone.len());
         for row in &gone {
-            let remote_id = text(row, "remote_id")?;
             let data: Value = from_json("record data", &text(row, "data")?)?;
-            sqlx::query(
-                "UPDATE records SET deleted = 1, updated_at = $5 WHERE tenant = $1 AND connection = $2 AND stream = $3 AND remote_id = $4",
-            )
-            .bind(scope.tenant.as_str())
-            .bind(scope.connection.as_str())
-            .bind(scope.stream.as_str())
-            .bind(remote_id.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db("delete an unseen record", e))?;
-            append_change(&mut tx, scope, &remote_id, ChangeKind::Deleted, &data, Some(&data), now).await?;
+            changes.push((text(row, "remote_id")?, ChangeKind::Deleted, data.clone(), Some(data)));
         }
+        // The same rows as selected above: this transaction holds them.
+        sqlx::query(
+            "UPDATE records SET deleted = 1, updated_at = $5 WHERE tenant = $1 AND connection = $2 AND stream = $3 \
+             AND deleted = 0 AND (seen_by IS NULL OR seen_by <> $4)",
+        )
+        .bind(scope.tenant.as_str())
+        .bind(scope.connection.as_str())
+        .bind(scope.stream.as_str())
+        .bind(run_text.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db("delete unseen records", e))?;
+        self.append_changes(&mut tx, scope, &changes, now).await?;
         if let Some(cp) = checkpoint {
             commit_checkpoint(&mut tx, scope, cp, Some(run), now).await?;
         }
