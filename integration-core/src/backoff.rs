@@ -36,3 +36,36 @@ mod tests {
         }
     }
 }
+
+/// "Full jitter" for the `retry`-th retry (1 = the first): a uniformly random wait between zero
+/// and the exponential cap `base · 2^(retry-1)`, itself capped at `max`. Spreads the retries of
+/// many clients hit by one outage instead of synchronizing them.
+pub(crate) fn full_jitter(base: Duration, max: Duration, retry: u32) -> Duration {
+    let steps = retry.max(1) as usize;
+    let cap = ExponentialBuilder::default()
+        .with_min_delay(base)
+        .with_max_delay(max)
+        .with_factor(2.0)
+        .with_max_times(steps)
+        .build()
+        .nth(steps - 1)
+        .unwrap_or(max)
+        .min(max);
+    cap.mul_f64(fastrand::f64())
+}
+
+#[cfg(test)]
+mod full_jitter_tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_under_the_doubling_cap_and_spreads() {
+        let (base, max) = (Duration::from_millis(100), Duration::from_secs(2));
+        for retry in 1..10u32 {
+            let cap = (base * 2u32.pow(retry - 1)).min(max);
+            let waits: Vec<_> = (0..200).map(|_| full_jitter(base, max, retry)).collect();
+            assert!(waits.iter().all(|w| *w <= cap), "retry {retry}");
+            assert!(waits.iter().any(|w| *w < cap / 2) && waits.iter().any(|w| *w > cap / 2), "retry {retry} spreads");
+        }
+    }
+}

@@ -29,6 +29,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::http::HttpPolicy;
 use crate::ids::ProviderId;
 use crate::schema::{ConfigField, ConfigSchema};
 
@@ -312,6 +313,8 @@ pub struct Descriptor {
     pub config: ConfigSchema,
     /// The provider's API documentation the adapter follows.
     pub documentation: Option<String>,
+    /// How requests to the provider are timed out, retried, broken and rate limited.
+    pub http: HttpPolicy,
 }
 
 impl Descriptor {
@@ -327,6 +330,7 @@ impl Descriptor {
             webhook: None,
             fields: Vec::new(),
             documentation: None,
+            http: HttpPolicy::standard(),
         }
     }
 
@@ -353,6 +357,7 @@ pub struct DescriptorBuilder {
     webhook: Option<WebhookScheme>,
     fields: Vec<ConfigField>,
     documentation: Option<String>,
+    http: HttpPolicy,
 }
 
 impl DescriptorBuilder {
@@ -396,6 +401,13 @@ impl DescriptorBuilder {
     #[must_use]
     pub fn documentation(mut self, url: impl Into<String>) -> Self {
         self.documentation = Some(url.into());
+        self
+    }
+
+    /// Sets the HTTP policy: the provider's rate limit, retries, timeouts, circuit breaker.
+    #[must_use]
+    pub fn http_policy(mut self, policy: HttpPolicy) -> Self {
+        self.http = policy;
         self
     }
 
@@ -449,6 +461,7 @@ impl DescriptorBuilder {
             webhook: self.webhook,
             config,
             documentation: self.documentation,
+            http: self.http,
         })
     }
 }

@@ -303,6 +303,13 @@ impl Error {
         self
     }
 
+    /// Adds a sentence to the message (`"…; gave up after 4 attempts"`).
+    pub(crate) fn with_note(mut self, note: &str) -> Self {
+        self.0.message.push_str("; ");
+        self.0.message.push_str(note);
+        self
+    }
+
     /// Overrides whether the error is worth retrying (the default comes from the kind).
     #[must_use]
     pub fn with_retryable(mut self, retryable: bool) -> Self {

@@ -84,10 +84,12 @@
 //! [`registry`] (catalog and factory), [`config`] and [`connections`] (tenant configuration),
 //! [`crypto`] (sealing), [`store`] (host storage traits and the in-memory implementation),
 //! [`sync`] (the sync engine), [`schedule`] (scheduling syncs), [`webhook`] (signature schemes,
-//! the router, the delivery worker), [`clock`] (injectable time).
+//! the router, the delivery worker), [`http`] (the HTTP client and its policies), [`auth`]
+//! (credentials, OAuth2, the token manager), [`clock`] (injectable time).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod auth;
 mod backoff;
 pub mod clock;
 pub mod config;
@@ -95,6 +97,7 @@ pub mod connections;
 pub mod crypto;
 pub mod descriptor;
 pub mod error;
+pub mod http;
 pub mod ids;
 pub mod integration;
 pub mod pagination;

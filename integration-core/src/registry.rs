@@ -20,6 +20,7 @@ use std::time::Instant;
 use crate::config::IntegrationConfig;
 use crate::descriptor::{Descriptor, Domain};
 use crate::error::{Error, Result};
+use crate::http::HttpClient;
 use crate::ids::{ConnectionId, ProviderId, TenantId};
 use crate::integration::{Health, Integration};
 
@@ -36,20 +37,25 @@ pub trait Factory: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct BuildContext {
-    /// The process-wide HTTP client; its connection pool is shared by every adapter.
-    pub http: reqwest::Client,
+    /// The process-wide HTTP client: its connection pool, circuit breakers, rate limiters and
+    /// retry budgets are shared by every adapter. Adapters take their provider's client with
+    /// [`HttpClient::provider`].
+    pub http: HttpClient,
 }
 
 impl BuildContext {
     /// A context around an existing client (to share the host application's pool).
-    pub fn with_http(http: reqwest::Client) -> Self {
+    pub fn with_http(http: HttpClient) -> Self {
         Self { http }
     }
 }
 
 impl Default for BuildContext {
+    /// A context with a default [`HttpClient`]. Falls back to reqwest's defaults if the client
+    /// cannot be built with ours (it can only fail to start TLS, which reqwest's defaults would hit too).
     fn default() -> Self {
-        Self { http: reqwest::Client::new() }
+        let http = HttpClient::new().unwrap_or_else(|_| HttpClient::from_reqwest(reqwest::Client::new()));
+        Self { http }
     }
 }
 

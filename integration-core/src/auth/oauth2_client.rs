@@ -1,0 +1,398 @@
+//! OAuth2 flows through the `oauth2` crate, its requests sent through our [`ProviderClient`]
+//! (so token calls get the provider's timeouts, circuit breaker and tracing — and a refresh,
+//! a POST without an idempotency key, is never repeated after it may have reached the provider,
+//! since repeating a rotated refresh token would revoke the grant).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
+    TokenUrl,
+};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::manager::TokenSource;
+use super::token_set::{TokenResponse, TokenSet};
+use crate::error::{Delivery, Error, ErrorKind, Result};
+use crate::http::ProviderClient;
+
+type Client<HasAuthUrl> = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    HasAuthUrl,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Where a provider's OAuth2 endpoints are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuth2Endpoints {
+    /// The authorization endpoint (for the authorization-code flow).
+    pub authorization: Option<Url>,
+    /// The token endpoint.
+    pub token: Url,
+}
+
+impl OAuth2Endpoints {
+    /// Endpoints from their URLs.
+    pub fn new(authorization: Option<Url>, token: Url) -> Self {
+        Self { authorization, token }
+    }
+}
+
+/// The start of an authorization-code flow: send the user to `url`; keep `state` and
+/// `pkce_verifier` (server-side, per user) for the callback.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AuthorizationRequest {
+    /// Where to send the user.
+    pub url: Url,
+    /// The CSRF state the callback must return.
+    pub state: String,
+    /// The PKCE verifier the code exchange must send.
+    pub pkce_verifier: SecretString,
+}
+
+impl AuthorizationRequest {
+    /// Checks the `state` the callback returned, in constant time. A mismatch is a
+    /// `Validation` error on field `state` (a forged or crossed callback).
+    pub fn verify_state(&self, returned: &str) -> Result<()> {
+        let (a, b) = (self.state.as_bytes(), returned.as_bytes());
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(Error::validation("state", "the callback's state does not match the authorization request's"))
+        }
+    }
+}
+
+/// An OAuth2 client of one provider: authorization URL with PKCE and state, code exchange,
+/// client credentials, refresh.
+///
+/// ```no_run
+/// use integration_core::auth::{OAuth2Client, OAuth2Endpoints};
+/// use integration_core::http::{HttpClient, HttpPolicy};
+/// use integration_core::ProviderId;
+///
+/// # async fn run() -> integration_core::Result<()> {
+/// let http = HttpClient::new()?.provider_with(ProviderId::new("xero")?, HttpPolicy::standard());
+/// let endpoints = OAuth2Endpoints::new(
+///     Some("https://login.xero.com/identity/connect/authorize".parse().unwrap()),
+///     "https://identity.xero.com/connect/token".parse().unwrap(),
+/// );
+/// let client = OAuth2Client::new(http, "client-id", endpoints)
+///     .with_client_secret("client-secret")
+///     .with_redirect_uri("https://app.example.com/oauth/callback".parse().unwrap());
+/// let start = client.authorization_url(&["offline_access", "accounting.transactions"], &[])?;
+/// // ... redirect the user to start.url; on the callback:
+/// start.verify_state("state-from-callback")?;
+/// let tokens = client.exchange_code("code-from-callback", &start.pkce_verifier).await?;
+/// # drop(tokens); Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuth2Client {
+    http: ProviderClient,
+    client_id: String,
+    client_secret: Option<SecretString>,
+    endpoints: OAuth2Endpoints,
+    redirect_uri: Option<Url>,
+    credentials_in_body: bool,
+    token_params: Vec<(String, String)>,
+}
+
+impl OAuth2Client {
+    /// A client `client_id` of the provider at `endpoints`, its calls sent through `http`.
+    pub fn new(http: ProviderClient, client_id: impl Into<String>, endpoints: OAuth2Endpoints) -> Self {
+        Self {
+            http,
+            client_id: client_id.into(),
+            client_secret: None,
+            endpoints,
+            redirect_uri: None,
+            credentials_in_body: false,
+            token_params: Vec::new(),
+        }
+    }
+
+    /// The client secret (confidential clients), sent with HTTP Basic unless
+    /// [`OAuth2Client::with_credentials_in_body`].
+    #[must_use]
+    pub fn with_client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(SecretString::from(secret.into()));
+        self
+    }
+
+    /// The redirect URI registered with the provider.
+    #[must_use]
+    pub fn with_redirect_uri(mut self, uri: Url) -> Self {
+        self.redirect_uri = Some(uri);
+        self
+    }
+
+    /// Sends the client id and secret in the token request's body (`client_secret_post`).
+    #[must_use]
+    pub fn with_credentials_in_body(mut self) -> Self {
+        self.credentials_in_body = true;
+        self
+    }
+
+    /// A parameter added to every token request (`resource`, `audience`).
+    #[must_use]
+    pub fn with_token_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.token_params.push((name.into(), value.into()));
+        self
+    }
+
+    fn client(&self) -> Client<EndpointNotSet> {
+        let mut client = oauth2::Client::new(ClientId::new(self.client_id.clone()))
+            .set_token_uri(TokenUrl::from_url(self.endpoints.token.clone()))
+            .set_auth_type(if self.credentials_in_body { AuthType::RequestBody } else { AuthType::BasicAuth });
+        if let Some(secret) = &self.client_secret {
+            client = client.set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()));
+        }
+        if let Some(uri) = &self.redirect_uri {
+            client = client.set_redirect_uri(RedirectUrl::from_url(uri.clone()));
+        }
+        client
+    }
+
+    /// The URL to send a user to, with a fresh state and a PKCE (S256) challenge. `extra`
+    /// parameters are added as they are (`prompt=consent`, `access_type=offline`).
+    pub fn authorization_url(&self, scopes: &[&str], extra: &[(&str, &str)]) -> Result<AuthorizationRequest> {
+        let Some(authorization) = &self.endpoints.authorization else {
+            return Err(Error::config("this provider has no authorization endpoint configured")
+                .with_provider(self.http.provider().as_str()));
+        };
+        if self.redirect_uri.is_none() {
+            return Err(Error::validation("redirect_uri", "the authorization-code flow needs a redirect URI")
+                .with_provider(self.http.provider().as_str()));
+        }
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let client = self.client().set_auth_uri(AuthUrl::from_url(authorization.clone()));
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_owned())))
+            .set_pkce_challenge(challenge);
+        for (name, value) in extra {
+            request = request.add_extra_param(*name, *value);
+        }
+        let (url, state) = request.url();
+        Ok(AuthorizationRequest {
+            url,
+            state: state.secret().clone(),
+            pkce_verifier: SecretString::from(verifier.secret().clone()),
+        })
+    }
+
+    /// Exchanges the callback's `code` (with the request's PKCE verifier) for tokens.
+    pub async fn exchange_code(&self, code: &str, pkce_verifier: &SecretString) -> Result<TokenSet> {
+        let client = self.client();
+        let mut request = client
+            .exchange_code(AuthorizationCode::new(code.to_owned()))
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.expose_secret().to_owned()));
+        for (name, value) in &self.token_params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let now = Utc::now();
+        let response = request.request_async(&Via { client: self, operation: "oauth2.exchange_code" }).await;
+        self.finish(response, Grant::AuthorizationCode, now)
+    }
+
+    /// A token for the client itself (the client-credentials grant).
+    pub async fn client_credentials(&self, scopes: &[&str]) -> Result<TokenSet> {
+        self.client_credentials_at(scopes, Utc::now()).await
+    }
+
+    async fn client_credentials_at(&self, scopes: &[impl AsRef<str>], now: DateTime<Utc>) -> Result<TokenSet> {
+        let client = self.client();
+        let mut request =
+            client.exchange_client_credentials().add_scopes(scopes.iter().map(|s| Scope::new(s.as_ref().to_owned())));
+        for (name, value) in &self.token_params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let response = request.request_async(&Via { client: self, operation: "oauth2.client_credentials" }).await;
+        self.finish(response, Grant::ClientCredentials, now)
+    }
+
+    /// New tokens from a refresh token. The provider may rotate the refresh token: store the
+    /// result before using it (the [`TokenManager`](super::TokenManager) does).
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet> {
+        self.refresh_at(refresh_token, Utc::now()).await
+    }
+
+    async fn refresh_at(&self, refresh_token: &SecretString, now: DateTime<Utc>) -> Result<TokenSet> {
+        let client = self.client();
+        let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
+        let mut request = client.exchange_refresh_token(&token);
+        for (name, value) in &self.token_params {
+            request = request.add_extra_param(name.clone(), value.clone());
+        }
+        let response = request.request_async(&Via { client: self, operation: "oauth2.refresh" }).await;
+        self.finish(response, Grant::RefreshToken, now)
+    }
+
+    /// Sends one of the `oauth2` crate's requests through the provider's client.
+    async fn send(&self, request: oauth2::HttpRequest, operation: &'static str) -> Result<oauth2::HttpResponse> {
+        let (parts, body) = request.into_parts();
+        let mut outgoing =
+            self.http.request(parts.method, parts.uri.to_string()).operation(operation).accept_any_status();
+        for (name, value) in &parts.headers {
+            if name != http::header::CONTENT_TYPE {
+                outgoing = outgoing.header(name.as_str(), value.to_str().unwrap_or_default());
+            }
+        }
+        let content_type = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/x-www-form-urlencoded")
+            .to_owned();
+        let response = outgoing.body(body, &content_type).send().await?;
+        let mut builder = http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(response.bytes().to_vec())
+            .map_err(|e| Error::invalid_response(format!("unreadable token response: {e}")))
+    }
+
+    fn finish(
+        &self,
+        response: std::result::Result<TokenResponse, RequestTokenError<Error, BasicErrorResponse>>,
+        grant: Grant,
+        now: DateTime<Utc>,
+    ) -> Result<TokenSet> {
+        let provider = self.http.provider().as_str();
+        match response {
+            Ok(response) => Ok(TokenSet::from_response(&response, now)),
+            Err(e) => Err(token_error(e, grant).with_provider(provider).with_operation(grant.operation())),
+        }
+    }
+}
+
+/// The `oauth2` crate's HTTP calls, sent through an [`OAuth2Client`]'s provider client.
+struct Via<'a> {
+    client: &'a OAuth2Client,
+    operation: &'static str,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Via<'_> {
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(self.client.send(request, self.operation))
+    }
+}
+
+/// Which grant a token request was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    AuthorizationCode,
+    ClientCredentials,
+    RefreshToken,
+    JwtBearer,
+}
+
+impl Grant {
+    pub(crate) const fn operation(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "oauth2.exchange_code",
+            Self::ClientCredentials => "oauth2.client_credentials",
+            Self::RefreshToken => "oauth2.refresh",
+            Self::JwtBearer => "oauth2.jwt_bearer",
+        }
+    }
+}
+
+/// A token endpoint's refusal as an [`Error`]: `invalid_grant` on a refresh means the grant is
+/// revoked (the connection needs a new authorization); on other grants, that the code or
+/// assertion was refused.
+pub(crate) fn token_error(error: RequestTokenError<Error, BasicErrorResponse>, grant: Grant) -> Error {
+    match error {
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::ServerResponse(response) => {
+            let code = response.error().as_ref().to_owned();
+            let kind = match response.error() {
+                BasicErrorResponseType::InvalidGrant if grant == Grant::RefreshToken => ErrorKind::AuthRevoked,
+                BasicErrorResponseType::InvalidGrant
+                | BasicErrorResponseType::InvalidClient
+                | BasicErrorResponseType::UnauthorizedClient => ErrorKind::AuthInvalid,
+                BasicErrorResponseType::InvalidScope => ErrorKind::Forbidden,
+                BasicErrorResponseType::InvalidRequest | BasicErrorResponseType::UnsupportedGrantType => {
+                    ErrorKind::Config
+                }
+                BasicErrorResponseType::Extension(_) => ErrorKind::Provider,
+            };
+            let description = response.error_description().map(|d| format!(" ({d})")).unwrap_or_default();
+            let message = match kind {
+                ErrorKind::AuthRevoked => format!(
+                    "the provider refused the refresh token{description}: the connection must be authorized again"
+                ),
+                _ => format!("the token endpoint refused the request: {code}{description}"),
+            };
+            Error::new(kind, message).with_code(code).with_delivery(Delivery::Responded)
+        }
+        RequestTokenError::Parse(e, body) => {
+            Error::invalid_response(format!("the token response is not a standard OAuth2 response: {e}"))
+                .with_body(&body)
+                .with_delivery(Delivery::Responded)
+        }
+        RequestTokenError::Other(message) => {
+            Error::new(ErrorKind::Provider, message).with_delivery(Delivery::Responded)
+        }
+    }
+}
+
+/// A [`TokenSource`] from an [`OAuth2Client`]: the refresh-token grant, or the
+/// client-credentials grant for machine-to-machine connections.
+#[derive(Debug, Clone)]
+pub struct OAuth2Source {
+    client: OAuth2Client,
+    client_credentials: Option<Vec<String>>,
+}
+
+impl OAuth2Source {
+    /// Renews tokens with their refresh token.
+    pub fn refresh_token(client: OAuth2Client) -> Self {
+        Self { client, client_credentials: None }
+    }
+
+    /// Obtains tokens with the client-credentials grant, for `scopes`.
+    pub fn client_credentials(client: OAuth2Client, scopes: &[&str]) -> Self {
+        Self { client, client_credentials: Some(scopes.iter().map(|s| (*s).to_owned()).collect()) }
+    }
+}
+
+#[async_trait]
+impl TokenSource for OAuth2Source {
+    async fn fetch(&self, current: Option<&TokenSet>, now: DateTime<Utc>) -> Result<TokenSet> {
+        if let Some(scopes) = &self.client_credentials {
+            return self.client.client_credentials_at(scopes, now).await;
+        }
+        let Some(refresh_token) = current.and_then(|c| c.refresh_token.as_ref()) else {
+            return Err(Error::new(
+                ErrorKind::AuthExpired,
+                "the access token expired and there is no refresh token: the connection must be authorized again",
+            )
+            .with_provider(self.client.http.provider().as_str()));
+        };
+        self.client.refresh_at(refresh_token, now).await
+    }
+}

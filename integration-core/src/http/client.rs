@@ -1,0 +1,593 @@
+//! [`HttpClient`] (the process's pool and shared policy state), [`ProviderClient`] (one
+//! provider's policy, tenant and credentials) and [`Request`] / [`Response`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+use tower::retry::budget::{Budget as _, TpsBudget};
+use tracing::Instrument as _;
+
+use super::circuit::{Circuits, Outcome};
+use super::policy::HttpPolicy;
+use super::rate_limit::{KeyLimiter, RateLimiters};
+use super::retry::{RetryBudgets, Verdict, decide, is_idempotent};
+use super::template::path_template;
+use super::transport;
+use crate::auth::{AuthStamp, Authenticator};
+use crate::descriptor::Descriptor;
+use crate::error::{Delivery, Error, ErrorKind, Result, truncate_body};
+use crate::ids::{ProviderId, TenantId};
+
+/// The process's HTTP client: one connection pool (reqwest, rustls) and the state every
+/// provider's policy shares — circuit breakers per host, rate limiters per provider × tenant,
+/// retry budgets per provider. Cheap to clone; clones share everything.
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    circuits: Circuits,
+    limiters: RateLimiters,
+    budgets: RetryBudgets,
+}
+
+/// Builds an [`HttpClient`]; see [`HttpClient::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct HttpClientBuilder {
+    connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
+    user_agent: String,
+}
+
+impl HttpClientBuilder {
+    /// The connect timeout (TCP and TLS) for the whole pool; default 10 s.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long an idle pooled connection is kept; default 90 s.
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` sent with every request.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Builds the client. Fails only if the TLS backend cannot start.
+    pub fn build(self) -> Result<HttpClient> {
+        let mut builder =
+            reqwest::Client::builder().user_agent(self.user_agent).pool_idle_timeout(self.pool_idle_timeout);
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        let inner = builder.build().map_err(|e| Error::config("could not start the HTTP client").with_source(e))?;
+        Ok(HttpClient::from_reqwest(inner))
+    }
+}
+
+impl HttpClient {
+    /// A client with the default pool settings.
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// Starts a builder (connect timeout, pool idle timeout, user agent).
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder {
+            connect_timeout: Some(Duration::from_secs(10)),
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            user_agent: concat!("integrations-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// Wraps a reqwest client the host application already has, sharing its pool.
+    pub fn from_reqwest(client: reqwest::Client) -> Self {
+        Self { inner: client, shared: Arc::default() }
+    }
+
+    /// The underlying reqwest client.
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.inner
+    }
+
+    /// A client for the provider `descriptor` describes, with its declared policy.
+    pub fn provider(&self, descriptor: &Descriptor) -> ProviderClient {
+        self.provider_with(descriptor.provider.clone(), descriptor.http.clone())
+    }
+
+    /// A client for `provider` with an explicit policy.
+    pub fn provider_with(&self, provider: ProviderId, policy: HttpPolicy) -> ProviderClient {
+        let budget = self.shared.budgets.budget(&provider, &policy.retry);
+        let mut client = ProviderClient {
+            http: self.clone(),
+            provider,
+            policy: Arc::new(policy),
+            tenant: None,
+            auth: None,
+            budget,
+            limiter: None,
+        };
+        client.limiter = client.resolve_limiter();
+        client
+    }
+}
+
+/// One provider's client: its policy, optionally a tenant (rate limits are per tenant) and
+/// credentials. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ProviderClient {
+    http: HttpClient,
+    provider: ProviderId,
+    policy: Arc<HttpPolicy>,
+    tenant: Option<TenantId>,
+    auth: Option<Arc<dyn Authenticator>>,
+    budget: Arc<TpsBudget>,
+    limiter: Option<Arc<KeyLimiter>>,
+}
+
+impl ProviderClient {
+    /// The same client, rate limited under `tenant`'s quota.
+    #[must_use]
+    pub fn for_tenant(mut self, tenant: TenantId) -> Self {
+        self.tenant = Some(tenant);
+        self.limiter = self.resolve_limiter();
+        self
+    }
+
+    /// The same client, with credentials added to every attempt.
+    #[must_use]
+    pub fn with_auth(mut self, auth: Arc<dyn Authenticator>) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &ProviderId {
+        &self.provider
+    }
+
+    /// The policy applied.
+    pub fn policy(&self) -> &HttpPolicy {
+        &self.policy
+    }
+
+    fn resolve_limiter(&self) -> Option<Arc<KeyLimiter>> {
+        let limit = self.policy.rate_limit?;
+        Some(self.http.shared.limiters.limiter(&self.provider, self.tenant.as_ref(), limit))
+    }
+
+    /// A request; `url` is parsed when it is sent (a bad URL is then a `Validation` error).
+    pub fn request(&self, method: Method, url: impl AsRef<str>) -> Request<'_> {
+        let url = Url::parse(url.as_ref()).map_err(|e| {
+            Error::validation("url", format!("not an absolute URL: {e}")).with_provider(self.provider.as_str())
+        });
+        Request {
+            client: self,
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            template: None,
+            operation: None,
+            idempotency_key: false,
+            any_status: false,
+            error: None,
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, url: impl AsRef<str>) -> Request<'_> {
+        self.request(Method::GET, url)
+    }
+
+    /// A `POST` request.
+    pub fn post(&self, url: impl AsRef<str>) -> Request<'_> {
+        self.request(Method::POST, url)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, url: impl AsRef<str>) -> Request<'_> {
+        self.request(Method::PUT, url)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(&self, url: impl AsRef<str>) -> Request<'_> {
+        self.request(Method::PATCH, url)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, url: impl AsRef<str>) -> Request<'_> {
+        self.request(Method::DELETE, url)
+    }
+}
+
+/// A request being built; [`Request::send`] runs it through the policy.
+#[derive(Debug)]
+#[must_use = "a request does nothing until sent"]
+pub struct Request<'a> {
+    client: &'a ProviderClient,
+    method: Method,
+    url: Result<Url>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    template: Option<String>,
+    operation: Option<String>,
+    idempotency_key: bool,
+    any_status: bool,
+    error: Option<Error>,
+}
+
+impl Request<'_> {
+    fn fail(&mut self, error: Error) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+    }
+
+    /// Adds a header (an invalid name or value fails the request when sent).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            (Ok(name), Ok(value)) => {
+                self.headers.append(name, value);
+            }
+            _ => self.fail(Error::validation("header", format!("header {name:?} or its value is not valid HTTP"))),
+        }
+        self
+    }
+
+    /// Appends query parameters.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        if let Ok(url) = &mut self.url {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in pairs {
+                query.append_pair(k.as_ref(), v.as_ref());
+            }
+        }
+        self
+    }
+
+    /// A JSON body.
+    pub fn json<T: Serialize + ?Sized>(self, body: &T) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.body(bytes, "application/json"),
+            Err(e) => {
+                let mut this = self;
+                this.fail(Error::validation("body", format!("the body does not serialize to JSON: {e}")));
+                this
+            }
+        }
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`).
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(self, pairs: &[(K, V)]) -> Self {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
+            .finish();
+        self.body(encoded, "application/x-www-form-urlencoded")
+    }
+
+    /// A raw body with its content type.
+    pub fn body(mut self, body: impl Into<Bytes>, content_type: &str) -> Self {
+        self.body = Some(body.into());
+        match HeaderValue::from_str(content_type) {
+            Ok(value) => {
+                self.headers.insert(CONTENT_TYPE, value);
+            }
+            Err(_) => {
+                self.fail(Error::validation("content_type", format!("{content_type:?} is not a valid header value")))
+            }
+        }
+        self
+    }
+
+    /// Sends `key` in the policy's idempotency header. The provider then applies the request at
+    /// most once, so it is retried like an idempotent one.
+    pub fn idempotency_key(mut self, key: &str) -> Self {
+        let header = self.client.policy.idempotency_header.clone();
+        self = self.header(&header, key);
+        self.idempotency_key = true;
+        self
+    }
+
+    /// The path with its variable parts named (`/v1/employees/{id}`), for traces and errors.
+    /// Without it the path is guessed: segments holding digits become `{id}`.
+    pub fn path_template(mut self, template: impl Into<String>) -> Self {
+        self.template = Some(template.into());
+        self
+    }
+
+    /// The operation's name in errors (`"list_employees"`); default `"<METHOD> <path template>"`.
+    pub fn operation(mut self, name: impl Into<String>) -> Self {
+        self.operation = Some(name.into());
+        self
+    }
+
+    /// Returns the final response whatever its status, instead of an error for a non-success
+    /// one (retries still happen as for any request). For protocols that read error bodies
+    /// themselves, such as OAuth2 token endpoints.
+    pub fn accept_any_status(mut self) -> Self {
+        self.any_status = true;
+        self
+    }
+
+    /// Sends the request through the policy and returns the 2xx (or 304) response, its body
+    /// read. Any other status is an [`Error`] classified by [`crate::status`], with the body kept.
+    pub async fn send(self) -> Result<Response> {
+        let client = self.client;
+        let url = self.url?;
+        let template = self.template.unwrap_or_else(|| path_template(url.path()));
+        let operation = self.operation.unwrap_or_else(|| format!("{} {template}", self.method));
+        let annotate = |e: Error| e.with_provider(client.provider.as_str()).with_operation(operation.clone());
+        if let Some(error) = self.error {
+            return Err(annotate(error));
+        }
+        let host = match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            _ => return Err(annotate(Error::validation("url", "the URL has no host"))),
+        };
+        let span = tracing::info_span!(
+            "http.request",
+            provider = %client.provider,
+            tenant = client.tenant.as_ref().map(TenantId::as_str),
+            method = %self.method,
+            host = %host,
+            path = %template,
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        let prepared = Prepared {
+            safe_to_repeat: self.idempotency_key || is_idempotent(&self.method),
+            any_status: self.any_status,
+            method: self.method,
+            url,
+            headers: self.headers,
+            body: self.body,
+            host,
+        };
+        let started = Instant::now();
+        let result = client.execute(&prepared).instrument(span.clone()).await;
+        span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+        match &result {
+            Ok(response) => {
+                span.record("status", response.status.as_u16());
+                span.record("attempts", response.attempts);
+            }
+            Err(error) => {
+                if let Some(status) = error.status() {
+                    span.record("status", status);
+                }
+            }
+        }
+        result.map_err(annotate)
+    }
+
+    /// Sends the request and parses the JSON response.
+    pub async fn send_json<T: DeserializeOwned>(self) -> Result<T> {
+        self.send().await?.json()
+    }
+}
+
+/// A request ready to go: what every attempt is rebuilt from.
+#[derive(Debug)]
+struct Prepared {
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    host: String,
+    safe_to_repeat: bool,
+    any_status: bool,
+}
+
+impl Prepared {
+    fn attempt(&self) -> reqwest::Request {
+        let mut request = reqwest::Request::new(self.method.clone(), self.url.clone());
+        *request.headers_mut() = self.headers.clone();
+        if let Some(body) = &self.body {
+            *request.body_mut() = Some(body.clone().into());
+        }
+        request
+    }
+}
+
+impl ProviderClient {
+    /// The whole operation: the deadline around the retry loop.
+    async fn execute(&self, prepared: &Prepared) -> Result<Response> {
+        self.budget.deposit();
+        let attempts = AtomicU32::new(0);
+        let Some(limit) = self.policy.timeouts.operation else {
+            return self.retry_loop(prepared, &attempts, None).await;
+        };
+        let deadline = Instant::now() + limit;
+        match tokio::time::timeout_at(deadline, self.retry_loop(prepared, &attempts, Some(deadline))).await {
+            Ok(result) => result,
+            Err(_) => {
+                let tried = attempts.load(Ordering::Relaxed);
+                let delivery = if tried == 0 { Delivery::NotSent } else { Delivery::MaybeSent };
+                Err(Error::new(
+                    ErrorKind::Transient,
+                    format!("the operation timed out after {limit:?} ({tried} attempts)"),
+                )
+                .with_delivery(delivery))
+            }
+        }
+    }
+
+    /// Attempts until success, a final error, or the retry policy says stop.
+    async fn retry_loop(
+        &self,
+        prepared: &Prepared,
+        attempts: &AtomicU32,
+        deadline: Option<Instant>,
+    ) -> Result<Response> {
+        let policy = &self.policy;
+        let breaker = self.http.shared.circuits.breaker(&prepared.host, &policy.circuit);
+        let mut reauthorized = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let permit = breaker.acquire()?;
+            if let Some(limiter) = &self.limiter {
+                let waited = limiter.until_ready().await;
+                if !waited.is_zero() {
+                    tracing::debug!(waited_ms = waited.as_millis() as u64, "waited for the rate limit");
+                }
+            }
+            attempts.fetch_add(1, Ordering::Relaxed);
+            let outcome = self.attempt(prepared, attempt).await;
+            let (stamp, error, refused) = match outcome {
+                Ok(Attempt::Done(response)) => {
+                    permit.record(Outcome::Healthy);
+                    return Ok(response);
+                }
+                Ok(Attempt::Refused(stamp, error, response)) => {
+                    permit.record(if is_host_failure(&error) { Outcome::Failure } else { Outcome::Healthy });
+                    (stamp, error, Some(response))
+                }
+                Err(error) => {
+                    permit.record(if is_host_failure(&error) { Outcome::Failure } else { Outcome::Healthy });
+                    (None, error, None)
+                }
+            };
+            if error.status() == Some(401)
+                && !reauthorized
+                && let (Some(auth), Some(stamp)) = (&self.auth, stamp)
+            {
+                reauthorized = true;
+                if auth.unauthorized(stamp).await? {
+                    tracing::info!(attempt, "the provider refused the credentials; retrying once with renewed ones");
+                    attempt -= 1;
+                    continue;
+                }
+            }
+            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match decide(&policy.retry, &self.budget, &error, attempt, prepared.safe_to_repeat, remaining) {
+                Verdict::RetryAfter(wait) => {
+                    tracing::info!(
+                        attempt,
+                        reason = %error.kind(),
+                        status = error.status(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+                verdict => {
+                    if prepared.any_status
+                        && let Some(response) = refused
+                    {
+                        return Ok(response);
+                    }
+                    return Err(match verdict.explanation(attempt) {
+                        Some(note) => error.with_note(&note),
+                        None => error,
+                    });
+                }
+            }
+        }
+    }
+
+    /// One attempt under the per-attempt timeout: authorize, send, read the body.
+    async fn attempt(&self, prepared: &Prepared, attempt: u32) -> Result<Attempt> {
+        let mut request = prepared.attempt();
+        let stamp = match &self.auth {
+            Some(auth) => Some(auth.authorize(&mut request).await?),
+            None => None,
+        };
+        let span = tracing::debug_span!("http.attempt", attempt, status = tracing::field::Empty);
+        let exchange = transport::exchange(&self.http.inner, request, self.policy.max_body_bytes);
+        let exchanged = match self.policy.timeouts.attempt {
+            Some(limit) => match tokio::time::timeout(limit, exchange).instrument(span.clone()).await {
+                Ok(result) => result,
+                Err(_) => Err(Error::new(ErrorKind::Transient, format!("attempt {attempt} timed out after {limit:?}"))
+                    .with_delivery(Delivery::MaybeSent)),
+            },
+            None => exchange.instrument(span.clone()).await,
+        };
+        let (status, headers, body) = exchanged?;
+        span.record("status", status.as_u16());
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(Attempt::Done(Response { status, headers, body, attempts: attempt }));
+        }
+        let error = Error::from_response(status, &headers, &body);
+        Ok(Attempt::Refused(stamp, error, Response { status, headers, body, attempts: attempt }))
+    }
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Done(Response),
+    Refused(Option<AuthStamp>, Error, Response),
+}
+
+/// Whether an error says the host is unwell (what the circuit breaker counts).
+fn is_host_failure(error: &Error) -> bool {
+    match error.status() {
+        Some(status) => status >= 500 || status == 408,
+        None => error.kind() == ErrorKind::Transient,
+    }
+}
+
+/// A successful response, its body read.
+#[derive(Debug, Clone)]
+pub struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    attempts: u32,
+}
+
+impl Response {
+    /// The status (2xx or 304, or any with [`Request::accept_any_status`]).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header's value as text, if present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// How many attempts it took (1 = no retry).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The body parsed as JSON; an [`InvalidResponse`](ErrorKind::InvalidResponse) error keeping
+    /// the (truncated) body when it does not parse into `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::invalid_response(format!("the response body is not the JSON expected: {e}"))
+                .with_status(self.status.as_u16())
+                .with_body(truncate_body(&self.body).as_bytes())
+                .with_delivery(Delivery::Responded)
+        })
+    }
+}

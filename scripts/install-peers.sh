@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Install the Node.js peers used by the integration tests (currently only
+# peers/oidc-provider, the `oidc-provider` npm package pinned in its
+# package-lock.json).
+#
+# Idempotent and fast when already installed: `npm ci` only runs when
+# node_modules is missing or package-lock.json is newer than
+# node_modules/.package-lock.json (the file npm writes after an install).
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+peer_dir="$repo_root/peers/oidc-provider"
+
+for tool in node npm; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "install-peers: '$tool' not found on PATH." >&2
+    echo "install-peers: Node.js >= 20.18 with npm is required for peers/oidc-provider" >&2
+    echo "install-peers: (Debian/Ubuntu: apt-get install nodejs npm)." >&2
+    exit 1
+  fi
+done
+
+# oidc-provider 9.x uses URL.parse (Node >= 20.18 / >= 22.1).
+if ! node -e 'process.exit(typeof URL.parse === "function" ? 0 : 1)'; then
+  echo "install-peers: node $(node --version) is too old for oidc-provider 9.x; need >= 20.18 (22 LTS recommended)." >&2
+  exit 1
+fi
+
+lock="$peer_dir/package-lock.json"
+marker="$peer_dir/node_modules/.package-lock.json"
+
+if [[ ! -f "$lock" ]]; then
+  echo "install-peers: missing $lock" >&2
+  exit 1
+fi
+
+if [[ ! -d "$peer_dir/node_modules" ]]; then
+  reason="node_modules missing"
+elif [[ ! -f "$marker" ]]; then
+  reason="node_modules/.package-lock.json missing"
+elif [[ "$lock" -nt "$marker" ]]; then
+  reason="package-lock.json newer than node_modules/.package-lock.json"
+else
+  reason=""
+fi
+
+if [[ -z "$reason" ]]; then
+  echo "install-peers: peers/oidc-provider up to date (node $(node --version)); nothing to do"
+  exit 0
+fi
+
+echo "install-peers: peers/oidc-provider: $reason; running npm ci (node $(node --version))"
+start=$SECONDS
+(cd "$peer_dir" && npm ci --no-audit --no-fund)
+echo "install-peers: peers/oidc-provider installed in $((SECONDS - start))s"
