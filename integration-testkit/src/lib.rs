@@ -6,6 +6,7 @@
 //! - [`poll`]: wait for a condition with a deadline instead of sleeping.
 //! - [`memory_source`]: an in-process provider with a changing dataset and fault injection.
 //! - [`sync_contract`]: the sync engine's guarantees, checked against any store.
+//! - [`peers`]: real third-party servers (an OpenID provider) started for a test.
 //!
 //! Run the store contract against your own store implementation:
 //!
@@ -22,6 +23,7 @@
 
 pub mod capture;
 pub mod memory_source;
+pub mod peers;
 pub mod poll;
 pub mod store_contract;
 pub mod sync_contract;
