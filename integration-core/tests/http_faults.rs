@@ -23,10 +23,11 @@ fn paused_client(policy: HttpPolicy) -> ProviderClient {
 }
 
 fn retrying(attempts: u32) -> HttpPolicy {
-    HttpPolicy::standard()
-        .with_timeouts(Timeouts::disabled())
-        .with_circuit(CircuitPolicy::disabled())
-        .with_retry(RetryPolicy::standard().with_max_attempts(attempts).with_backoff(Duration::from_millis(100), Duration::from_secs(10)))
+    HttpPolicy::standard().with_timeouts(Timeouts::disabled()).with_circuit(CircuitPolicy::disabled()).with_retry(
+        RetryPolicy::standard()
+            .with_max_attempts(attempts)
+            .with_backoff(Duration::from_millis(100), Duration::from_secs(10)),
+    )
 }
 
 async fn requests(server: &MockServer) -> usize {
@@ -191,7 +192,8 @@ async fn the_retry_budget_keeps_an_outage_from_multiplying_traffic() {
 async fn the_circuit_opens_fails_fast_then_lets_one_probe_close_it() {
     let server = MockServer::start().await;
     Mock::given(path("/items")).respond_with(ResponseTemplate::new(502)).mount(&server).await;
-    let policy = retrying(1).with_circuit(CircuitPolicy::standard().with_consecutive_failures(3).with_open_for(Duration::from_secs(30)));
+    let policy = retrying(1)
+        .with_circuit(CircuitPolicy::standard().with_consecutive_failures(3).with_open_for(Duration::from_secs(30)));
     let client = paused_client(policy);
     let url = format!("{}/items", server.uri());
     for _ in 0..3 {
@@ -237,7 +239,10 @@ async fn an_attempt_that_times_out_is_retried_for_a_get_but_not_for_a_bare_post(
         .mount(&server)
         .await;
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(10))).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
     let policy = retrying(3).with_timeouts(Timeouts::disabled().with_attempt(Some(Duration::from_millis(200))));
     let client = HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy);
 
@@ -248,7 +253,8 @@ async fn an_attempt_that_times_out_is_retried_for_a_get_but_not_for_a_bare_post(
     assert_eq!(err.kind(), ErrorKind::Transient);
     assert_eq!(err.delivery(), Delivery::MaybeSent, "it may have been applied");
     assert!(err.message().contains("timed out") && err.message().contains("not retried"), "{err}");
-    let posts = server.received_requests().await.expect("recorded").iter().filter(|r| r.method.as_str() == "POST").count();
+    let posts =
+        server.received_requests().await.expect("recorded").iter().filter(|r| r.method.as_str() == "POST").count();
     assert_eq!(posts, 1, "a POST without an idempotency key is sent once");
 }
 
@@ -339,7 +345,10 @@ async fn a_connection_reset_before_the_response_is_retried_for_a_get_only() {
 #[tokio::test]
 async fn bodies_over_the_limit_are_refused() {
     let server = MockServer::start().await;
-    Mock::given(path("/big")).respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(5000))).mount(&server).await;
+    Mock::given(path("/big"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(5000)))
+        .mount(&server)
+        .await;
     let client = HttpClient::new()
         .expect("client")
         .provider_with(ProviderId::new("acme").expect("id"), HttpPolicy::standard().with_max_body_bytes(1000));
@@ -362,7 +371,8 @@ async fn traces_name_the_endpoint_but_never_ids_query_strings_or_credentials() {
         .provider_with(ProviderId::new("acme").expect("id"), retrying(2))
         .for_tenant(TenantId::new("globex").expect("id"))
         .with_auth(Arc::new(ApiKey::query("api_key", KEY)));
-    let (result, logs) = capture_tracing(client.get(format!("{}/v1/employees/40417?ssn=123-45-6789", server.uri())).send()).await;
+    let (result, logs) =
+        capture_tracing(client.get(format!("{}/v1/employees/40417?ssn=123-45-6789", server.uri())).send()).await;
     let err = result.expect_err("401");
     assert_eq!(err.kind(), ErrorKind::AuthInvalid);
     assert!(logs.contains("/v1/employees/{id}"), "{logs}");

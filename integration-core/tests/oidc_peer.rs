@@ -24,7 +24,8 @@ struct Peer {
 
 async fn peer() -> Option<Peer> {
     let oidc = tokio::task::spawn_blocking(OidcProvider::start).await.expect("start")?;
-    let http = HttpClient::new().expect("client").provider_with(ProviderId::new("oidc").expect("id"), HttpPolicy::standard());
+    let http =
+        HttpClient::new().expect("client").provider_with(ProviderId::new("oidc").expect("id"), HttpPolicy::standard());
     let metadata = ProviderMetadata::discover(&http, &oidc.issuer().parse().expect("issuer")).await.expect("discovery");
     Some(Peer { oidc, http, metadata })
 }
@@ -66,7 +67,11 @@ async fn discovery_and_client_credentials() {
     assert!(token.expires_at.is_some_and(|at| at > chrono::Utc::now()));
 
     // With a resource indicator the provider issues a JWT access token.
-    let jwt = confidential(&peer).with_token_param("resource", "urn:api").client_credentials(&["api:read"]).await.expect("jwt");
+    let jwt = confidential(&peer)
+        .with_token_param("resource", "urn:api")
+        .client_credentials(&["api:read"])
+        .await
+        .expect("jwt");
     assert_eq!(jwt.access_token.expose_secret().split('.').count(), 3, "a JWT");
 
     let wrong = OAuth2Client::new(peer.http.clone(), OidcProvider::CONFIDENTIAL_CLIENT, peer.metadata.endpoints())
@@ -123,15 +128,20 @@ async fn concurrent_refreshes_from_two_processes_keep_the_grant_alive() {
     let clock = ManualClock::new();
     let connections = Connections::new(Arc::new(store.clone()), sealer.clone(), Arc::new(store.clone()));
     let (tenant, connection) = (TenantId::new("acme").expect("id"), ConnectionId::new("sso").expect("id"));
-    let config = IntegrationConfig::new(tenant.clone(), connection.clone(), Domain::Sso, ProviderId::new("oidc").expect("id"));
+    let config =
+        IntegrationConfig::new(tenant.clone(), connection.clone(), Domain::Sso, ProviderId::new("oidc").expect("id"));
     connections.save(&config).await.expect("save config");
     let manager = |store: &MemoryStore| {
         Arc::new(
-            TokenManager::builder(Arc::new(store.clone()), sealer.clone(), Arc::new(OAuth2Source::refresh_token(client.clone())))
-                .clock(Arc::new(clock.clone()))
-                .connections(connections.clone())
-                .peer_wait(Duration::from_secs(30), Duration::from_millis(10))
-                .build(),
+            TokenManager::builder(
+                Arc::new(store.clone()),
+                sealer.clone(),
+                Arc::new(OAuth2Source::refresh_token(client.clone())),
+            )
+            .clock(Arc::new(clock.clone()))
+            .connections(connections.clone())
+            .peer_wait(Duration::from_secs(30), Duration::from_millis(10))
+            .build(),
         )
     };
     let (one, two) = (manager(&store), manager(&store));

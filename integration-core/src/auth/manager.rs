@@ -82,6 +82,9 @@ struct Seen {
 struct Slot {
     flight: tokio::sync::Mutex<()>,
     seen: Mutex<Option<Seen>>,
+    /// The stored version whose refresh the provider refused: callers queued behind that
+    /// refresh fail fast instead of presenting the dead refresh token again.
+    revoked: Mutex<Option<u64>>,
 }
 
 /// Fresh tokens for connections of one OAuth client; see the [module docs](self).
@@ -299,6 +302,14 @@ impl TokenManager {
         let _turn = slot.flight.lock().await;
         // Whoever held the turn before us may have renewed it, here or in another process.
         let mut current = self.load(tenant, connection, slot).await?;
+        let revoked = *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if revoked.is_some() && revoked == current.as_ref().map(|s| s.version) {
+            return Err(Error::new(
+                ErrorKind::AuthRevoked,
+                "the provider refused this connection's refresh token: the connection must be authorized again",
+            )
+            .with_code("invalid_grant"));
+        }
         let deadline = tokio::time::Instant::now() + self.peer_wait;
         loop {
             if let Some(seen) = current.as_ref().filter(|s| self.will_do(s, rejected)) {
@@ -345,7 +356,12 @@ impl TokenManager {
         let fetched = tracing::Instrument::instrument(self.source.fetch(old.as_ref(), self.clock.now()), span).await;
         let mut token = match fetched {
             Ok(token) => token,
-            Err(e) => return Err(self.refresh_failed(tenant, connection, e).await),
+            Err(e) => {
+                if e.kind() == ErrorKind::AuthRevoked {
+                    *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(expected);
+                }
+                return Err(self.refresh_failed(tenant, connection, e).await);
+            }
         };
         if token.refresh_token.is_none() {
             token.refresh_token = old.and_then(|o| o.refresh_token);

@@ -69,9 +69,8 @@ impl OidcProvider {
             let _ = tx.send(line);
         });
         let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let issuer = serde_json::from_str::<serde_json::Value>(&line)
-            .ok()
-            .and_then(|v| v["issuer"].as_str().map(str::to_owned));
+        let issuer =
+            serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["issuer"].as_str().map(str::to_owned));
         let Some(issuer) = issuer else {
             let _ = child.kill();
             let _ = child.wait();
@@ -128,7 +127,11 @@ impl OidcProvider {
             let page = response.text().await.unwrap_or_default();
             assert!(status.is_success(), "the provider answered {status}: {page}");
             next = if page.contains(r#"value="login""#) {
-                (reqwest::Method::POST, url, Some(vec![("prompt", "login".into()), ("login", user.into()), ("password", "any".into())]))
+                (
+                    reqwest::Method::POST,
+                    url,
+                    Some(vec![("prompt", "login".into()), ("login", user.into()), ("password", "any".into())]),
+                )
             } else if page.contains(r#"value="consent""#) {
                 (reqwest::Method::POST, url, Some(vec![("prompt", "consent".into())]))
             } else {
