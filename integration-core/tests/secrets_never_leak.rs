@@ -54,8 +54,8 @@ async fn secrets_stay_out_of_debug_display_serde_errors_and_logs() {
         assert_eq!(err.field(), Some("settings.api_key"));
         assert_clean("schema error", &format!("{err} {err:?}"));
         let echoed = Error::from_response(
-            http::StatusCode::UNAUTHORIZED,
-            &http::HeaderMap::new(),
+            ::http::StatusCode::UNAUTHORIZED,
+            &::http::HeaderMap::new(),
             format!(r#"{{"error":"invalid_client","error_description":"key {API_KEY} unknown"}}"#).as_bytes(),
         )
         .redact(API_KEY);
@@ -101,9 +101,9 @@ async fn webhook_secrets_stay_out_of_debug_and_logs() {
         let body = br#"{"type":"x"}"#;
         let now = chrono::Utc::now().timestamp();
         let good = WebhookScheme::StandardWebhooks.sign(&secret, body, now, "msg_1").expect("sign");
-        let r = router.handle(&http::Method::POST, "/acmehr/k1", &good, body).await;
+        let r = router.handle(&::http::Method::POST, "/acmehr/k1", &good, body).await;
         assert_eq!(r.status, 200);
-        let r = router.handle(&http::Method::POST, "/acmehr/k1", &good, b"{}").await;
+        let r = router.handle(&::http::Method::POST, "/acmehr/k1", &good, b"{}").await;
         assert_eq!(r.status, 401);
         assert!(!r.body.contains("c2VjcmV0"));
     })

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use ::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use integration_core::clock::ManualClock;
 use integration_core::store::{
     AuditAction, DeliveryQuery, DeliveryStatus, DeliveryStore, MemoryStore, WebhookDelivery,

@@ -3,7 +3,7 @@
 //! reference crate, every rejection, rotation, and the property that any single-byte change to a
 //! signed request fails.
 
-use http::{HeaderMap, HeaderValue};
+use ::http::{HeaderMap, HeaderValue};
 use integration_core::WebhookScheme;
 use integration_core::descriptor::{GenericHmac, SignatureEncoding};
 use integration_core::webhook::{Rejection, VerifyOptions, WebhookSecret};

@@ -331,9 +331,15 @@ impl Request<'_> {
     pub async fn send(self) -> Result<Response> {
         let client = self.client;
         let url = self.url?;
-        let template = self.template.unwrap_or_else(|| path_template(url.path()));
-        let operation = self.operation.unwrap_or_else(|| format!("{} {template}", self.method));
-        let annotate = |e: Error| e.with_provider(client.provider.as_str()).with_operation(operation.clone());
+        // The template is worked out only when something will read it: a trace or an error.
+        let given = self.template;
+        let template = || given.clone().unwrap_or_else(|| path_template(url.path()));
+        let method = self.method.clone();
+        let operation = self.operation;
+        let annotate = |e: Error| {
+            let operation = operation.clone().unwrap_or_else(|| format!("{method} {}", template()));
+            e.with_provider(client.provider.as_str()).with_operation(operation)
+        };
         if let Some(error) = self.error {
             return Err(annotate(error));
         }
@@ -347,16 +353,19 @@ impl Request<'_> {
             tenant = client.tenant.as_ref().map(TenantId::as_str),
             method = %self.method,
             host = %host,
-            path = %template,
+            path = tracing::field::Empty,
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        if !span.is_disabled() {
+            span.record("path", template().as_str());
+        }
         let prepared = Prepared {
             safe_to_repeat: self.idempotency_key || is_idempotent(&self.method),
             any_status: self.any_status,
-            method: self.method,
-            url,
+            method: self.method.clone(),
+            url: url.clone(),
             headers: self.headers,
             body: self.body,
             host,

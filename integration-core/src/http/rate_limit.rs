@@ -73,10 +73,13 @@ impl KeyLimiter {
     }
 }
 
+/// Whose quota: a provider, and the tenant when the client has one.
+type LimiterKey = (ProviderId, Option<TenantId>);
+
 /// The process's limiters, one per provider × tenant. The first limit seen for a key is kept.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiters {
-    limiters: Mutex<HashMap<(ProviderId, Option<TenantId>), Arc<KeyLimiter>>>,
+    limiters: Mutex<HashMap<LimiterKey, Arc<KeyLimiter>>>,
 }
 
 impl RateLimiters {
