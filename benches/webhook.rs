@@ -7,9 +7,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ::http::{HeaderMap, Method};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
-use ::http::{HeaderMap, Method};
 use integrations::store::MemoryStore;
 use integrations::webhook::{Endpoint, StaticEndpoints, VerifyOptions, WebhookRouter, WebhookSecret};
 use integrations::{ConnectionId, ProviderId, TenantId, WebhookScheme};

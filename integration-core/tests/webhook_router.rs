@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use ::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use async_trait::async_trait;
 use integration_core::clock::ManualClock;
 use integration_core::store::{
     AuditAction, DeliveryQuery, DeliveryStatus, DeliveryStore, MemoryStore, WebhookDelivery,
