@@ -87,7 +87,12 @@ struct Slot {
     revoked: Mutex<Option<u64>>,
 }
 
-/// Fresh tokens for connections of one OAuth client; see the [module docs](self).
+/// Fresh tokens for connections of one OAuth client, refreshed once per connection at a time:
+/// callers in a process queue per connection; across processes the refresher holds the
+/// [`TokenStore`]'s refresh lock and re-reads the store under it while the others wait for the
+/// stored version to move; the new token set is stored by compare-and-swap before it is
+/// returned. A refused refresh (`invalid_grant`) marks the connection, raises
+/// [`AuthEvent::ReauthorizationRequired`] and is audited.
 ///
 /// ```
 /// use std::sync::Arc;
