@@ -8,12 +8,16 @@ use backon::{BackoffBuilder as _, ExponentialBuilder};
 /// The wait after `failures` consecutive failures (1 = the first): doubling from `min`, capped at
 /// `max`, with jitter.
 pub(crate) fn delay(min: Duration, max: Duration, failures: u32) -> Duration {
-    let steps = failures.max(1) as usize;
-    ExponentialBuilder::default()
+    nth_delay(ExponentialBuilder::default().with_jitter(), min, max, failures)
+}
+
+/// The `n`-th delay (1 = the first) of `builder`, doubling from `min`, capped at `max`.
+fn nth_delay(builder: ExponentialBuilder, min: Duration, max: Duration, n: u32) -> Duration {
+    let steps = n.max(1) as usize;
+    builder
         .with_min_delay(min)
         .with_max_delay(max)
         .with_factor(2.0)
-        .with_jitter()
         .with_max_times(steps)
         .build()
         .nth(steps - 1)
@@ -41,17 +45,7 @@ mod tests {
 /// and the exponential cap `base · 2^(retry-1)`, itself capped at `max`. Spreads the retries of
 /// many clients hit by one outage instead of synchronizing them.
 pub(crate) fn full_jitter(base: Duration, max: Duration, retry: u32) -> Duration {
-    let steps = retry.max(1) as usize;
-    let cap = ExponentialBuilder::default()
-        .with_min_delay(base)
-        .with_max_delay(max)
-        .with_factor(2.0)
-        .with_max_times(steps)
-        .build()
-        .nth(steps - 1)
-        .unwrap_or(max)
-        .min(max);
-    cap.mul_f64(fastrand::f64())
+    nth_delay(ExponentialBuilder::default(), base, max, retry).mul_f64(fastrand::f64())
 }
 
 #[cfg(test)]

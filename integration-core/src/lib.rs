@@ -101,6 +101,7 @@ pub mod http;
 pub mod ids;
 pub mod integration;
 pub mod pagination;
+mod per_key;
 pub mod registry;
 pub mod schedule;
 pub mod schema;

@@ -22,6 +22,11 @@ fn paused_client(policy: HttpPolicy) -> ProviderClient {
     http.provider_with(ProviderId::new("acme").expect("id"), policy)
 }
 
+/// A client with the default pool, for the real-time tests.
+fn real_time_client(policy: HttpPolicy) -> ProviderClient {
+    HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy)
+}
+
 fn retrying(attempts: u32) -> HttpPolicy {
     HttpPolicy::standard().with_timeouts(Timeouts::disabled()).with_circuit(CircuitPolicy::disabled()).with_retry(
         RetryPolicy::standard()
@@ -244,7 +249,7 @@ async fn an_attempt_that_times_out_is_retried_for_a_get_but_not_for_a_bare_post(
         .mount(&server)
         .await;
     let policy = retrying(3).with_timeouts(Timeouts::disabled().with_attempt(Some(Duration::from_millis(200))));
-    let client = HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy);
+    let client = real_time_client(policy);
 
     let response = client.get(format!("{}/slow", server.uri())).send().await.expect("second attempt");
     assert_eq!(response.attempts(), 2);
@@ -266,7 +271,7 @@ async fn the_operation_timeout_bounds_all_attempts_and_waits() {
         .mount(&server)
         .await;
     let policy = retrying(100).with_timeouts(Timeouts::disabled().with_operation(Some(Duration::from_millis(800))));
-    let client = HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy);
+    let client = real_time_client(policy);
     let started = std::time::Instant::now();
     let err = client.get(format!("{}/items", server.uri())).send().await.expect_err("deadline");
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
@@ -315,7 +320,7 @@ async fn a_body_that_trickles_in_times_the_attempt_out_and_is_retried() {
     })
     .await;
     let policy = retrying(3).with_timeouts(Timeouts::disabled().with_attempt(Some(Duration::from_millis(300))));
-    let client = HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy);
+    let client = real_time_client(policy);
     let response = client.get(format!("{base}/export")).send().await.expect("the second attempt is quick");
     assert_eq!(response.bytes().as_ref(), b"ok");
     assert_eq!(response.attempts(), 2);
@@ -331,7 +336,7 @@ async fn a_connection_reset_before_the_response_is_retried_for_a_get_only() {
         })
     };
     let policy = retrying(3);
-    let client = HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy);
+    let client = real_time_client(policy);
     let base = raw_server(reset).await;
     let response = client.get(format!("{base}/items")).send().await.expect("retried");
     assert_eq!(response.attempts(), 2);
@@ -349,9 +354,7 @@ async fn bodies_over_the_limit_are_refused() {
         .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(5000)))
         .mount(&server)
         .await;
-    let client = HttpClient::new()
-        .expect("client")
-        .provider_with(ProviderId::new("acme").expect("id"), HttpPolicy::standard().with_max_body_bytes(1000));
+    let client = real_time_client(HttpPolicy::standard().with_max_body_bytes(1000));
     let err = client.get(format!("{}/big", server.uri())).send().await.expect_err("too big");
     assert_eq!(err.kind(), ErrorKind::InvalidResponse);
     assert!(err.message().contains("1000 bytes"), "{err}");
@@ -366,9 +369,7 @@ async fn traces_name_the_endpoint_but_never_ids_query_strings_or_credentials() {
         .respond_with(ResponseTemplate::new(401).set_body_string(r#"{"error":"bad key"}"#))
         .mount(&server)
         .await;
-    let client = HttpClient::new()
-        .expect("client")
-        .provider_with(ProviderId::new("acme").expect("id"), retrying(2))
+    let client = real_time_client(retrying(2))
         .for_tenant(TenantId::new("globex").expect("id"))
         .with_auth(Arc::new(ApiKey::query("api_key", KEY)));
     let (result, logs) =

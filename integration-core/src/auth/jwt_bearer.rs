@@ -56,7 +56,7 @@ impl ServiceAccountKey {
             token_uri: Option<String>,
         }
         let file: File = serde_json::from_str(json).map_err(|e| {
-            Error::validation("service_account", format!("not a service-account key file: {}", e.classify_text()))
+            Error::validation("service_account", format!("not a service-account key file: {}", json_error_kind(&e)))
         })?;
         let issuer = file.client_email.ok_or_else(|| Error::validation("service_account.client_email", "missing"))?;
         let key = file.private_key.ok_or_else(|| Error::validation("service_account.private_key", "missing"))?;
@@ -83,19 +83,14 @@ impl std::fmt::Debug for ServiceAccountKey {
     }
 }
 
-trait ClassifyText {
-    fn classify_text(&self) -> &'static str;
-}
-
-impl ClassifyText for serde_json::Error {
-    /// serde_json's messages can quote the input (a key); only its category is safe to show.
-    fn classify_text(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "invalid JSON",
-            serde_json::error::Category::Data => "unexpected field types",
-            serde_json::error::Category::Eof => "truncated JSON",
-        }
+/// What kind of JSON error `error` is: serde_json's messages can quote the input (a key), its
+/// category never does.
+fn json_error_kind(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "I/O error",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected field types",
+        serde_json::error::Category::Eof => "truncated JSON",
     }
 }
 

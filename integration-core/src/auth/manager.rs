@@ -17,7 +17,6 @@
 //! [`Connections`] is attached), records a `token_revoked` audit event and broadcasts
 //! [`AuthEvent::ReauthorizationRequired`].
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -35,6 +34,7 @@ use crate::connections::Connections;
 use crate::crypto::Sealer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{ConnectionId, TenantId};
+use crate::per_key::PerKey;
 use crate::store::{AuditAction, AuditEvent, AuditSink, TokenStore, TracingAuditSink};
 
 /// Obtains a new token set: by the refresh-token grant, or by asking again (client
@@ -138,7 +138,7 @@ pub struct TokenManager {
     peer_wait: Duration,
     poll: Duration,
     holder: String,
-    slots: Mutex<HashMap<(TenantId, ConnectionId), Arc<Slot>>>,
+    slots: PerKey<(TenantId, ConnectionId), Slot>,
 }
 
 /// Builds a [`TokenManager`]; see [`TokenManager::builder`].
@@ -211,7 +211,7 @@ impl TokenManager {
                 peer_wait: Duration::from_secs(90),
                 poll: Duration::from_millis(50),
                 holder: format!("token-manager-{}", uuid::Uuid::now_v7()),
-                slots: Mutex::new(HashMap::new()),
+                slots: PerKey::default(),
             },
         }
     }
@@ -273,8 +273,7 @@ impl TokenManager {
     }
 
     fn slot(&self, tenant: &TenantId, connection: &ConnectionId) -> Arc<Slot> {
-        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(slots.entry((tenant.clone(), connection.clone())).or_default())
+        self.slots.get_or_make(&(tenant.clone(), connection.clone()), Slot::default)
     }
 
     /// The last token seen, if it will do: unexpired (beyond the margin) and not the rejected one.

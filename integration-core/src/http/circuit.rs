@@ -8,13 +8,13 @@
 //! about the host count: transport errors, timeouts, 5xx and 408. A 4xx or a 429 is an answer
 //! from a healthy host.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::time::{Duration, Instant};
 
 use super::policy::CircuitPolicy;
 use crate::error::{Error, ErrorKind};
+use crate::per_key::PerKey;
 
 /// Slices the ratio window is counted in.
 const SLICES: usize = 10;
@@ -218,19 +218,13 @@ impl Drop for Permit {
 /// the one its breaker keeps.
 #[derive(Debug, Default)]
 pub(crate) struct Circuits {
-    breakers: Mutex<HashMap<String, Arc<CircuitBreaker>>>,
+    breakers: PerKey<String, CircuitBreaker>,
 }
 
 impl Circuits {
     /// The breaker for `host`.
     pub(crate) fn breaker(&self, host: &str, policy: &CircuitPolicy) -> Arc<CircuitBreaker> {
-        let mut breakers = self.breakers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(breaker) = breakers.get(host) {
-            return Arc::clone(breaker);
-        }
-        let breaker = Arc::new(CircuitBreaker::new(host.to_owned(), *policy));
-        breakers.insert(host.to_owned(), Arc::clone(&breaker));
-        breaker
+        self.breakers.get_or_make(host, || CircuitBreaker::new(host.to_owned(), *policy))
     }
 }
 

@@ -331,28 +331,37 @@ impl Request<'_> {
     pub async fn send(self) -> Result<Response> {
         let client = self.client;
         let url = self.url?;
+        let host = url.host_str().zip(url.port_or_known_default()).map(|(host, port)| format!("{host}:{port}"));
+        let missing_host = host.is_none();
+        let prepared = Prepared {
+            safe_to_repeat: self.idempotency_key || is_idempotent(&self.method),
+            any_status: self.any_status,
+            method: self.method,
+            url,
+            headers: self.headers,
+            body: self.body,
+            host: host.unwrap_or_default(),
+        };
         // The template is worked out only when something will read it: a trace or an error.
         let given = self.template;
-        let template = || given.clone().unwrap_or_else(|| path_template(url.path()));
-        let method = self.method.clone();
+        let template = || given.clone().unwrap_or_else(|| path_template(prepared.url.path()));
         let operation = self.operation;
         let annotate = |e: Error| {
-            let operation = operation.clone().unwrap_or_else(|| format!("{method} {}", template()));
+            let operation = operation.clone().unwrap_or_else(|| format!("{} {}", prepared.method, template()));
             e.with_provider(client.provider.as_str()).with_operation(operation)
         };
         if let Some(error) = self.error {
             return Err(annotate(error));
         }
-        let host = match (url.host_str(), url.port_or_known_default()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            _ => return Err(annotate(Error::validation("url", "the URL has no host"))),
-        };
+        if missing_host {
+            return Err(annotate(Error::validation("url", "the URL has no host")));
+        }
         let span = tracing::info_span!(
             "http.request",
             provider = %client.provider,
             tenant = client.tenant.as_ref().map(TenantId::as_str),
-            method = %self.method,
-            host = %host,
+            method = %prepared.method,
+            host = %prepared.host,
             path = tracing::field::Empty,
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
@@ -361,15 +370,6 @@ impl Request<'_> {
         if !span.is_disabled() {
             span.record("path", template().as_str());
         }
-        let prepared = Prepared {
-            safe_to_repeat: self.idempotency_key || is_idempotent(&self.method),
-            any_status: self.any_status,
-            method: self.method.clone(),
-            url: url.clone(),
-            headers: self.headers,
-            body: self.body,
-            host,
-        };
         let started = Instant::now();
         let result = client.execute(&prepared).instrument(span.clone()).await;
         span.record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
@@ -466,15 +466,10 @@ impl ProviderClient {
                     permit.record(Outcome::Healthy);
                     return Ok(response);
                 }
-                Ok(Attempt::Refused(stamp, error, response)) => {
-                    permit.record(if is_host_failure(&error) { Outcome::Failure } else { Outcome::Healthy });
-                    (stamp, error, Some(response))
-                }
-                Err(error) => {
-                    permit.record(if is_host_failure(&error) { Outcome::Failure } else { Outcome::Healthy });
-                    (None, error, None)
-                }
+                Ok(Attempt::Refused(stamp, error, response)) => (stamp, error, Some(response)),
+                Err(error) => (None, error, None),
             };
+            permit.record(if is_host_failure(&error) { Outcome::Failure } else { Outcome::Healthy });
             if error.status() == Some(401)
                 && !reauthorized
                 && let (Some(auth), Some(stamp)) = (&self.auth, stamp)

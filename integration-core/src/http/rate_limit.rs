@@ -5,8 +5,7 @@
 //! is FIFO) instead of racing them for the next free slot. It is **cancellation-safe**: a
 //! request dropped while it waits has taken no slot, and the next in line moves up.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;
@@ -17,6 +16,7 @@ use tokio::time::{Duration, Instant};
 
 use super::policy::RateLimit;
 use crate::ids::{ProviderId, TenantId};
+use crate::per_key::PerKey;
 
 /// governor's clock, read from tokio's (so a paused test clock drives it).
 #[derive(Debug, Clone, Copy)]
@@ -79,7 +79,7 @@ type LimiterKey = (ProviderId, Option<TenantId>);
 /// The process's limiters, one per provider × tenant. The first limit seen for a key is kept.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimiters {
-    limiters: Mutex<HashMap<LimiterKey, Arc<KeyLimiter>>>,
+    limiters: PerKey<LimiterKey, KeyLimiter>,
 }
 
 impl RateLimiters {
@@ -90,14 +90,13 @@ impl RateLimiters {
         tenant: Option<&TenantId>,
         limit: RateLimit,
     ) -> Arc<KeyLimiter> {
-        let mut limiters = self.limiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (provider.clone(), tenant.cloned());
-        Arc::clone(limiters.entry(key).or_insert_with(|| Arc::new(KeyLimiter::new(limit))))
+        self.limiters.get_or_make(&(provider.clone(), tenant.cloned()), || KeyLimiter::new(limit))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;

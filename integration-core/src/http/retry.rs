@@ -13,8 +13,7 @@
 //! header) when it gave one — up to [`RetryPolicy::max_retry_after`] — and otherwise full-jitter
 //! exponential backoff.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -24,6 +23,7 @@ use super::policy::RetryPolicy;
 use crate::backoff::full_jitter;
 use crate::error::{Delivery, Error, ErrorKind};
 use crate::ids::ProviderId;
+use crate::per_key::PerKey;
 
 /// Why a retryable-looking error is not retried; becomes part of the final error's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,18 +105,16 @@ pub(crate) fn decide(
 /// an outage is the provider's).
 #[derive(Debug, Default)]
 pub(crate) struct RetryBudgets {
-    budgets: Mutex<HashMap<ProviderId, Arc<TpsBudget>>>,
+    budgets: PerKey<ProviderId, TpsBudget>,
 }
 
 impl RetryBudgets {
     /// The budget for `provider`.
     pub(crate) fn budget(&self, provider: &ProviderId, policy: &RetryPolicy) -> Arc<TpsBudget> {
-        let mut budgets = self.budgets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let budget = budgets.entry(provider.clone()).or_insert_with(|| {
+        self.budgets.get_or_make(provider, || {
             let percent = policy.budget_percent as f32 / 100.0;
-            Arc::new(TpsBudget::new(Duration::from_secs(10), policy.budget_min_per_second, percent.clamp(0.0, 1000.0)))
-        });
-        Arc::clone(budget)
+            TpsBudget::new(Duration::from_secs(10), policy.budget_min_per_second, percent.clamp(0.0, 1000.0))
+        })
     }
 }
 
