@@ -11,6 +11,7 @@
 //! | `axum` | `webhook::axum::routes`: mounts the webhook router in an axum application |
 //! | `sqlite` | [`sql::SqlStore`] on SQLite: every store trait in one file, nothing to install |
 //! | `postgres` | [`sql::SqlStore`] on PostgreSQL: many workers sharing one database |
+//! | `hris` | [`hris`]: the `Hris` trait, the common employee model, BambooHR, Workday and ADP adapters |
 //! | `full` | everything |
 //!
 //! ```
@@ -31,6 +32,11 @@ pub use integration_core::*;
 #[cfg(feature = "testkit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub use integration_testkit as testkit;
+
+/// The HRIS domain: the `Hris` trait, its model and adapters.
+#[cfg(feature = "hris")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hris")))]
+pub use integration_hris as hris;
 
 /// SQL stores (SQLite, PostgreSQL) implementing every store trait.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -122,6 +122,16 @@ impl Health {
             ..Self::healthy(latency)
         }
     }
+
+    /// Runs `check` — a cheap call to the provider — and reports healthy if it succeeds,
+    /// unhealthy with its error if not, with the time it took either way.
+    pub async fn probe<T>(check: impl std::future::Future<Output = Result<T>>) -> Self {
+        let started = std::time::Instant::now();
+        match check.await {
+            Ok(_) => Self::healthy(started.elapsed()),
+            Err(e) => Self::unhealthy(&e, started.elapsed()),
+        }
+    }
 }
 
 /// A position in a stream, defined by the adapter (a cursor value, a page token, or both).

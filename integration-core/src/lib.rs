@@ -95,6 +95,7 @@ pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod crypto;
+pub mod decode;
 pub mod descriptor;
 pub mod error;
 pub mod http;
@@ -119,6 +120,6 @@ pub use integration::{
     Checkpoint, ConnectionInfo, Health, HealthStatus, Integration, IntegrationEvent, Page, ReadRequest, Record,
     RecordChange, RejectedRecord, VerifiedWebhook, WebhookOutcome,
 };
-pub use registry::{BuildContext, Factory, Registry};
+pub use registry::{BuildContext, Factory, Registry, TokenVault};
 pub use sync::{SyncEngine, SyncJob};
 pub use tokio_util::sync::CancellationToken;

@@ -17,12 +17,15 @@ use std::fmt;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
+use crate::auth::{TokenManager, TokenSource};
 use crate::config::IntegrationConfig;
+use crate::crypto::{KeyRing, Sealer, SealingKey};
 use crate::descriptor::{Descriptor, Domain};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::ids::{ConnectionId, ProviderId, TenantId};
 use crate::integration::{Health, Integration};
+use crate::store::{MemoryStore, TokenStore};
 
 /// Builds an adapter for one provider from a validated configuration.
 pub trait Factory: Send + Sync + fmt::Debug {
@@ -41,21 +44,56 @@ pub struct BuildContext {
     /// retry budgets are shared by every adapter. Adapters take their provider's client with
     /// [`HttpClient::provider`].
     pub http: HttpClient,
+    /// Where OAuth adapters keep their tokens, sealed: with a store shared by many processes a
+    /// token is refreshed once across all of them. `None`: each adapter keeps its tokens in
+    /// memory, sealed with a key generated for the process, and refreshes once per process.
+    pub tokens: Option<TokenVault>,
+}
+
+/// A token store and the sealer its tokens are sealed with.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenVault {
+    /// The store.
+    pub store: Arc<dyn TokenStore>,
+    /// The sealer.
+    pub sealer: Sealer,
 }
 
 impl BuildContext {
     /// A context around an existing client (to share the host application's pool).
     pub fn with_http(http: HttpClient) -> Self {
-        Self { http }
+        Self { http, tokens: None }
+    }
+
+    /// Keeps OAuth tokens in `store`, sealed with `sealer`.
+    #[must_use]
+    pub fn with_tokens(mut self, store: Arc<dyn TokenStore>, sealer: Sealer) -> Self {
+        self.tokens = Some(TokenVault { store, sealer });
+        self
+    }
+
+    /// A token manager over this context's vault (or an in-memory one) fetching tokens from
+    /// `source`.
+    pub fn token_manager(&self, source: Arc<dyn TokenSource>) -> Arc<TokenManager> {
+        let (store, sealer) = match &self.tokens {
+            Some(vault) => (vault.store.clone(), vault.sealer.clone()),
+            None => {
+                let store: Arc<dyn TokenStore> = Arc::new(MemoryStore::new());
+                (store, Sealer::new(KeyRing::new("process", SealingKey::generate())))
+            }
+        };
+        Arc::new(TokenManager::builder(store, sealer, source).build())
     }
 }
 
 impl Default for BuildContext {
-    /// A context with a default [`HttpClient`]. Falls back to reqwest's defaults if the client
-    /// cannot be built with ours (it can only fail to start TLS, which reqwest's defaults would hit too).
+    /// A context with a default [`HttpClient`] and in-memory tokens. Falls back to reqwest's
+    /// defaults if the client cannot be built with ours (it can only fail to start TLS, which
+    /// reqwest's defaults would hit too).
     fn default() -> Self {
         let http = HttpClient::new().unwrap_or_else(|_| HttpClient::from_reqwest(reqwest::Client::new()));
-        Self { http }
+        Self { http, tokens: None }
     }
 }
 

@@ -157,6 +157,20 @@ fn summarize_body(body: &[u8]) -> BodySummary {
         }
     };
     let nested = map.get("error").and_then(|e| e.as_object());
+    // Workday-style: `{"error": "<sentence>", "errors": [{"error", "code", "field"}]}` — the top
+    // `error` is the message and the first item's `code` the code.
+    let first_item = map.get("errors").and_then(|e| e.as_array()).and_then(|a| a.first()).and_then(|e| e.as_object());
+    if let Some(item) = first_item
+        && let Some(sentence) = text(map.get("error"))
+    {
+        let code = text(item.get("code")).or_else(|| text(map.get("code")));
+        let detail = text(item.get("error")).filter(|d| *d != sentence);
+        let message = match detail {
+            Some(detail) => format!("{sentence}: {detail}"),
+            None => sentence,
+        };
+        return BodySummary { code, message: Some(message) };
+    }
     let code =
         text(map.get("error")).or_else(|| text(map.get("code"))).or_else(|| nested.and_then(|e| text(e.get("code"))));
     let message = text(map.get("error_description"))
@@ -202,6 +216,15 @@ impl Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_errors_array_gives_message_and_code() {
+        let body =
+            br#"{"error":"Validation error occurred.","errors":[{"error":"Invalid ID","code":"S22","field":"id"}]}"#;
+        let summary = summarize_body(body);
+        assert_eq!(summary.code.as_deref(), Some("S22"));
+        assert_eq!(summary.message.as_deref(), Some("Validation error occurred.: Invalid ID"));
+    }
+
     use super::*;
     use http::HeaderValue;
 

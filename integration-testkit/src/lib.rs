@@ -18,10 +18,14 @@
 //! # fn main() {}
 //! ```
 //!
-//! Fake providers (HTTP servers on 127.0.0.1 speaking each provider's API, with fault
-//! injection) arrive with each domain's adapters.
+//! - [`fake`]: fake providers — HTTP servers on 127.0.0.1 speaking each provider's API over a
+//!   changing dataset, with fault injection.
+//! - `contract::hris` (feature `hris`): the suite every HRIS adapter passes against its fake.
 
 pub mod capture;
+#[cfg(feature = "hris")]
+pub mod contract;
+pub mod fake;
 pub mod memory_source;
 pub mod peers;
 pub mod poll;

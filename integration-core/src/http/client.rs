@@ -186,6 +186,7 @@ impl ProviderClient {
             template: None,
             operation: None,
             idempotency_key: false,
+            read_only: false,
             any_status: false,
             error: None,
         }
@@ -229,6 +230,7 @@ pub struct Request<'a> {
     template: Option<String>,
     operation: Option<String>,
     idempotency_key: bool,
+    read_only: bool,
     any_status: bool,
     error: Option<Error>,
 }
@@ -305,6 +307,13 @@ impl Request<'_> {
         self
     }
 
+    /// Declares that the request changes nothing at the provider although its method is not
+    /// idempotent — a report or search sent as `POST` — so it is retried like a `GET`.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
     /// The path with its variable parts named (`/v1/employees/{id}`), for traces and errors.
     /// Without it the path is guessed: segments holding digits become `{id}`.
     pub fn path_template(mut self, template: impl Into<String>) -> Self {
@@ -334,7 +343,7 @@ impl Request<'_> {
         let host = url.host_str().zip(url.port_or_known_default()).map(|(host, port)| format!("{host}:{port}"));
         let missing_host = host.is_none();
         let prepared = Prepared {
-            safe_to_repeat: self.idempotency_key || is_idempotent(&self.method),
+            safe_to_repeat: self.idempotency_key || self.read_only || is_idempotent(&self.method),
             any_status: self.any_status,
             method: self.method,
             url,
@@ -530,7 +539,13 @@ impl ProviderClient {
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
             return Ok(Attempt::Done(Response { status, headers, body, attempts: attempt }));
         }
-        let error = Error::from_response(status, &headers, &body);
+        let mut error = Error::from_response(status, &headers, &body);
+        if let Some(explained) = self.policy.error_message_header.as_deref().and_then(|name| headers.get(name))
+            && let Ok(text) = explained.to_str()
+            && !text.trim().is_empty()
+        {
+            error = error.with_note(text.trim());
+        }
         Ok(Attempt::Refused(stamp, error, Response { status, headers, body, attempts: attempt }))
     }
 }

@@ -35,6 +35,9 @@ pub struct HttpPolicy {
     pub max_body_bytes: usize,
     /// The header that carries an idempotency key (`Idempotency-Key` unless the provider differs).
     pub idempotency_header: String,
+    /// The response header in which the provider explains a failure (BambooHR's
+    /// `X-BambooHR-Error-Message`), used for the error's message when the body has none.
+    pub error_message_header: Option<String>,
 }
 
 impl HttpPolicy {
@@ -47,6 +50,7 @@ impl HttpPolicy {
             circuit: CircuitPolicy::standard(),
             max_body_bytes: 32 * 1024 * 1024,
             idempotency_header: "Idempotency-Key".to_owned(),
+            error_message_header: None,
         }
     }
 
@@ -100,6 +104,13 @@ impl HttpPolicy {
     #[must_use]
     pub fn with_idempotency_header(mut self, header: impl Into<String>) -> Self {
         self.idempotency_header = header.into();
+        self
+    }
+
+    /// Sets the header in which the provider explains failures.
+    #[must_use]
+    pub fn with_error_message_header(mut self, header: impl Into<String>) -> Self {
+        self.error_message_header = Some(header.into());
         self
     }
 }

@@ -40,6 +40,8 @@ pub(crate) enum Verdict {
     OverBudget,
     /// The provider asked for a wait longer than allowed.
     WaitTooLong(Duration),
+    /// The next wait (the provider's or the backoff's) would end after the operation's deadline.
+    PastDeadline(Duration),
 }
 
 impl Verdict {
@@ -54,6 +56,9 @@ impl Verdict {
             Self::Exhausted => Some(format!("gave up after {attempts} attempts")),
             Self::OverBudget => Some("not retried: the provider's retry budget is spent".to_owned()),
             Self::WaitTooLong(wait) => Some(format!("not retried: the provider asked to wait {wait:?}")),
+            Self::PastDeadline(wait) => {
+                Some(format!("not retried: waiting {wait:?} for the next attempt would pass the operation's deadline"))
+            }
         }
     }
 }
@@ -93,7 +98,7 @@ pub(crate) fn decide(
         None => full_jitter(policy.base_delay, policy.max_delay, attempt),
     };
     if remaining.is_some_and(|left| wait >= left) {
-        return Verdict::WaitTooLong(wait);
+        return Verdict::PastDeadline(wait);
     }
     if !budget.withdraw() {
         return Verdict::OverBudget;
@@ -156,7 +161,7 @@ mod tests {
         let past_deadline = transient(Delivery::MaybeSent).with_retry_after(Duration::from_secs(5));
         assert_eq!(
             decide(&policy, &budget(), &past_deadline, 1, true, Some(Duration::from_secs(4))),
-            Verdict::WaitTooLong(Duration::from_secs(5))
+            Verdict::PastDeadline(Duration::from_secs(5))
         );
         let empty = TpsBudget::new(Duration::from_secs(10), 0, 0.0);
         assert_eq!(decide(&policy, &empty, &err, 1, true, None), Verdict::OverBudget);

@@ -22,6 +22,7 @@
 //! assert_eq!(late.unwrap_err().reason(), "stale_timestamp");
 //! ```
 
+mod apply;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod endpoint;
@@ -34,6 +35,7 @@ pub mod standard;
 pub mod stripe;
 mod worker;
 
+pub use apply::{AdapterLookup, Adapters, ApplyToCache};
 pub use endpoint::{AppEndpoint, Endpoint, EndpointResolver, StaticEndpoints};
 pub use rejection::Rejection;
 pub use router::{DEFAULT_BODY_LIMIT, WebhookResponse, WebhookRouter};

@@ -1,0 +1,311 @@
+//! Workday, through its REST API (Staffing v6), following Workday's REST directory
+//! <https://community.workday.com/sites/default/files/file-hosting/restapi/index.html> and the
+//! Staffing v6 specification as published in the generated SDKs
+//! (<https://github.com/konfig-sdks/workday-staffing-python-sdk>):
+//!
+//! - auth: OAuth2 with the refresh token of an API client registered for integrations
+//!   (non-expiring refresh tokens), `POST {host}/ccx/oauth2/{tenant}/token` with
+//!   `grant_type=refresh_token` and the client id and secret as HTTP Basic; access tokens are
+//!   renewed by the [`TokenManager`] (once per connection at a time) and a `401` causes one
+//!   renewal and one retry. The configured refresh token is used until the provider hands out
+//!   another one; a stored one it refuses falls back to the configured one.
+//! - collections: `GET {host}/ccx/api/staffing/{version}/{tenant}/...`, paged by `limit` (at
+//!   most 100) and `offset` into `{"total", "data"}`; the page cursor is the next offset.
+//! - employees: `GET /workers?includeTerminatedWorkers=true`. No field says a worker is
+//!   terminated, but the list without that flag holds only non-terminated workers: each page's
+//!   workers are looked up there with one `search` by their worker IDs (space-separated terms
+//!   are OR'ed), and those not found are terminated. Hire dates come from
+//!   `GET /workers/{ID}/serviceDates` (one call per worker; setting `hire_dates`, default on),
+//!   added to the raw JSON as `serviceDates`. Names: Staffing has only the display name
+//!   (`descriptor`), split at its first space. Not in the REST API, so left empty: termination
+//!   dates, leaves (an employee on leave is `active`), full/part time, manager, pay.
+//! - no `employee_changes`: REST has no updated-since filter, change feed or webhooks.
+//!   Incremental reads need the SOAP `Get_Workers` operation with `Transaction_Log_Criteria_Data`,
+//!   which this adapter does not use; full refreshes find changes by content instead.
+//! - departments: `GET /supervisoryOrganizations?includeInactive=true` (parents are only in
+//!   each organization's `orgChart`, not read); jobs: `GET /jobProfiles?includeInactive=true`.
+//! - time off: not supported. Absence Management lists time off per worker and per day, with no
+//!   id, and has no tenant-wide listing.
+//! - errors: `{"error": "...", "errors": [{"error", "code", "field", "path"}]}`; 429 when the
+//!   tenant is loaded, without `Retry-After` (backoff then).
+//!
+//! Configuration: `host` (the API host, e.g. `https://wd2-impl-services1.workday.com`),
+//! `tenant`, secrets `client_id`, `client_secret`, `refresh_token`; optional `staffing_version`
+//! (default `v6`) and `hire_dates` (default `true`).
+
+mod wire;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager, TokenSet, TokenSource};
+use integration_core::decode::decode_each;
+use integration_core::http::{HttpPolicy, ProviderClient};
+use integration_core::schema::{ConfigField, FieldFormat};
+use integration_core::{
+    BuildContext, Capability, ConnectionId, ConnectionInfo, Descriptor, Domain, Error, ErrorKind, Health, Integration,
+    IntegrationConfig, Page, ReadRequest, Result, TenantId,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use self::wire::{Collection, SERVICE_DATES, WireInstance, WireWorker};
+use crate::adapter::Adapter;
+use crate::hris::{Hris, ListRequest, Listing, capability};
+use crate::model::{Department, Employee, Job, Remote};
+use crate::streams::HrisStream;
+
+/// The provider id.
+pub const PROVIDER: &str = "workday";
+
+/// The largest page Workday serves.
+const MAX_PAGE: u32 = 100;
+
+/// The Workday adapter for one connection.
+#[derive(Debug)]
+pub struct Workday {
+    descriptor: Descriptor,
+    client: ProviderClient,
+    tokens: Arc<TokenManager>,
+    connection: (TenantId, ConnectionId),
+    api: Url,
+    tenant: String,
+    hire_dates: bool,
+}
+
+impl Adapter for Workday {
+    fn describe() -> Result<Descriptor> {
+        let mut builder = Descriptor::builder(PROVIDER, Domain::Hris, "Workday")
+            .documentation("https://community.workday.com/sites/default/files/file-hosting/restapi/index.html")
+            .http_policy(HttpPolicy::standard())
+            .field(
+                ConfigField::required("host", FieldFormat::HttpsUrl)
+                    .with_description("the API host, e.g. https://wd2-impl-services1.workday.com"),
+            )
+            .field(ConfigField::required("tenant", FieldFormat::Text).with_description("the tenant name"))
+            .field(ConfigField::secret("client_id").with_description("the API client's id (View API Clients)"))
+            .field(ConfigField::secret("client_secret").with_description("the API client's secret"))
+            .field(ConfigField::secret("refresh_token").with_description("from Manage Refresh Tokens for Integrations"))
+            .field(
+                ConfigField::optional("staffing_version", FieldFormat::Text)
+                    .with_description("the Staffing version, default v6"),
+            )
+            .field(
+                ConfigField::optional("hire_dates", FieldFormat::Boolean)
+                    .with_description("read hire dates (a call per worker), default true"),
+            );
+        for c in [capability::DEPARTMENTS, capability::JOBS, Capability::HEALTH_CHECK] {
+            builder = builder.capability(c);
+        }
+        for stream in [HrisStream::Employees, HrisStream::Departments, HrisStream::Jobs] {
+            builder = builder.stream(stream.descriptor(false));
+        }
+        builder.build()
+    }
+
+    fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
+        let descriptor = Self::describe()?;
+        let tenant = config.setting_str("tenant")?.to_owned();
+        let version = config.settings.get("staffing_version").and_then(Value::as_str).unwrap_or("v6");
+        if !version.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(Error::config(format!("{version:?} is not a service version such as v6"))
+                .with_field("settings.staffing_version")
+                .with_provider(PROVIDER));
+        }
+        let hire_dates = config.settings.get("hire_dates").and_then(Value::as_bool).unwrap_or(true);
+        let host = config.setting_str("host")?;
+        let under = |segments: &[&str]| -> Result<Url> {
+            let bad =
+                || Error::config("the host is not a base URL").with_field("settings.host").with_provider(PROVIDER);
+            let mut url = Url::parse(host).map_err(|_| bad())?;
+            url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(segments);
+            Ok(url)
+        };
+        let api = under(&["ccx", "api", "staffing", version, &tenant])?;
+        let token_url = under(&["ccx", "oauth2", &tenant, "token"])?;
+        let http = context.http.provider(&descriptor).for_tenant(config.tenant.clone());
+        let (id, secret) =
+            (config.secret("client_id")?.expose_secret(), config.secret("client_secret")?.expose_secret());
+        let oauth =
+            OAuth2Client::new(http.clone(), id, OAuth2Endpoints::new(None, token_url)).with_client_secret(secret);
+        let configured = config.secret("refresh_token")?.clone();
+        let source = ConfiguredRefresh { source: OAuth2Source::refresh_token(oauth), configured };
+        let tokens = context.token_manager(Arc::new(source));
+        let client = http.with_auth(tokens.authenticator(config.tenant.clone(), config.connection.clone()));
+        let connection = (config.tenant.clone(), config.connection.clone());
+        Ok(Self { descriptor, client, tokens, connection, api, tenant, hire_dates })
+    }
+}
+
+/// The refresh-token grant, starting from the configured refresh token. A token set stored
+/// without a refresh token (Workday need not return one) keeps the configured one; a stored one
+/// the provider refuses gives way to the configured one, which a re-authorization replaces.
+#[derive(Debug)]
+struct ConfiguredRefresh {
+    source: OAuth2Source,
+    configured: SecretString,
+}
+
+#[async_trait]
+impl TokenSource for ConfiguredRefresh {
+    async fn fetch(&self, current: Option<&TokenSet>, now: DateTime<Utc>) -> Result<TokenSet> {
+        let stored = current.and_then(|c| c.refresh_token.as_ref());
+        if let Some(stored) = stored.filter(|s| s.expose_secret() != self.configured.expose_secret()) {
+            match self.refresh(stored, now).await {
+                Err(e) if e.kind() == ErrorKind::AuthRevoked => {}
+                other => return other,
+            }
+        }
+        self.refresh(&self.configured, now).await
+    }
+}
+
+impl ConfiguredRefresh {
+    async fn refresh(&self, refresh_token: &SecretString, now: DateTime<Utc>) -> Result<TokenSet> {
+        let current = TokenSet::new(String::new()).with_refresh_token(refresh_token.expose_secret());
+        let mut token = self.source.fetch(Some(&current), now).await?;
+        token.refresh_token = token.refresh_token.or_else(|| Some(refresh_token.clone()));
+        Ok(token)
+    }
+}
+
+impl Workday {
+    /// The adapter for `config` (checked against the schema by the registry or [`crate::build`]).
+    pub fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
+        <Self as Adapter>::from_config(config, context)
+    }
+
+    /// `GET` of a resource under the Staffing service; `template` is its path for traces.
+    async fn get<T: DeserializeOwned>(&self, segments: &[&str], template: &str, query: &[(&str, String)]) -> Result<T> {
+        let mut url = self.api.clone();
+        url.path_segments_mut().map_err(|()| Error::config("the host is not a base URL"))?.extend(segments);
+        let template = format!("/ccx/api/staffing/{{version}}/{{tenant}}{template}");
+        self.client.get(url).header("Accept", "application/json").query(query).path_template(template).send_json().await
+    }
+
+    /// The page of `resource` at `request`'s cursor, and the cursor after it.
+    async fn page(
+        &self,
+        resource: &str,
+        request: &ListRequest,
+        extra: (&str, &str),
+    ) -> Result<(Vec<Value>, Option<String>)> {
+        let offset = match request.cursor.as_deref() {
+            None => 0,
+            Some(cursor) => cursor.parse::<u64>().map_err(|_| {
+                Error::validation("cursor", format!("{cursor:?} is not an offset")).with_provider(PROVIDER)
+            })?,
+        };
+        let limit = request.page_size.map_or(MAX_PAGE, |n| n.get().min(MAX_PAGE));
+        let query = [(extra.0, extra.1.to_owned()), ("limit", limit.to_string()), ("offset", offset.to_string())];
+        let page: Collection = self.get(&[resource], &format!("/{resource}"), &query).await?;
+        let next = page.next_offset(offset).map(|n| n.to_string());
+        Ok((page.data, next))
+    }
+
+    /// The ids of those of `workers` that are not terminated: one search of the default worker
+    /// list (which leaves terminated workers out) by their worker IDs.
+    async fn active_among(&self, workers: &[Value]) -> Result<BTreeSet<String>> {
+        let text = |w: &Value, key: &str| w.get(key).and_then(Value::as_str).map(str::to_owned);
+        let terms: Vec<String> =
+            workers.iter().filter_map(|w| text(w, "workerId").or_else(|| text(w, "descriptor"))).collect();
+        let mut active = BTreeSet::new();
+        let mut offset = 0;
+        while !terms.is_empty() {
+            let query = [("search", terms.join(" ")), ("limit", MAX_PAGE.to_string()), ("offset", offset.to_string())];
+            let page: Collection = self.get(&["workers"], "/workers", &query).await?;
+            active.extend(page.data.iter().filter_map(|w| text(w, "id")));
+            match page.next_offset(offset) {
+                Some(next) => offset = next,
+                None => break,
+            }
+        }
+        Ok(active)
+    }
+
+    /// Maps workers onto employees, with their status and (if configured) hire dates.
+    async fn employees_from(&self, mut workers: Vec<Value>) -> Result<Listing<Employee>> {
+        let active = self.active_among(&workers).await?;
+        for worker in workers.iter_mut().filter(|_| self.hire_dates) {
+            let Some(id) = worker.get("id").and_then(Value::as_str).map(str::to_owned) else { continue };
+            let path = ["workers", &id, SERVICE_DATES];
+            let dates = match self.get::<Collection>(&path, "/workers/{id}/serviceDates", &[]).await {
+                Ok(dates) => dates.data.into_iter().next(),
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            if let (Some(dates), Some(object)) = (dates, worker.as_object_mut()) {
+                object.insert(SERVICE_DATES.to_owned(), dates);
+            }
+        }
+        let decoded = decode_each(workers, "id", |w: WireWorker, raw| {
+            let is_active = raw.get("id").and_then(Value::as_str).is_some_and(|id| active.contains(id));
+            w.into_remote(raw, is_active)
+        });
+        Ok(Listing::decoded(decoded, None))
+    }
+
+    async fn probe(&self) -> Result<()> {
+        self.get::<Collection>(&["workers"], "/workers", &[("limit", "1".to_owned())]).await.map(drop)
+    }
+}
+
+#[async_trait]
+impl Integration for Workday {
+    fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    async fn connect(&self) -> Result<ConnectionInfo> {
+        self.probe().await?;
+        Ok(ConnectionInfo::with_account(self.tenant.clone(), None))
+    }
+
+    async fn disconnect(&self) -> Result<()> {
+        // Refresh tokens are revoked in the tenant (Manage Refresh Tokens for Integrations);
+        // this forgets the access tokens held for the connection.
+        self.tokens.forget(&self.connection.0, &self.connection.1).await.map(drop)
+    }
+
+    async fn health_check(&self) -> Result<Health> {
+        Ok(Health::probe(self.probe()).await)
+    }
+
+    async fn read(&self, request: ReadRequest) -> Result<Page> {
+        crate::read(self, request).await
+    }
+}
+
+#[async_trait]
+impl Hris for Workday {
+    async fn employees(&self, request: ListRequest) -> Result<Listing<Employee>> {
+        let (workers, next) = self.page("workers", &request, ("includeTerminatedWorkers", "true")).await?;
+        let mut listing = self.employees_from(workers).await?;
+        listing.next = next;
+        Ok(listing)
+    }
+
+    async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
+        let raw: Value = self.get(&["workers", remote_id], "/workers/{id}", &[]).await?;
+        let mut listing = self.employees_from(vec![raw]).await?;
+        match (listing.items.pop(), listing.rejected.pop()) {
+            (Some(employee), _) => Ok(employee),
+            (None, Some(rejected)) => Err(rejected.error),
+            (None, None) => Err(Error::invalid_response("the worker could not be read").with_provider(PROVIDER)),
+        }
+    }
+
+    async fn departments(&self, request: ListRequest) -> Result<Listing<Department>> {
+        let (raws, next) = self.page("supervisoryOrganizations", &request, ("includeInactive", "true")).await?;
+        Ok(Listing::decoded(decode_each(raws, "id", |o: WireInstance, raw| o.department(raw)), next))
+    }
+
+    async fn jobs(&self, request: ListRequest) -> Result<Listing<Job>> {
+        let (raws, next) = self.page("jobProfiles", &request, ("includeInactive", "true")).await?;
+        Ok(Listing::decoded(decode_each(raws, "id", |p: WireInstance, raw| p.job(raw)), next))
+    }
+}

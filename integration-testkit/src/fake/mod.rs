@@ -1,0 +1,21 @@
+//! Fake providers: stateful HTTP servers on `127.0.0.1:0` with each provider's real paths,
+//! authentication, paging, error answers and webhook signing, over a dataset a test changes
+//! between syncs, with [`faults`] injected on demand.
+//!
+//! | fake | provider | dataset |
+//! |---|---|---|
+//! | [`bamboohr::FakeBambooHr`] | BambooHR API v1 | [`people::People`] |
+//! | [`workday::FakeWorkday`] | Workday REST (Staffing v6) and its OAuth2 token endpoint | [`people::People`] |
+//! | [`adp::FakeAdp`] | ADP Workforce Now (Workers v2, event notifications, validation tables) over mutual TLS, and its token endpoint | [`people::People`] |
+//! | [`tinyhr::FakeTinyHr`] | TinyHR, the adapter guide's small example API | [`people::People`] |
+
+pub mod adp;
+pub mod bamboohr;
+pub mod faults;
+pub mod people;
+mod server;
+pub mod tinyhr;
+pub mod tls;
+pub mod workday;
+
+pub use server::FakeServer;

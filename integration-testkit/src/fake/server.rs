@@ -1,0 +1,47 @@
+//! [`FakeServer`]: an axum application served on `127.0.0.1:0` for as long as the handle lives.
+
+use std::net::SocketAddr;
+
+use tokio::task::JoinHandle;
+
+/// A running fake; dropping it stops the server.
+#[derive(Debug)]
+pub struct FakeServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl FakeServer {
+    /// Serves `app` on a free loopback port.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound — the test cannot run at all then.
+    pub async fn start(app: axum::Router) -> Self {
+        #[allow(clippy::expect_used)]
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port for a fake");
+        #[allow(clippy::expect_used)]
+        let addr = listener.local_addr().expect("the fake's address");
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "a fake server stopped");
+            }
+        });
+        Self { addr, task }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
