@@ -12,6 +12,7 @@
 //! | `sqlite` | [`sql::SqlStore`] on SQLite: every store trait in one file, nothing to install |
 //! | `postgres` | [`sql::SqlStore`] on PostgreSQL: many workers sharing one database |
 //! | `hris` | [`hris`]: the `Hris` trait, the common employee model, BambooHR, Workday and ADP adapters |
+//! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
 //! ```
@@ -37,6 +38,11 @@ pub use integration_testkit as testkit;
 #[cfg(feature = "hris")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hris")))]
 pub use integration_hris as hris;
+
+/// Automations: triggers, conditions and actions.
+#[cfg(feature = "automation")]
+#[cfg_attr(docsrs, doc(cfg(feature = "automation")))]
+pub use integration_automation as automation;
 
 /// SQL stores (SQLite, PostgreSQL) implementing every store trait.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

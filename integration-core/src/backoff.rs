@@ -1,5 +1,13 @@
 //! The one exponential backoff with jitter, shared by everything that retries later (webhook
-//! redelivery, scheduled syncs after a failure).
+//! redelivery, scheduled syncs after a failure, automation steps).
+//!
+//! ```
+//! use std::time::Duration;
+//! use integration_core::backoff::delay;
+//!
+//! let wait = delay(Duration::from_secs(1), Duration::from_secs(60), 3);
+//! assert!(wait >= Duration::from_secs(4) && wait <= Duration::from_secs(60));
+//! ```
 
 use std::time::Duration;
 
@@ -7,7 +15,7 @@ use backon::{BackoffBuilder as _, ExponentialBuilder};
 
 /// The wait after `failures` consecutive failures (1 = the first): doubling from `min`, capped at
 /// `max`, with jitter.
-pub(crate) fn delay(min: Duration, max: Duration, failures: u32) -> Duration {
+pub fn delay(min: Duration, max: Duration, failures: u32) -> Duration {
     nth_delay(ExponentialBuilder::default().with_jitter(), min, max, failures)
 }
 

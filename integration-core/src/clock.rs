@@ -67,6 +67,11 @@ impl Clock for ManualClock {
     }
 }
 
+/// `now + ttl`, saturating at the end of time.
+pub fn expiry_after(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
+    expiry(now, ttl)
+}
+
 /// `now + ttl`, saturating.
 pub(crate) fn expiry(now: DateTime<Utc>, ttl: Duration) -> DateTime<Utc> {
     chrono::Duration::from_std(ttl).ok().and_then(|d| now.checked_add_signed(d)).unwrap_or(DateTime::<Utc>::MAX_UTC)

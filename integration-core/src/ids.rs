@@ -206,6 +206,11 @@ uuid_id!(
     "run_id"
 );
 uuid_id!(
+    /// The id of one automation run: a UUIDv7, so ids sort by creation.
+    AutomationRunId,
+    "automation_run_id"
+);
+uuid_id!(
     /// The id of one received webhook delivery: a UUIDv7, so ids sort by arrival.
     DeliveryId,
     "delivery_id"

@@ -90,7 +90,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
-mod backoff;
+pub mod backoff;
 pub mod clock;
 pub mod config;
 pub mod connections;
@@ -115,7 +115,7 @@ pub use config::{ConnectionStatus, IntegrationConfig, Secrets, Settings};
 pub use connections::Connections;
 pub use descriptor::{Capability, Descriptor, Domain, StreamDescriptor, SyncMode, WebhookScheme};
 pub use error::{Delivery, Error, ErrorKind, Result};
-pub use ids::{ConnectionId, DeliveryId, ProviderId, RunId, TenantId};
+pub use ids::{AutomationRunId, ConnectionId, DeliveryId, ProviderId, RunId, TenantId};
 pub use integration::{
     Checkpoint, ConnectionInfo, Health, HealthStatus, Integration, IntegrationEvent, Page, ReadRequest, Record,
     RecordChange, RejectedRecord, VerifiedWebhook, WebhookOutcome,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use integration_core::decode::Decoded;
 use integration_core::{Capability, Error, Integration, RejectedRecord, Result};
 
-use crate::model::{Department, Employee, Job, Remote, TimeOff};
+use crate::model::{Department, Employee, EmployeeUpdate, Job, Remote, TimeOff};
 
 /// Capabilities an HRIS adapter declares in its descriptor; the contract suite skips what an
 /// adapter does not declare and fails what it declares but does wrong.
@@ -25,6 +25,8 @@ pub mod capability {
     pub const TIME_OFF: Capability = Capability::from_static("hris.time_off");
     /// Pay rates in [`Employment::pay`](crate::Employment::pay).
     pub const PAY: Capability = Capability::from_static("hris.pay");
+    /// [`Hris::update_employee`](super::Hris::update_employee): changing an employee's fields.
+    pub const EMPLOYEE_WRITE: Capability = Capability::from_static("hris.employee_write");
 }
 
 /// Which slice of a collection to read.
@@ -137,6 +139,25 @@ pub trait Hris: Integration {
     async fn time_off(&self, request: ListRequest) -> Result<Listing<TimeOff>> {
         let _ = request;
         Err(self.unsupported("time_off"))
+    }
+
+    /// Changes the fields `update` sets on employee `remote_id` and returns the employee as the
+    /// provider has it afterwards (read back, so values the provider normalizes show as it
+    /// stores them). Declared with [`capability::EMPLOYEE_WRITE`].
+    ///
+    /// Errors: an empty `update` (see [`EmployeeUpdate::is_empty`]) is a
+    /// [`Validation`](integration_core::ErrorKind::Validation) error naming the field `update`,
+    /// refused before any request; an unknown employee is
+    /// [`NotFound`](integration_core::ErrorKind::NotFound); a value the provider refuses (a
+    /// department it does not know, a required field cleared) is the provider's error, usually
+    /// `Validation`.
+    ///
+    /// The update sets values, so repeating it is harmless: the adapter retries it after a
+    /// transient failure even when the provider may already have applied it, and a caller may
+    /// repeat it too. An error from the read back does not mean the update was not applied.
+    async fn update_employee(&self, remote_id: &str, update: &EmployeeUpdate) -> Result<Remote<Employee>> {
+        let _ = (remote_id, update);
+        Err(self.unsupported("update_employee"))
     }
 
     /// Whether the adapter declares `capability`.

@@ -56,7 +56,7 @@ pub mod workday;
 pub use adapter::{Adapter, AdapterFactory, build, register_all};
 pub use hris::{Hris, ListRequest, Listing, capability};
 pub use iso_currency::Currency;
-pub use model::{Department, Employee, Employment, Job, Pay, Remote, TimeOff};
+pub use model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, Remote, TimeOff};
 pub use rust_decimal::Decimal;
 pub use streams::{HrisStream, employee_webhook_outcome, read};
 pub use vocabulary::{EmploymentStatus, EmploymentType, PayPeriod, TimeOffCategory, TimeOffStatus, TimeUnit};

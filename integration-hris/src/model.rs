@@ -255,3 +255,117 @@ impl Default for TimeOff {
         }
     }
 }
+
+/// Changes to make to an employee with [`Hris::update_employee`](crate::Hris::update_employee):
+/// the fields to set, every other field left as it is.
+///
+/// `None` leaves a field alone; `Some("")` clears it (where the provider lets it be empty); any
+/// other value sets it. Names of departments, job titles and locations must be ones the provider
+/// knows. A termination date can be set but not cleared. Deserializing refuses unknown fields, so
+/// a misspelled field in an automation's input fails instead of being dropped.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use integration_hris::EmployeeUpdate;
+///
+/// let update = EmployeeUpdate::default()
+///     .with_job_title("Engineering Manager")
+///     .with_location("") // clears the location
+///     .with_termination_date(NaiveDate::from_ymd_opt(2026, 6, 30).unwrap());
+/// assert!(!update.is_empty());
+/// assert_eq!(
+///     serde_json::to_value(&update).unwrap(),
+///     serde_json::json!({"job_title": "Engineering Manager", "location": "", "termination_date": "2026-06-30"}),
+/// );
+/// assert!(EmployeeUpdate::default().is_empty());
+/// assert!(serde_json::from_str::<EmployeeUpdate>(r#"{"jobtitle": "Typo"}"#).is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EmployeeUpdate {
+    /// Given name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    /// Work email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub work_email: Option<String>,
+    /// Job title.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    /// Department name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// Work location name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The termination date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination_date: Option<NaiveDate>,
+}
+
+impl EmployeeUpdate {
+    /// Whether it changes nothing (every field `None`; `Some("")` is a change: it clears).
+    pub fn is_empty(&self) -> bool {
+        let Self { first_name, last_name, work_email, job_title, department, location, termination_date } = self;
+        first_name.is_none()
+            && last_name.is_none()
+            && work_email.is_none()
+            && job_title.is_none()
+            && department.is_none()
+            && location.is_none()
+            && termination_date.is_none()
+    }
+
+    /// Sets the given name (`""` clears it).
+    #[must_use]
+    pub fn with_first_name(mut self, value: impl Into<String>) -> Self {
+        self.first_name = Some(value.into());
+        self
+    }
+
+    /// Sets the family name (`""` clears it).
+    #[must_use]
+    pub fn with_last_name(mut self, value: impl Into<String>) -> Self {
+        self.last_name = Some(value.into());
+        self
+    }
+
+    /// Sets the work email (`""` clears it).
+    #[must_use]
+    pub fn with_work_email(mut self, value: impl Into<String>) -> Self {
+        self.work_email = Some(value.into());
+        self
+    }
+
+    /// Sets the job title (`""` clears it).
+    #[must_use]
+    pub fn with_job_title(mut self, value: impl Into<String>) -> Self {
+        self.job_title = Some(value.into());
+        self
+    }
+
+    /// Sets the department (`""` clears it).
+    #[must_use]
+    pub fn with_department(mut self, value: impl Into<String>) -> Self {
+        self.department = Some(value.into());
+        self
+    }
+
+    /// Sets the work location (`""` clears it).
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<String>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+
+    /// Sets the termination date.
+    #[must_use]
+    pub fn with_termination_date(mut self, date: NaiveDate) -> Self {
+        self.termination_date = Some(date);
+        self
+    }
+}

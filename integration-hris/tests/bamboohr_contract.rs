@@ -69,12 +69,15 @@ impl HrisFixture for BambooHrFixture {
 integration_testkit::hris_contract_suite!(BambooHrFixture);
 
 mod bamboohr_specifics {
+    use chrono::NaiveDate;
     use integration_core::webhook::{VerifyOptions, WebhookSecret};
     use integration_core::{BuildContext, ConnectionId, ErrorKind, TenantId};
-    use integration_hris::{ListRequest, bamboohr};
+    use integration_hris::{EmployeeUpdate, ListRequest, bamboohr};
     use integration_testkit::capture::capture_tracing;
     use integration_testkit::fake::bamboohr::{API_KEY, FakeBambooHr};
+    use integration_testkit::fake::faults::Fault;
     use integration_testkit::fake::people::People;
+    use serde_json::json;
 
     /// The signature computed independently, with Python's `hmac` over body ‖ timestamp, as
     /// BambooHR's documentation describes it.
@@ -124,6 +127,144 @@ mod bamboohr_specifics {
         assert!(one.remote_data.is_some(), "the raw record is kept");
         let missing = hris.employee("999").await.unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::NotFound);
+    }
+
+    async fn adapter(fake: &FakeBambooHr) -> std::sync::Arc<dyn integration_hris::Hris> {
+        let config = fake.config(TenantId::new("t").unwrap(), ConnectionId::new("c").unwrap());
+        integration_hris::build(&config, &BuildContext::default()).unwrap()
+    }
+
+    /// Every field of an update reaches the field BambooHR names it by: the fake refuses names
+    /// it does not know, and the dataset shows each value where it belongs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_update_sets_each_field_under_its_bamboohr_name() {
+        let fake = FakeBambooHr::start(People::generate(6, 4)).await;
+        let hris = adapter(&fake).await;
+        let before = fake.people().person(101).unwrap();
+        fake.people().drain_events();
+        let update = EmployeeUpdate::default()
+            .with_first_name("Ada")
+            .with_last_name("Lovelace")
+            .with_work_email("ada.lovelace@example.com")
+            .with_job_title("Engineering Manager")
+            .with_department("Finance")
+            .with_location("Toronto")
+            .with_termination_date(NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+        let employee = hris.update_employee("101", &update).await.unwrap();
+        assert_eq!(fake.employee_writes(), 1);
+
+        let after = fake.people().person(101).unwrap();
+        assert_eq!((after.first_name.as_str(), after.last_name.as_str()), ("Ada", "Lovelace"));
+        assert_eq!(after.work_email, "ada.lovelace@example.com");
+        assert_eq!(
+            (after.job_title(), after.department_name(), after.location.as_str()),
+            ("Engineering Manager", "Finance", "Toronto")
+        );
+        assert_eq!(after.termination_date, NaiveDate::from_ymd_opt(2026, 9, 30));
+        assert!(after.changed >= before.changed, "lastChanged moves");
+        let events = fake.people().drain_events();
+        assert_eq!(events.len(), 1, "one webhook event: {events:?}");
+        assert_eq!(events[0].id, 101);
+
+        let e = &employee.fields;
+        assert_eq!((e.first_name.as_deref(), e.last_name.as_deref()), (Some("Ada"), Some("Lovelace")));
+        assert_eq!(e.work_email.as_deref(), Some("ada.lovelace@example.com"));
+        assert_eq!(e.job_title.as_deref(), Some("Engineering Manager"));
+        assert_eq!((e.department.as_deref(), e.location.as_deref()), (Some("Finance"), Some("Toronto")));
+
+        // `""` clears; fields not named stay.
+        let cleared = hris.update_employee("101", &EmployeeUpdate::default().with_location("")).await.unwrap();
+        assert_eq!(cleared.fields.location, None);
+        assert_eq!(cleared.fields.job_title.as_deref(), Some("Engineering Manager"));
+        assert_eq!(fake.employee_writes(), 2);
+    }
+
+    /// An automation's input (JSON) → the update → BambooHR → the employee read back, with the
+    /// termination date the same day.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_termination_date_round_trips() {
+        let fake = FakeBambooHr::start(People::generate(7, 4)).await;
+        let hris = adapter(&fake).await;
+        let update: EmployeeUpdate = serde_json::from_value(json!({"termination_date": "2026-02-28"})).unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+        let answered = hris.update_employee("102", &update).await.unwrap();
+        assert_eq!(answered.fields.employment.termination_date, Some(date));
+        assert_eq!(fake.people().person(102).unwrap().termination_date, Some(date));
+        let read = hris.employee("102").await.unwrap();
+        assert_eq!(read.fields.employment.termination_date, Some(date));
+        let raw = read.remote_data.unwrap();
+        assert_eq!(raw["terminationDate"], "2026-02-28", "BambooHR holds YYYY-MM-DD");
+        assert!(
+            serde_json::from_value::<EmployeeUpdate>(json!({"termination_date": "28/02/2026"})).is_err(),
+            "a malformed date is refused before any request"
+        );
+    }
+
+    /// A refused update (a value BambooHR does not know; a wrong key) is an error that keeps
+    /// BambooHR's explanation and never shows the API key, nor does the trace.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_update_never_shows_the_api_key() {
+        let fake = FakeBambooHr::start(People::generate(8, 3)).await;
+        let hris = adapter(&fake).await;
+        let bad = EmployeeUpdate::default().with_department("Astronautics");
+        let (result, logs) = capture_tracing(async { hris.update_employee("101", &bad).await }).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Validation, "{error}");
+        assert!(error.to_string().contains("Astronautics"), "BambooHR's explanation is kept: {error}");
+        let text = format!("{error} {error:?} {logs}");
+        assert!(!text.contains(API_KEY), "{text}");
+
+        let config = fake.config(TenantId::new("t").unwrap(), ConnectionId::new("c").unwrap());
+        let wrong = config.with_secret("api_key", "a-wrong-key-0000");
+        let refused = integration_hris::build(&wrong, &BuildContext::default()).unwrap();
+        let good = EmployeeUpdate::default().with_job_title("Accountant");
+        let (result, logs) = capture_tracing(async { refused.update_employee("101", &good).await }).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::AuthInvalid, "{error}");
+        let text = format!("{error} {error:?} {logs}");
+        assert!(!text.contains(API_KEY) && !text.contains("a-wrong-key-0000"), "{text}");
+        assert_eq!(fake.employee_writes(), 0, "nothing was written");
+    }
+
+    /// A 503 before the update is applied is retried (setting values is idempotent) and the
+    /// update is written exactly once; sent again, it changes nothing more.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_transient_failure_is_retried_and_the_update_written_once() {
+        let fake = FakeBambooHr::start(People::generate(9, 3)).await;
+        let hris = adapter(&fake).await;
+        fake.faults().inject_on("/v1/employees/101", Fault::ServerError(503), 1);
+        let update = EmployeeUpdate::default().with_job_title("HR Partner");
+        let employee = hris.update_employee("101", &update).await.unwrap();
+        assert_eq!(employee.fields.job_title.as_deref(), Some("HR Partner"));
+        assert_eq!(fake.faults().served(), vec![Fault::ServerError(503)]);
+        assert_eq!(fake.employee_writes(), 1, "exactly one update applied");
+
+        fake.people().drain_events();
+        let changed = fake.people().person(101).unwrap().changed;
+        hris.update_employee("101", &update).await.unwrap();
+        assert_eq!(fake.employee_writes(), 2);
+        assert_eq!(fake.people().person(101).unwrap().changed, changed, "the same values change nothing");
+        assert!(fake.people().drain_events().is_empty(), "and queue no webhook event");
+    }
+
+    /// Refused before any request: an empty update, an id that is not BambooHR's.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn invalid_updates_send_nothing() {
+        let fake = FakeBambooHr::start(People::generate(10, 3)).await;
+        let hris = adapter(&fake).await;
+        fake.faults().inject(Fault::ServerError(500), 1);
+        let empty = hris.update_employee("101", &EmployeeUpdate::default()).await.unwrap_err();
+        assert_eq!((empty.kind(), empty.field()), (ErrorKind::Validation, Some("update")), "{empty}");
+        let update = EmployeeUpdate::default().with_first_name("Eve");
+        for id in ["", "101/../../meta/lists", "101?fields=x", "abc"] {
+            let error = hris.update_employee(id, &update).await.unwrap_err();
+            assert_eq!((error.kind(), error.field()), (ErrorKind::Validation, Some("remote_id")), "{id:?}: {error}");
+        }
+        assert_eq!(fake.faults().pending(), 1, "no request was sent");
+        fake.faults().clear();
+        let missing = hris.update_employee("999", &update).await.unwrap_err();
+        assert_eq!(missing.kind(), ErrorKind::NotFound);
+        assert_eq!(fake.employee_writes(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -187,6 +187,7 @@ impl ProviderClient {
             operation: None,
             idempotency_key: false,
             read_only: false,
+            idempotent: false,
             any_status: false,
             error: None,
         }
@@ -231,6 +232,7 @@ pub struct Request<'a> {
     operation: Option<String>,
     idempotency_key: bool,
     read_only: bool,
+    idempotent: bool,
     any_status: bool,
     error: Option<Error>,
 }
@@ -314,6 +316,17 @@ impl Request<'_> {
         self
     }
 
+    /// Declares that the request changes the provider's data but that applying it twice leaves
+    /// the same result as applying it once, although its method is not idempotent — a `POST`
+    /// that sets fields to given values — so it is retried like a `PUT`. A retry after a lost
+    /// answer may apply it again (the provider may record a second, identical change); a request
+    /// that adds or increments something is not idempotent and needs
+    /// [`idempotency_key`](Self::idempotency_key) instead.
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
     /// The path with its variable parts named (`/v1/employees/{id}`), for traces and errors.
     /// Without it the path is guessed: segments holding digits become `{id}`.
     pub fn path_template(mut self, template: impl Into<String>) -> Self {
@@ -343,7 +356,7 @@ impl Request<'_> {
         let host = url.host_str().zip(url.port_or_known_default()).map(|(host, port)| format!("{host}:{port}"));
         let missing_host = host.is_none();
         let prepared = Prepared {
-            safe_to_repeat: self.idempotency_key || self.read_only || is_idempotent(&self.method),
+            safe_to_repeat: self.idempotency_key || self.read_only || self.idempotent || is_idempotent(&self.method),
             any_status: self.any_status,
             method: self.method,
             url,

@@ -1,6 +1,6 @@
 //! [`MemoryStore`]: every store trait, in process memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -9,21 +9,22 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{
-    AuditEvent, AuditSink, Change, ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimToken, ConfigStore, ContentHash,
-    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, IdempotencyStore, Lease, PageWrite, RecordStore,
-    Recorded, RunQuery, StateStore, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun,
-    TokenStore, WebhookDelivery, WriteSummary, refusal,
+    AuditEvent, AuditSink, AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore, Change,
+    ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimRequest, ClaimToken, ClaimedRun, ConfigStore, ContentHash,
+    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Enqueued, IdempotencyStore, Lease, NewAutomationRun,
+    PageWrite, RecordStore, Recorded, RunLease, RunQuery, RunRelease, StateStore, StepRecord, StoredCheckpoint,
+    StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun, TokenStore, WebhookDelivery, WriteSummary, refusal,
 };
 use crate::clock::{Clock, SystemClock, expiry};
 use crate::config::ConnectionStatus;
 use crate::crypto::SealedBox;
 use crate::error::{Error, Result};
-use crate::ids::{ConnectionId, DeliveryId, RunId, TenantId};
+use crate::ids::{AutomationRunId, ConnectionId, DeliveryId, RunId, TenantId};
 use crate::integration::{Checkpoint, Record};
 
 const CURSOR_PREFIX: &str = "mem:";
 
-/// All seven store traits in memory: for tests, examples and single-process hosts that need no
+/// All eight store traits in memory: for tests, examples and single-process hosts that need no
 /// durability. Clones share the same data.
 ///
 /// It keeps every change in its change stream and every audit event until dropped; read the
@@ -51,6 +52,22 @@ struct State {
     /// The deduplication index of deliveries: an event key to the delivery recorded first.
     delivery_events: HashMap<String, DeliveryId>,
     next_token: u64,
+    automation: AutomationRuns,
+}
+
+/// The automation run queue.
+#[derive(Debug, Default)]
+struct AutomationRuns {
+    runs: HashMap<AutomationRunId, AutomationRun>,
+    /// (tenant, automation, trigger key) to the run it created.
+    by_trigger: HashMap<(TenantId, String, String), AutomationRunId>,
+    /// Queued and waiting runs by due time.
+    due: BTreeSet<(DateTime<Utc>, AutomationRunId)>,
+    /// Runs a worker holds, with the lease.
+    held: HashMap<AutomationRunId, RunLease>,
+    steps: HashMap<AutomationRunId, Vec<StepRecord>>,
+    /// Unfinished runs per tenant.
+    pending: HashMap<TenantId, u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -708,5 +725,201 @@ impl DeliveryStore for MemoryStore {
                 Ok(())
             }
         }
+    }
+}
+
+impl AutomationRuns {
+    /// The live lease on the run `lease` names, if `lease` is it.
+    fn check(&self, lease: &RunLease) -> Result<()> {
+        match self.held.get(&lease.run) {
+            Some(held) if held.token == lease.token && held.tenant == lease.tenant => Ok(()),
+            _ => Err(refusal::lost_run_lease(lease)),
+        }
+    }
+
+    /// Whether `run` may be claimed given the live leases counted in `tenants` and `automations`.
+    fn within_limits(
+        request: &ClaimRequest,
+        run: &AutomationRun,
+        tenants: &HashMap<TenantId, u32>,
+        automations: &HashMap<String, u32>,
+    ) -> bool {
+        let tenant_ok = request.per_tenant.is_none_or(|limit| tenants.get(&run.tenant).copied().unwrap_or(0) < limit);
+        let automation_ok = request
+            .per_automation
+            .get(&run.automation)
+            .is_none_or(|limit| automations.get(&run.automation).copied().unwrap_or(0) < *limit);
+        tenant_ok && automation_ok
+    }
+}
+
+#[async_trait]
+impl AutomationStore for MemoryStore {
+    async fn enqueue_run(&self, new: &NewAutomationRun, max_pending: Option<u64>) -> Result<Enqueued> {
+        let now = self.now();
+        let mut state = self.lock();
+        let runs = &mut state.automation;
+        let key = (new.tenant.clone(), new.automation.clone(), new.trigger_key.clone());
+        if let Some(id) = runs.by_trigger.get(&key) {
+            return Ok(Enqueued::Duplicate(*id));
+        }
+        let pending = runs.pending.get(&new.tenant).copied().unwrap_or(0);
+        if max_pending.is_some_and(|max| pending >= max) {
+            return Ok(Enqueued::Full { pending });
+        }
+        let id = AutomationRunId::new();
+        let due_at = new.due_at.unwrap_or(now);
+        let run = AutomationRun {
+            id,
+            tenant: new.tenant.clone(),
+            automation: new.automation.clone(),
+            trigger_key: new.trigger_key.clone(),
+            trigger: new.trigger.clone(),
+            status: AutomationRunStatus::Queued,
+            due_at,
+            created_at: now,
+            started_at: None,
+            completed_at: None,
+            error: None,
+            dispatches: 0,
+        };
+        runs.by_trigger.insert(key, id);
+        runs.due.insert((due_at, id));
+        runs.runs.insert(id, run);
+        *runs.pending.entry(new.tenant.clone()).or_default() += 1;
+        Ok(Enqueued::Created(id))
+    }
+
+    async fn claim_runs(&self, request: &ClaimRequest) -> Result<Vec<ClaimedRun>> {
+        let now = self.now();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let runs = &mut state.automation;
+        let (mut tenants, mut automations) = (HashMap::<TenantId, u32>::new(), HashMap::<String, u32>::new());
+        let mut lapsed = Vec::new();
+        for lease in runs.held.values() {
+            if lease.expires_at > now {
+                let run = &runs.runs[&lease.run];
+                *tenants.entry(run.tenant.clone()).or_default() += 1;
+                *automations.entry(run.automation.clone()).or_default() += 1;
+            } else {
+                lapsed.push((runs.runs[&lease.run].due_at, lease.run));
+            }
+        }
+        // Oldest due first, whether queued, waiting or held under a lapsed lease: the (few)
+        // lapsed runs merged into the due index as it is read, which stops at the limit.
+        lapsed.sort_unstable();
+        let mut lapsed = lapsed.into_iter().peekable();
+        let mut due = runs.due.iter().take_while(|(at, _)| *at <= now).copied().peekable();
+        let mut chosen = Vec::new();
+        while chosen.len() < request.limit {
+            let next = match (lapsed.peek(), due.peek()) {
+                (Some(l), Some(d)) if l <= d => lapsed.next(),
+                (_, Some(_)) => due.next(),
+                (Some(_), None) => lapsed.next(),
+                (None, None) => None,
+            };
+            let Some((due_at, id)) = next else { break };
+            let run = &runs.runs[&id];
+            if !AutomationRuns::within_limits(request, run, &tenants, &automations) {
+                continue;
+            }
+            *tenants.entry(run.tenant.clone()).or_default() += 1;
+            *automations.entry(run.automation.clone()).or_default() += 1;
+            chosen.push((due_at, id));
+        }
+        let mut claimed = Vec::with_capacity(chosen.len());
+        for (due_at, id) in chosen {
+            runs.due.remove(&(due_at, id));
+            state.next_token += 1;
+            let run = runs.runs.get_mut(&id).ok_or_else(|| Error::conflict("automation run vanished"))?;
+            run.status = AutomationRunStatus::Running;
+            run.started_at.get_or_insert(now);
+            run.dispatches += 1;
+            let lease = RunLease {
+                tenant: run.tenant.clone(),
+                run: id,
+                holder: request.holder.clone(),
+                token: state.next_token,
+                expires_at: expiry(now, request.lease),
+            };
+            runs.held.insert(id, lease.clone());
+            let steps = runs.steps.get(&id).cloned().unwrap_or_default();
+            claimed.push(ClaimedRun::new(run.clone(), lease, steps));
+        }
+        Ok(claimed)
+    }
+
+    async fn renew_run_lease(&self, lease: &RunLease, ttl: Duration) -> Result<RunLease> {
+        let now = self.now();
+        let mut state = self.lock();
+        state.automation.check(lease)?;
+        let held = state.automation.held.get_mut(&lease.run).ok_or_else(|| refusal::lost_run_lease(lease))?;
+        held.expires_at = expiry(now, ttl);
+        Ok(held.clone())
+    }
+
+    async fn save_step(&self, lease: &RunLease, step: &StepRecord) -> Result<()> {
+        let mut state = self.lock();
+        state.automation.check(lease)?;
+        let steps = state.automation.steps.entry(lease.run).or_default();
+        match steps.iter_mut().find(|s| s.step == step.step) {
+            Some(existing) => *existing = step.clone(),
+            None => steps.push(step.clone()),
+        }
+        Ok(())
+    }
+
+    async fn release_run(&self, lease: &RunLease, release: RunRelease) -> Result<()> {
+        let now = self.now();
+        let mut state = self.lock();
+        let runs = &mut state.automation;
+        runs.check(lease)?;
+        runs.held.remove(&lease.run);
+        let run = runs.runs.get_mut(&lease.run).ok_or_else(|| refusal::lost_run_lease(lease))?;
+        match release {
+            RunRelease::Wait { until } => {
+                run.status = AutomationRunStatus::Waiting;
+                run.due_at = until;
+                runs.due.insert((until, lease.run));
+            }
+            RunRelease::Finish { status, error } => {
+                run.status = if status.is_final() { status } else { AutomationRunStatus::Failed };
+                run.error = error;
+                run.completed_at = Some(now);
+                if let Some(pending) = runs.pending.get_mut(&run.tenant) {
+                    *pending = pending.saturating_sub(1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn automation_run(&self, tenant: &TenantId, id: AutomationRunId) -> Result<Option<AutomationRun>> {
+        Ok(self.lock().automation.runs.get(&id).filter(|r| &r.tenant == tenant).cloned())
+    }
+
+    async fn automation_steps(&self, tenant: &TenantId, id: AutomationRunId) -> Result<Vec<StepRecord>> {
+        let state = self.lock();
+        if state.automation.runs.get(&id).is_none_or(|r| &r.tenant != tenant) {
+            return Ok(Vec::new());
+        }
+        Ok(state.automation.steps.get(&id).cloned().unwrap_or_default())
+    }
+
+    async fn list_automation_runs(&self, tenant: &TenantId, query: &AutomationRunQuery) -> Result<Vec<AutomationRun>> {
+        let state = self.lock();
+        let mut runs: Vec<AutomationRun> = state
+            .automation
+            .runs
+            .values()
+            .filter(|r| &r.tenant == tenant)
+            .filter(|r| query.automation.as_ref().is_none_or(|a| &r.automation == a))
+            .filter(|r| query.status.is_none_or(|s| r.status == s))
+            .cloned()
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse(r.id));
+        runs.truncate(query.limit.unwrap_or(100));
+        Ok(runs)
     }
 }

@@ -9,9 +9,10 @@
 //! | [`RecordStore`] | the records cache and its change stream |
 //! | [`DeliveryStore`] | webhook deliveries: the log, and the queue that processes them |
 //! | [`AuditSink`] | audit events |
+//! | [`AutomationStore`] | automation runs: the queue with leases, and each step's record |
 //!
 //! Every operation is scoped by [`TenantId`]: an implementation must never let one tenant read,
-//! list, overwrite or delete another's data. [`MemoryStore`] implements all seven for tests and
+//! list, overwrite or delete another's data. [`MemoryStore`] implements all eight for tests and
 //! single-process use; `integration-store` provides SQLite and PostgreSQL. The testkit's
 //! `store_contract_suite!` runs the same contract tests against any implementation.
 //!
@@ -30,6 +31,7 @@
 //! ```
 
 mod audit;
+mod automation;
 mod config;
 mod delivery;
 mod idempotency;
@@ -47,6 +49,10 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ConnectionId, TenantId};
 
 pub use audit::{AuditAction, AuditEvent, AuditOutcome, AuditSink, TracingAuditSink};
+pub use automation::{
+    AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore, ClaimRequest, ClaimedRun, Enqueued,
+    NewAutomationRun, RunLease, RunRelease, StepRecord, StepStatus,
+};
 pub use config::{ConfigStore, StoredConfig};
 pub use delivery::{DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery};
 pub use idempotency::{Claim, ClaimToken, IdempotencyStore};

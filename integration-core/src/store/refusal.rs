@@ -76,3 +76,12 @@ pub fn not_replayable(id: DeliveryId, status: DeliveryStatus) -> Error {
         status.as_str()
     ))
 }
+
+/// A [`Conflict`](crate::ErrorKind::Conflict): the worker no longer holds the automation run
+/// (its lease lapsed and another worker took the run, or it was released).
+pub fn lost_run_lease(lease: &crate::store::RunLease) -> Error {
+    Error::conflict(format!(
+        "worker {} no longer holds automation run {} (lease token {}): another worker took it over",
+        lease.holder, lease.run, lease.token
+    ))
+}

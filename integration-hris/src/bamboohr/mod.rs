@@ -8,6 +8,9 @@
 //! - departments and jobs: the `department` and `jobTitle` lists of `GET /v1/meta/lists`;
 //! - time off: `GET /v1/time_off/requests?start=&end=` over a window around today
 //!   (`time_off_days` either side, default 365);
+//! - updates: `POST /v1/employees/{id}` with the fields to set (a flat JSON object of field
+//!   names), answered `200` with an empty body; the employee is then read again. Setting values
+//!   is idempotent, so the request is retried like a `PUT`;
 //! - errors: the `X-BambooHR-Error-Message` header becomes part of the error; 429 and 503
 //!   with `Retry-After` are retried;
 //! - webhooks: field-based webhooks, `X-BambooHR-Signature` = hex HMAC-SHA256 of the body
@@ -29,16 +32,16 @@ use integration_core::descriptor::{GenericHmac, SignatureEncoding};
 use integration_core::http::{HttpPolicy, ProviderClient, Response};
 use integration_core::schema::{ConfigField, FieldFormat};
 use integration_core::{
-    BuildContext, Capability, ConnectionInfo, Descriptor, Domain, ErrorKind, Health, Integration, IntegrationConfig,
-    Page, ReadRequest, Result, VerifiedWebhook, WebhookOutcome, WebhookScheme,
+    BuildContext, Capability, ConnectionInfo, Descriptor, Domain, Error, ErrorKind, Health, Integration,
+    IntegrationConfig, Page, ReadRequest, Result, VerifiedWebhook, WebhookOutcome, WebhookScheme,
 };
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use self::wire::{Changed, FIELDS, MetaList, MetaOption, Report, WebhookBody, WireEmployee, WireTimeOff};
+use self::wire::{Changed, FIELDS, MetaList, MetaOption, Report, WebhookBody, WireEmployee, WireTimeOff, WireUpdate};
 use crate::adapter::Adapter;
 use crate::hris::{Hris, ListRequest, Listing, capability};
-use crate::model::{Department, Employee, Job, Remote, TimeOff};
+use crate::model::{Department, Employee, EmployeeUpdate, Job, Remote, TimeOff};
 use crate::streams::{HrisStream, employee_webhook_outcome};
 
 /// The provider id.
@@ -87,6 +90,7 @@ impl Adapter for BambooHr {
             capability::JOBS,
             capability::TIME_OFF,
             capability::PAY,
+            capability::EMPLOYEE_WRITE,
             Capability::WEBHOOKS,
             Capability::HEALTH_CHECK,
         ] {
@@ -228,6 +232,32 @@ impl Hris for BambooHr {
         let mut listing = if live { self.report(Some(since)).await? } else { Listing::new(Vec::new(), None) };
         listing.items.extend(deleted);
         Ok(listing.with_high_water(changed.latest))
+    }
+
+    async fn update_employee(&self, remote_id: &str, update: &EmployeeUpdate) -> Result<Remote<Employee>> {
+        if update.is_empty() {
+            return Err(Error::validation("update", "the update sets no field; set at least one")
+                .with_provider(PROVIDER)
+                .with_operation("update_employee"));
+        }
+        // The id goes into the path of a write: only BambooHR's numeric ids are sent.
+        if remote_id.is_empty() || !remote_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::validation(
+                "remote_id",
+                format!("{remote_id:?} is not a BambooHR employee id (a number)"),
+            )
+            .with_provider(PROVIDER)
+            .with_operation("update_employee"));
+        }
+        self.client
+            .post(format!("{}/employees/{remote_id}", self.base))
+            .header("Accept", "application/json")
+            .json(&WireUpdate::from(update))
+            .idempotent()
+            .path_template("/v1/employees/{id}")
+            .send()
+            .await?;
+        self.employee(remote_id).await
     }
 
     async fn departments(&self, _request: ListRequest) -> Result<Listing<Department>> {

@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use integration_core::{Error, Result};
 use iso_currency::Currency;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{Department, Employee, Employment, Job, Pay, Remote, TimeOff};
+use crate::model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, Remote, TimeOff};
 use crate::vocabulary::{EmploymentStatus, EmploymentType, PayPeriod, TimeOffCategory, TimeOffStatus, TimeUnit};
 use crate::wire::{id, optional_date, optional_id, optional_text, optional_time};
 
@@ -122,6 +122,44 @@ impl WireEmployee {
             },
         };
         Ok(Remote::new(self.id, employee).modified(self.last_changed).with_remote_data(raw.clone()))
+    }
+}
+
+/// The body of `POST /employees/{id}`: the fields to set, named as in [`FIELDS`] (the same
+/// camelCase names [`WireEmployee`] reads), dates as `YYYY-MM-DD`, `""` to clear.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct WireUpdate<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    work_email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    job_title: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    department: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    termination_date: Option<String>,
+}
+
+impl<'a> From<&'a EmployeeUpdate> for WireUpdate<'a> {
+    fn from(update: &'a EmployeeUpdate) -> Self {
+        // Exhaustive: a field added to `EmployeeUpdate` does not compile until it is mapped here.
+        let EmployeeUpdate { first_name, last_name, work_email, job_title, department, location, termination_date } =
+            update;
+        Self {
+            first_name: first_name.as_deref(),
+            last_name: last_name.as_deref(),
+            work_email: work_email.as_deref(),
+            job_title: job_title.as_deref(),
+            department: department.as_deref(),
+            location: location.as_deref(),
+            termination_date: termination_date.map(|d| d.format("%Y-%m-%d").to_string()),
+        }
     }
 }
 
@@ -305,4 +343,40 @@ pub(super) struct WebhookEmployee {
     #[serde(deserialize_with = "id")]
     pub(super) id: String,
     pub(super) action: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_is_sent_with_bamboohr_field_names() {
+        let update = EmployeeUpdate::default()
+            .with_first_name("Ada")
+            .with_last_name("Lovelace")
+            .with_work_email("ada@example.com")
+            .with_job_title("Engineering Manager")
+            .with_department("Engineering")
+            .with_location("")
+            .with_termination_date(NaiveDate::from_ymd_opt(2026, 6, 30).unwrap());
+        let body = serde_json::to_value(WireUpdate::from(&update)).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "firstName": "Ada",
+                "lastName": "Lovelace",
+                "workEmail": "ada@example.com",
+                "jobTitle": "Engineering Manager",
+                "department": "Engineering",
+                "location": "",
+                "terminationDate": "2026-06-30",
+            })
+        );
+        // What is written is read back: every name is one the reads ask for.
+        for name in body.as_object().unwrap().keys() {
+            assert!(FIELDS.contains(&name.as_str()), "{name} is read back");
+        }
+        let partial = serde_json::to_value(WireUpdate::from(&EmployeeUpdate::default().with_job_title("X"))).unwrap();
+        assert_eq!(partial, serde_json::json!({"jobTitle": "X"}), "fields not set are not sent, not even as null");
+    }
 }

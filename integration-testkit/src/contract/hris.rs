@@ -29,7 +29,7 @@ use integration_core::{
     CancellationToken, Capability, ConnectionId, ErrorKind, SyncEngine, SyncJob, SyncMode, TenantId, VerifiedWebhook,
     WebhookScheme,
 };
-use integration_hris::{Employee, EmploymentStatus, Hris, HrisStream, Remote, capability};
+use integration_hris::{Employee, EmployeeUpdate, EmploymentStatus, Hris, HrisStream, Remote, capability};
 use serde_json::Value;
 
 use crate::fake::faults::{Fault, Faults};
@@ -104,7 +104,8 @@ macro_rules! hris_contract_suite {
             malformed_records_are_kept_with_the_field_named,
             malformed_json_is_reported_as_invalid_response,
             expired_credentials_are_recovered_or_reported,
-            departments_jobs_and_time_off_match_the_dataset
+            departments_jobs_and_time_off_match_the_dataset,
+            employee_updates_are_read_back
         );
     };
     (@each $fixture:ty; $($name:ident),* $(,)?) => {
@@ -415,6 +416,51 @@ pub async fn departments_jobs_and_time_off_match_the_dataset<F: HrisFixture>() {
         assert_eq!(harness.count(stream).await, expected, "{}", stream.name());
         assert!(expected > 0, "the dataset has {}", stream.name());
     }
+}
+
+/// Where declared, an update of an employee's job title and work email is applied (the dataset
+/// holds the new values) and read back, through the update's answer and through
+/// [`Hris::employee`], leaving the other fields alone; an unknown employee is `NotFound`; an empty
+/// update is `Validation` naming `update`, refused without a request. Where not declared, the
+/// operation answers `Unsupported`.
+pub async fn employee_updates_are_read_back<F: HrisFixture>() {
+    let fixture = F::start(People::generate(21, 6)).await;
+    let hris = fixture.hris();
+    let person = fixture.people().person(101).expect("person 101");
+    let remote_id = fixture.remote_id(person.id);
+    let title = JOBS.iter().map(|(_, title, _)| *title).find(|t| *t != person.job_title()).expect("another job");
+    let email = format!("updated.{}@example.com", person.id);
+    let update = EmployeeUpdate::default().with_job_title(title).with_work_email(email.clone());
+    if !hris.supports(&capability::EMPLOYEE_WRITE) {
+        let refused = hris.update_employee(&remote_id, &update).await.expect_err("no update without the capability");
+        assert_eq!(refused.kind(), ErrorKind::Unsupported, "{refused}");
+        return skip("employee_updates_are_read_back", "no hris.employee_write capability");
+    }
+    let before = hris.employee(&remote_id).await.expect("the employee before");
+
+    let answered = hris.update_employee(&remote_id, &update).await.expect("the update");
+    assert_eq!(answered.remote_id, remote_id);
+    assert_eq!(answered.fields.job_title.as_deref(), Some(title), "the answer has the new job title");
+    assert_eq!(answered.fields.work_email.as_deref(), Some(email.as_str()), "the answer has the new work email");
+    let read = hris.employee(&remote_id).await.expect("the employee after");
+    assert_eq!(read.fields, answered.fields, "a later read agrees with the update's answer");
+    let mut expected = before.fields.clone();
+    expected.job_title = Some(title.to_owned());
+    expected.work_email = Some(email.clone());
+    assert_eq!(read.fields, expected, "only the fields updated changed");
+    let stored = fixture.people().person(person.id).expect("person 101");
+    assert_eq!((stored.job_title(), stored.work_email.as_str()), (title, email.as_str()), "the provider has them");
+
+    let missing = hris.update_employee(&fixture.remote_id(999_999), &update).await.expect_err("no such employee");
+    assert_eq!(missing.kind(), ErrorKind::NotFound, "{missing}");
+
+    // An armed fault the empty update would take if it sent anything.
+    fixture.faults().inject(Fault::ServerError(500), 1);
+    let empty = hris.update_employee(&remote_id, &EmployeeUpdate::default()).await.expect_err("an empty update");
+    assert_eq!(empty.kind(), ErrorKind::Validation, "{empty}");
+    assert_eq!(empty.field(), Some("update"), "{empty}");
+    assert_eq!(fixture.faults().pending(), 1, "an empty update sends no request");
+    fixture.faults().clear();
 }
 
 /// The read-only part of the contract, for a real provider sandbox whose data a test cannot

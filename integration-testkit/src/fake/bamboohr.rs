@@ -11,9 +11,17 @@
 //! | `POST /v1/reports/custom?format=JSON` | every employee (all statuses) with the requested fields; `filters.lastChanged` (inclusive) |
 //! | `GET /v1/employees/changed?since=` | `{latest, employees: {id: {id, action, lastChanged}}}`, inclusive, deletions included |
 //! | `GET /v1/employees/{id}?fields=` | one employee's requested fields; 404 once deleted |
+//! | `POST /v1/employees/{id}` | sets the fields of a flat JSON object (`firstName`, `lastName`, `workEmail`, `jobTitle`, `department`, `location`, `terminationDate`; `""` clears); `200` with an empty body, counted by [`FakeBambooHr::employee_writes`] |
 //! | `GET /v1/employees/directory` | active employees |
 //! | `GET /v1/meta/lists` | department, jobTitle and location options |
 //! | `GET /v1/time_off/requests?start=&end=` | requests overlapping the window |
+//!
+//! An update goes through [`People::update`] (bumping `lastChanged`, queueing a webhook event)
+//! naming the fields whose values it changes; one that changes no value succeeds and changes
+//! nothing. It is refused with `400` and `X-BambooHR-Error-Message` for a field name the fake
+//! does not write, a value that is not a string, a job title, department or location not in the
+//! meta lists, a cleared first or last name, or a date that is not `YYYY-MM-DD`; with `404` for an
+//! unknown or deleted employee.
 //!
 //! Webhooks are *global* webhooks, added as an administrator would with [`FakeBambooHr::add_webhook`]:
 //! [`FakeBambooHr::deliver_webhooks`] posts the queued changes to each one's URL, as BambooHR's
@@ -21,6 +29,7 @@
 //! followed by `X-BambooHR-Timestamp` (Unix seconds), keyed with the webhook's private key.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Json;
@@ -37,13 +46,16 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::faults::{Faults, OnExpired, apply};
-use super::people::{Action, Kind, People, Per, Person, Status};
+use super::people::{Action, DEPARTMENTS, JOBS, Kind, People, Per, Person, Status};
 use super::server::FakeServer;
 
 /// The API key the fake accepts.
 pub const API_KEY: &str = "fake-bamboohr-api-key-0123456789abcdef";
 /// The company domain the fake serves.
 pub const COMPANY: &str = "acme";
+
+/// The options of the `location` meta list: `(id, name)`.
+const LOCATIONS: [(u64, &str); 3] = [(31, "Remote"), (32, "Berlin"), (33, "Toronto")];
 
 #[derive(Debug, Clone)]
 struct Webhook {
@@ -55,6 +67,7 @@ struct Webhook {
 struct Shared {
     people: People,
     webhooks: Arc<Mutex<Vec<Webhook>>>,
+    employee_writes: Arc<AtomicUsize>,
 }
 
 /// A running BambooHR fake.
@@ -69,7 +82,7 @@ impl FakeBambooHr {
     /// Starts the fake over `people`.
     pub async fn start(people: People) -> Self {
         let faults = Faults::new();
-        let shared = Shared { people, webhooks: Arc::default() };
+        let shared = Shared { people, webhooks: Arc::default(), employee_writes: Arc::default() };
         let on_expired: OnExpired = Arc::new(|| error(StatusCode::UNAUTHORIZED, "The API key is invalid or expired"));
         let v1 = axum::Router::new()
             .route("/reports/custom", post(custom_report))
@@ -78,6 +91,9 @@ impl FakeBambooHr {
             .route("/employees/{id}", get(employee))
             .route("/meta/lists", get(meta_lists))
             .route("/time_off/requests", get(time_off))
+            // Reads answer XML unless asked for JSON; an update answers no body at all.
+            .route_layer(axum::middleware::from_fn(json_only))
+            .route("/employees/{id}", post(update_employee))
             .layer(axum::middleware::from_fn(authenticate))
             .with_state(shared.clone());
         let faulted = faults.clone();
@@ -100,6 +116,11 @@ impl FakeBambooHr {
     /// The fault queue.
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// How many `POST /v1/employees/{id}` updates succeeded (answered `200`) so far.
+    pub fn employee_writes(&self) -> usize {
+        self.shared.employee_writes.load(Ordering::SeqCst)
     }
 
     /// A connection's configuration pointing at this fake, with its API key.
@@ -217,6 +238,11 @@ async fn authenticate(request: axum::extract::Request, next: axum::middleware::N
     if !user_ok {
         return error(StatusCode::UNAUTHORIZED, "Invalid API key");
     }
+    next.run(request).await
+}
+
+/// BambooHR answers in XML unless the request asks for JSON.
+async fn json_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let json = request
         .headers()
         .get(header::ACCEPT)
@@ -252,9 +278,11 @@ fn field(person: &Person, name: &str) -> Value {
         "displayName" => text(&person.display_name()),
         "workEmail" => text(&person.work_email),
         "homeEmail" => person.personal_email.as_deref().map_or(Value::Null, text),
-        "department" => text(person.department_name()),
+        "department" => {
+            DEPARTMENTS.iter().find(|(id, _)| *id == person.department).map_or(Value::Null, |(_, n)| text(n))
+        }
         "division" => Value::Null,
-        "jobTitle" => text(person.job_title()),
+        "jobTitle" => JOBS.iter().find(|(id, ..)| *id == person.job).map_or(Value::Null, |(_, t, _)| text(t)),
         "location" => text(&person.location),
         "supervisorEId" => person.manager.map_or(Value::Null, |m| text(&m.to_string())),
         "status" => text(if person.status == Status::Terminated { "Inactive" } else { "Active" }),
@@ -439,15 +467,141 @@ async fn meta_lists() -> Response {
             .map(|(id, name)| json!({"id": id, "archived": "no", "createdDate": "2016-12-08T17:41:56+00:00", "archivedDate": null, "name": name}))
             .collect()
     };
-    let departments = options(super::people::DEPARTMENTS.to_vec());
-    let jobs = options(super::people::JOBS.iter().map(|(id, title, _)| (*id, *title)).collect());
-    let locations = options(vec![(31, "Remote"), (32, "Berlin"), (33, "Toronto")]);
+    let departments = options(DEPARTMENTS.to_vec());
+    let jobs = options(JOBS.iter().map(|(id, title, _)| (*id, *title)).collect());
+    let locations = options(LOCATIONS.to_vec());
     Json(json!([
         {"fieldId": 4, "alias": "department", "manageable": "yes", "multiple": "no", "name": "Department", "options": departments},
         {"fieldId": 17, "alias": "jobTitle", "manageable": "yes", "multiple": "no", "name": "Job Title", "options": jobs},
         {"fieldId": 18, "alias": "location", "manageable": "yes", "multiple": "no", "name": "Location", "options": locations},
     ]))
     .into_response()
+}
+
+/// The id of list field `name`'s option `value` (`0` for `""`: cleared), or BambooHR's refusal.
+fn option(name: &str, value: &str, options: impl IntoIterator<Item = (u64, &'static str)>) -> Result<u64, String> {
+    if value.is_empty() {
+        return Ok(0);
+    }
+    options
+        .into_iter()
+        .find(|(_, option)| *option == value)
+        .map(|(id, _)| id)
+        .ok_or_else(|| format!("Invalid value for list field {name}: {value:?} is not an option"))
+}
+
+/// One field an update sets, in the dataset's terms (`0` / `""` / `None`: cleared).
+#[derive(Debug)]
+enum Edit {
+    FirstName(String),
+    LastName(String),
+    WorkEmail(String),
+    Job(u64),
+    Department(u64),
+    Location(String),
+    TerminationDate(Option<NaiveDate>),
+}
+
+impl Edit {
+    /// The edit of BambooHR field `name` to `value`, or the error message BambooHR would send.
+    fn parse(name: &str, value: &str) -> Result<Self, String> {
+        Ok(match name {
+            "firstName" | "lastName" if value.trim().is_empty() => return Err(format!("{name} is required")),
+            "firstName" => Self::FirstName(value.to_owned()),
+            "lastName" => Self::LastName(value.to_owned()),
+            "workEmail" => Self::WorkEmail(value.to_owned()),
+            "jobTitle" => Self::Job(option(name, value, JOBS.iter().map(|(id, title, _)| (*id, *title)))?),
+            "department" => Self::Department(option(name, value, DEPARTMENTS)?),
+            "location" => {
+                option(name, value, LOCATIONS)?;
+                Self::Location(value.to_owned())
+            }
+            "terminationDate" if value.is_empty() => Self::TerminationDate(None),
+            "terminationDate" => match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+                Ok(date) if value.len() == 10 => Self::TerminationDate(Some(date)),
+                _ => return Err(format!("Invalid date for field terminationDate: {value:?} (expected YYYY-MM-DD)")),
+            },
+            other => return Err(format!("Invalid field: {other:?}")),
+        })
+    }
+
+    /// The dataset's name of the field (as [`People::update`] records it).
+    fn neutral(&self) -> &'static str {
+        match self {
+            Self::FirstName(_) => "first_name",
+            Self::LastName(_) => "last_name",
+            Self::WorkEmail(_) => "work_email",
+            Self::Job(_) => "job",
+            Self::Department(_) => "department",
+            Self::Location(_) => "location",
+            Self::TerminationDate(_) => "termination_date",
+        }
+    }
+
+    /// Whether it changes `person`.
+    fn changes(&self, person: &Person) -> bool {
+        match self {
+            Self::FirstName(v) => *v != person.first_name,
+            Self::LastName(v) => *v != person.last_name,
+            Self::WorkEmail(v) => *v != person.work_email,
+            Self::Job(v) => *v != person.job,
+            Self::Department(v) => *v != person.department,
+            Self::Location(v) => *v != person.location,
+            Self::TerminationDate(v) => *v != person.termination_date,
+        }
+    }
+
+    fn apply(self, person: &mut Person) {
+        match self {
+            Self::FirstName(v) => person.first_name = v,
+            Self::LastName(v) => person.last_name = v,
+            Self::WorkEmail(v) => person.work_email = v,
+            Self::Job(v) => person.job = v,
+            Self::Department(v) => person.department = v,
+            Self::Location(v) => person.location = v,
+            Self::TerminationDate(v) => person.termination_date = v,
+        }
+    }
+}
+
+async fn update_employee(
+    State(shared): State<Shared>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let person = id.parse::<u64>().ok().and_then(|id| shared.people.person(id)).filter(|p| !p.deleted);
+    let Some(person) = person else {
+        return error(StatusCode::NOT_FOUND, "Employee not found");
+    };
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !content_type.starts_with("application/json") {
+        return error(StatusCode::BAD_REQUEST, "Malformed XML");
+    }
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "Malformed JSON request");
+    };
+    if fields.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "No fields to update");
+    }
+    let mut edits = Vec::with_capacity(fields.len());
+    for (name, value) in &fields {
+        let Some(value) = value.as_str() else {
+            return error(StatusCode::BAD_REQUEST, &format!("Invalid value for field {name:?}: expected a string"));
+        };
+        match Edit::parse(name, value) {
+            Ok(edit) => edits.push(edit),
+            Err(message) => return error(StatusCode::BAD_REQUEST, &message),
+        }
+    }
+    let changed: Vec<&'static str> = edits.iter().filter(|e| e.changes(&person)).map(Edit::neutral).collect();
+    if !changed.is_empty()
+        && !shared.people.update(person.id, &changed, move |p| edits.into_iter().for_each(|e| e.apply(p)))
+    {
+        return error(StatusCode::NOT_FOUND, "Employee not found");
+    }
+    shared.employee_writes.fetch_add(1, Ordering::SeqCst);
+    StatusCode::OK.into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,308 @@
+//! Conditions and input templates, in [MiniJinja](https://docs.rs/minijinja)'s expression
+//! language — a maintained, sandboxed Jinja2 implementation, not a language of our own.
+//!
+//! - No code execution: expressions read the scope (the trigger, earlier steps' outputs) and call
+//!   MiniJinja's built-in filters and tests; nothing reaches the file system, the network or the
+//!   host's types.
+//! - Bounded cost: every evaluation runs on [`FUEL`] units of fuel (about one per instruction),
+//!   and MiniJinja refuses the built-ins that could otherwise allocate without bound (a `range`
+//!   over 100,000 items, a string repeated past its size limit) with an error.
+//! - Missing data is not an error: `previous.employment.status` on an added record (no
+//!   `previous`) is undefined, and compares unequal to everything.
+//!
+//! ```
+//! use integration_automation::expression::{Expression, Scope};
+//! use serde_json::json;
+//!
+//! let terminated = Expression::compile(
+//!     r#"previous.employment.status == "active" and record.employment.status == "terminated""#,
+//! )
+//! .unwrap();
+//! let change = json!({
+//!     "record": { "employment": { "status": "terminated" } },
+//!     "previous": { "employment": { "status": "active" } },
+//! });
+//! assert!(terminated.is_true(&Scope::new(change)).unwrap());
+//! assert!(!terminated.is_true(&Scope::new(json!({ "record": {} }))).unwrap());
+//! assert!(Expression::compile("record.status ==").is_err());
+//! ```
+
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use integration_core::{Error, Result};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JinjaValue};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// The fuel one evaluation may burn (MiniJinja counts roughly one unit per instruction).
+pub const FUEL: u64 = 20_000;
+
+/// The one environment every expression compiles against: built-in filters and tests, fuel on,
+/// chainable undefined values. Immutable once built.
+static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_fuel(Some(FUEL));
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
+    env
+});
+
+/// A compiled expression with its source.
+#[derive(Clone)]
+pub struct Expression {
+    source: Arc<str>,
+    compiled: Arc<minijinja::Expression<'static, 'static>>,
+}
+
+impl Expression {
+    /// Compiles `source`; a syntax error is a `Validation` error naming the problem.
+    pub fn compile(source: &str) -> Result<Self> {
+        let compiled = ENVIRONMENT.compile_expression_owned(source.to_owned()).map_err(|e| {
+            Error::validation("expression", format!("the expression {source:?} does not compile: {}", describe(&e)))
+        })?;
+        Ok(Self { source: source.into(), compiled: Arc::new(compiled) })
+    }
+
+    /// The expression as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates the expression in `scope`, as JSON. An undefined result is `null`.
+    pub fn eval(&self, scope: &Scope) -> Result<Value> {
+        let value = self.eval_raw(scope)?;
+        to_json(&value)
+    }
+
+    /// Evaluates the expression in `scope` as a condition (Jinja truthiness: `false`, `none`,
+    /// undefined, `0`, `""` and empty collections are false).
+    pub fn is_true(&self, scope: &Scope) -> Result<bool> {
+        Ok(self.eval_raw(scope)?.is_true())
+    }
+
+    /// Evaluates to MiniJinja's value.
+    pub(crate) fn eval_raw(&self, scope: &Scope) -> Result<JinjaValue> {
+        self.compiled.eval(&scope.root).map_err(|e| {
+            Error::validation("expression", format!("the expression {:?} failed: {}", self.source, describe(&e)))
+        })
+    }
+}
+
+impl fmt::Debug for Expression {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Expression").field(&&*self.source).finish()
+    }
+}
+
+impl PartialEq for Expression {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Serialize for Expression {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl<'de> Deserialize<'de> for Expression {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let source = String::deserialize(d)?;
+        Self::compile(&source).map_err(|e| serde::de::Error::custom(e.message()))
+    }
+}
+
+/// MiniJinja's error text, with its detail when it has one.
+fn describe(e: &minijinja::Error) -> String {
+    match e.detail() {
+        Some(detail) => format!("{} ({detail})", e.kind()),
+        None => e.to_string(),
+    }
+}
+
+/// A MiniJinja value as JSON; undefined becomes `null`.
+pub(crate) fn to_json(value: &JinjaValue) -> Result<Value> {
+    if value.is_undefined() {
+        return Ok(Value::Null);
+    }
+    serde_json::to_value(value)
+        .map_err(|e| Error::validation("expression", format!("the expression's value is not JSON: {e}")))
+}
+
+/// What an expression can read: the trigger's data at the top level (`record`, `previous`,
+/// `payload`...), plus `steps` (earlier steps' outputs by step id), `tenant`, and in on-failure
+/// steps `error`.
+///
+/// JSON is read in place, not converted: an expression pays only for the fields it touches.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    root: JinjaValue,
+}
+
+impl Scope {
+    /// A scope over `data` alone.
+    pub fn new(data: Value) -> Self {
+        Self::shared(Arc::new(data))
+    }
+
+    /// A scope over shared `data` (no copy: many automations can read one event).
+    pub fn shared(data: Arc<Value>) -> Self {
+        Self::with_extras(data, Vec::new())
+    }
+
+    /// A scope over `data`, with `extras` (name, value) shadowing its top-level keys.
+    pub(crate) fn with_extras(data: Arc<Value>, extras: Vec<(&'static str, Value)>) -> Self {
+        let extras = extras.into_iter().map(|(k, v)| (k, JsonView::root(Arc::new(v)))).collect();
+        Self { root: JinjaValue::from_object(Root { data: JsonView::root(data), extras }) }
+    }
+}
+
+/// The top of a scope.
+#[derive(Debug)]
+struct Root {
+    data: JsonView,
+    extras: Vec<(&'static str, JsonView)>,
+}
+
+impl Object for Root {
+    fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
+        let name = key.as_str()?;
+        match self.extras.iter().find(|(k, _)| *k == name) {
+            Some((_, view)) => Some(view.value()),
+            None => self.data.get(name),
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let mut keys: Vec<JinjaValue> = self.extras.iter().map(|(k, _)| JinjaValue::from(*k)).collect();
+        if let Some(Value::Object(map)) = self.data.node() {
+            keys.extend(map.keys().filter(|k| !self.extras.iter().any(|(e, _)| e == k)).map(|k| JinjaValue::from(k.as_str())));
+        }
+        Enumerator::Values(keys)
+    }
+}
+
+/// One step into JSON: an object key or an array index.
+#[derive(Debug, Clone)]
+enum Step {
+    Key(Arc<str>),
+    Index(usize),
+}
+
+/// A JSON value read in place: the shared document and the path to the node.
+#[derive(Debug, Clone)]
+struct JsonView {
+    document: Arc<Value>,
+    path: Vec<Step>,
+}
+
+impl JsonView {
+    fn root(document: Arc<Value>) -> Self {
+        Self { document, path: Vec::new() }
+    }
+
+    fn node(&self) -> Option<&Value> {
+        self.path.iter().try_fold(&*self.document, |node, step| match step {
+            Step::Key(k) => node.get(&**k),
+            Step::Index(i) => node.get(*i),
+        })
+    }
+
+    /// The node as a MiniJinja value: scalars converted, containers viewed in place.
+    fn value(&self) -> JinjaValue {
+        match self.node() {
+            None => JinjaValue::UNDEFINED,
+            Some(Value::Null) => JinjaValue::from(()),
+            Some(Value::Bool(b)) => JinjaValue::from(*b),
+            Some(Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                (Some(i), _, _) => JinjaValue::from(i),
+                (None, Some(u), _) => JinjaValue::from(u),
+                (_, _, f) => JinjaValue::from(f.unwrap_or(f64::NAN)),
+            },
+            Some(Value::String(s)) => JinjaValue::from(s.as_str()),
+            Some(Value::Array(_) | Value::Object(_)) => JinjaValue::from_object(self.clone()),
+        }
+    }
+
+    fn child(&self, step: Step) -> Self {
+        let mut path = Vec::with_capacity(self.path.len() + 1);
+        path.extend(self.path.iter().cloned());
+        path.push(step);
+        Self { document: self.document.clone(), path }
+    }
+
+    fn get(&self, key: &str) -> Option<JinjaValue> {
+        match self.node()? {
+            Value::Object(map) if map.contains_key(key) => Some(self.child(Step::Key(key.into())).value()),
+            _ => None,
+        }
+    }
+}
+
+impl Object for JsonView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        match self.node() {
+            Some(Value::Array(_)) => ObjectRepr::Seq,
+            _ => ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
+        match self.node()? {
+            Value::Object(_) => self.get(key.as_str()?),
+            Value::Array(items) => {
+                let index = key.as_usize()?;
+                (index < items.len()).then(|| self.child(Step::Index(index)).value())
+            }
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match self.node() {
+            Some(Value::Object(map)) => Enumerator::Values(map.keys().map(|k| JinjaValue::from(k.as_str())).collect()),
+            Some(Value::Array(items)) => Enumerator::Seq(items.len()),
+            _ => Enumerator::Empty,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_nested_json_arrays_and_extras() {
+        let scope = Scope::with_extras(
+            Arc::new(json!({"record": {"tags": ["a", "b"], "n": 3, "x": null}})),
+            vec![("steps", json!({"notify": {"status": 202}}))],
+        );
+        let eval = |s: &str| Expression::compile(s).unwrap().eval(&scope).unwrap();
+        assert_eq!(eval("record.tags[1]"), json!("b"));
+        assert_eq!(eval("record.tags | length"), json!(2));
+        assert_eq!(eval("record.n * 2"), json!(6));
+        assert_eq!(eval("steps.notify.status"), json!(202));
+        assert_eq!(eval("record"), json!({"tags": ["a", "b"], "n": 3, "x": null}));
+        assert_eq!(eval("record.missing.deeper"), Value::Null);
+        assert_eq!(eval("record.x is none"), json!(true));
+    }
+
+    #[test]
+    fn runaway_evaluation_is_refused() {
+        for source in ["(\"x\" * 1000000000) | length", "range(10000000) | length"] {
+            let err = Expression::compile(source).unwrap().eval(&Scope::new(json!({}))).unwrap_err();
+            assert!(err.message().contains("too large") || err.message().contains("too many"), "{source}: {err}");
+        }
+    }
+
+    #[test]
+    fn compile_errors_say_what_is_wrong() {
+        let err = Expression::compile("record.status == ").unwrap_err();
+        assert_eq!(err.field(), Some("expression"));
+        assert!(err.message().contains("does not compile"), "{err}");
+    }
+}

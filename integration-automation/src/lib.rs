@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod action;
+pub mod definition;
+pub mod engine;
+pub mod expression;
+#[cfg(feature = "hris")]
+pub mod hris;
+pub mod http_request;
+pub mod load;
+pub mod run_log;
+pub mod schedule;
+pub mod template;
+pub mod webhook_events;
+
+pub use action::{Action, ActionCall, ActionSchema, Actions, InputField, InputKind};
+pub use definition::{Automation, AutomationBuilder, RetryPolicy, Step, StepKind, StepSpec, Trigger};
+pub use engine::{DryRun, Engine, Limits, PlannedStep, Triggered, Worker, WorkerReport};
+pub use expression::{Expression, Scope};
+pub use http_request::{HostPolicy, HttpRequest};
+pub use webhook_events::TriggerOnEvents;
