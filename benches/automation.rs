@@ -87,7 +87,9 @@ async fn dispatch_by_hand() -> Duration {
     let tenant = TenantId::new("acme").unwrap_or_else(|e| panic!("{e}"));
     for n in 0..RUNS {
         let data = json!({ "n": n });
-        if data["n"].as_u64().is_some_and(|v| v < u64::MAX) && seen.lock().unwrap_or_else(|p| p.into_inner()).insert(n.to_string()) {
+        if data["n"].as_u64().is_some_and(|v| v < u64::MAX)
+            && seen.lock().unwrap_or_else(|p| p.into_inner()).insert(n.to_string())
+        {
             queue.lock().unwrap_or_else(|p| p.into_inner()).push_back(data);
         }
     }
@@ -117,15 +119,35 @@ fn benches(c: &mut Criterion) {
     group.bench_function("hand_written", |b| b.iter(|| by_hand(&data)));
     group.finish();
 
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     let mut group = c.benchmark_group("dispatch");
     group.throughput(Throughput::Elements(RUNS));
     group.sample_size(10);
     group.bench_function("engine_memory_store", |b| {
-        b.iter_custom(|iters| rt.block_on(async { let mut t = Duration::ZERO; for _ in 0..iters { t += dispatch_with_engine().await; } t }))
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut t = Duration::ZERO;
+                for _ in 0..iters {
+                    t += dispatch_with_engine().await;
+                }
+                t
+            })
+        })
     });
     group.bench_function("hand_written_queue", |b| {
-        b.iter_custom(|iters| rt.block_on(async { let mut t = Duration::ZERO; for _ in 0..iters { t += dispatch_by_hand().await; } t }))
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let mut t = Duration::ZERO;
+                for _ in 0..iters {
+                    t += dispatch_by_hand().await;
+                }
+                t
+            })
+        })
     });
     group.finish();
 

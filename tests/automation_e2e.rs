@@ -47,7 +47,11 @@ async fn receiver() -> (u16, Arc<Received>) {
                     let complete = text.find("\r\n\r\n").is_some_and(|end| {
                         let length = text
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse().unwrap_or(0))
+                            })
                             .unwrap_or(0usize);
                         read >= end + 4 + length
                     });
@@ -57,7 +61,8 @@ async fn receiver() -> (u16, Arc<Received>) {
                         break;
                     }
                 }
-                let _ = stream.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                let _ =
+                    stream.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
             });
         }
     });
@@ -92,7 +97,8 @@ struct World {
 async fn world() -> World {
     let fake = FakeBambooHr::start(People::generate(7, 6)).await;
     let (tenant, connection) = (TenantId::new("acme").unwrap(), ConnectionId::new("bamboohr").unwrap());
-    let hris = integration_hris::build(&fake.config(tenant.clone(), connection.clone()), &BuildContext::default()).unwrap();
+    let hris =
+        integration_hris::build(&fake.config(tenant.clone(), connection.clone()), &BuildContext::default()).unwrap();
     let store = MemoryStore::new();
     let sync = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "e2e");
     let job = SyncJob::new(tenant.clone(), connection.clone(), "employees", SyncMode::Incremental);
@@ -186,7 +192,8 @@ async fn a_termination_seen_by_the_webhook_offboards_once() {
     let adapter: Arc<dyn Integration> = w.hris.clone();
     adapters.insert(w.tenant.clone(), w.connection.clone(), adapter);
     let apply = Arc::new(ApplyToCache::new(adapters, w.sync.clone()));
-    let worker = DeliveryWorker::new(Arc::new(w.store.clone()), Arc::new(TriggerOnEvents::new(apply, w.automations.clone())));
+    let worker =
+        DeliveryWorker::new(Arc::new(w.store.clone()), Arc::new(TriggerOnEvents::new(apply, w.automations.clone())));
 
     w.fake.people().terminate(104, chrono::Utc::now().date_naive());
     let statuses = w.fake.deliver_webhooks().await;

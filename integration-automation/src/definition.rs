@@ -116,7 +116,10 @@ impl Automation {
             return Err(Error::validation("steps", "an automation needs at least one step"));
         }
         if self.concurrency == Some(0) {
-            return Err(Error::validation("concurrency", "a concurrency of 0 would never run; leave it out for no limit"));
+            return Err(Error::validation(
+                "concurrency",
+                "a concurrency of 0 would never run; leave it out for no limit",
+            ));
         }
         let mut ids = Vec::new();
         for (list, name) in [(&self.steps, "steps"), (&self.on_failure, "on_failure")] {
@@ -450,7 +453,8 @@ impl Step {
         }
         match &self.kind {
             StepKind::Action { action, input, .. } => {
-                let schema = actions.schema_of(action).ok_or_else(|| actions.unknown(action, &format!("{path}.action")))?;
+                let schema =
+                    actions.schema_of(action).ok_or_else(|| actions.unknown(action, &format!("{path}.action")))?;
                 schema.check_template(input, &format!("{path}.input"))
             }
             StepKind::Delay(_) => Ok(()),
@@ -514,7 +518,8 @@ impl TryFrom<StepSpec> for Step {
                 StepKind::Delay(duration_text::parse(&delay).map_err(|m| invalid("delay", m))?)
             }
             (None, None, Some(branch)) if spec.input.is_none() => StepKind::Branch {
-                condition: Expression::compile(&branch.condition).map_err(|e| invalid("branch.if", e.message().to_owned()))?,
+                condition: Expression::compile(&branch.condition)
+                    .map_err(|e| invalid("branch.if", e.message().to_owned()))?,
                 then: branch.then,
                 otherwise: branch.otherwise,
             },
@@ -530,7 +535,10 @@ impl TryFrom<StepSpec> for Step {
         };
         let retry = spec.retry.unwrap_or_default();
         if retry.max_attempts == 0 || retry.max_attempts > MAX_ATTEMPTS {
-            return Err(invalid("retry.max_attempts", format!("must be 1 to {MAX_ATTEMPTS}, not {}", retry.max_attempts)));
+            return Err(invalid(
+                "retry.max_attempts",
+                format!("must be 1 to {MAX_ATTEMPTS}, not {}", retry.max_attempts),
+            ));
         }
         let timeout = match spec.timeout {
             Some(text) => duration_text::parse(&text).map_err(|m| invalid("timeout", m))?,

@@ -22,12 +22,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use integration_core::clock::{Clock, SystemClock};
 use integration_core::store::{
-    AutomationRunStatus, AutomationStore, Change, ChangeCursor, ClaimRequest, ClaimedRun, Enqueued, NewAutomationRun, RecordStore,
-    RunLease, RunRelease, StateStore, StepRecord, StepStatus, StreamScope,
+    AutomationRunStatus, AutomationStore, Change, ChangeCursor, ClaimRequest, ClaimedRun, Enqueued, NewAutomationRun,
+    RecordStore, RunLease, RunRelease, StateStore, StepRecord, StepStatus, StreamScope,
 };
 use integration_core::{
-    AutomationRunId, Checkpoint, ConnectionId, Error, ErrorKind, IntegrationEvent, Result,
-    TenantId,
+    AutomationRunId, Checkpoint, ConnectionId, Error, ErrorKind, IntegrationEvent, Result, TenantId,
 };
 use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
@@ -173,7 +172,13 @@ impl Engine {
 
     /// Starts `automation` for `tenant` with `data`, once per `key`, if its conditions hold.
     /// Returns `None` when they do not.
-    pub async fn trigger(&self, tenant: &TenantId, automation: &str, key: &str, data: Value) -> Result<Option<Enqueued>> {
+    pub async fn trigger(
+        &self,
+        tenant: &TenantId,
+        automation: &str,
+        key: &str,
+        data: Value,
+    ) -> Result<Option<Enqueued>> {
         let found = self
             .inner
             .automations
@@ -268,7 +273,12 @@ impl Engine {
     /// A crash between enqueueing and keeping the place re-reads some changes; their runs are
     /// deduplicated by the change's cursor. When the tenant's pending runs are at the limit it
     /// keeps its place before the refused change and returns the `RateLimited` error.
-    pub async fn follow_changes(&self, records: &dyn RecordStore, state: &dyn StateStore, tenant: &TenantId) -> Result<usize> {
+    pub async fn follow_changes(
+        &self,
+        records: &dyn RecordStore,
+        state: &dyn StateStore,
+        tenant: &TenantId,
+    ) -> Result<usize> {
         let scope = StreamScope::new(tenant.clone(), ConnectionId::new(FEED_CONNECTION)?, FEED_STREAM);
         let mut cursor = state
             .checkpoint(&scope)
@@ -312,7 +322,13 @@ impl Engine {
         Ok(out)
     }
 
-    async fn enqueue(&self, tenant: &TenantId, automation: &Automation, key: String, data: Arc<Value>) -> Result<Enqueued> {
+    async fn enqueue(
+        &self,
+        tenant: &TenantId,
+        automation: &Automation,
+        key: String,
+        data: Arc<Value>,
+    ) -> Result<Enqueued> {
         let data = Arc::try_unwrap(data).unwrap_or_else(|shared| (*shared).clone());
         let run = NewAutomationRun::new(tenant.clone(), automation.id.clone(), key, data);
         match self.inner.store.enqueue_run(&run, self.inner.limits.max_pending).await? {
@@ -377,7 +393,12 @@ impl Engine {
                         Ok(false) => (Some((otherwise, "else")), format!("{} does not hold: else", condition.source())),
                         Err(e) => (None, format!("would fail: {e}")),
                     };
-                    out.push(PlannedStep { step: path.clone(), action: "branch".into(), input: None, note: Some(note) });
+                    out.push(PlannedStep {
+                        step: path.clone(),
+                        action: "branch".into(),
+                        input: None,
+                        note: Some(note),
+                    });
                     if let Some((list, name)) = taken {
                         self.plan(list, &format!("{path}.{name}."), scope, out);
                     }
@@ -428,10 +449,8 @@ fn conditions_hold(automation: &Automation, tenant: &TenantId, data: &Arc<Value>
 }
 
 fn scope_for(data: &Arc<Value>, tenant: &TenantId, outputs: &Map<String, Value>, error: Option<&str>) -> Scope {
-    let mut extras = vec![
-        ("tenant", Value::String(tenant.as_str().to_owned())),
-        ("steps", Value::Object(outputs.clone())),
-    ];
+    let mut extras =
+        vec![("tenant", Value::String(tenant.as_str().to_owned())), ("steps", Value::Object(outputs.clone()))];
     if let Some(error) = error {
         extras.push(("error", Value::String(error.to_owned())));
     }
@@ -683,9 +702,9 @@ impl Execution {
                                 r.output.as_ref().and_then(|o| o["branch"].as_str()) == Some("then")
                             }
                             _ => {
-                                let holds = condition.is_true(&self.scope()).map_err(|e| {
-                                    Stop::Failed(format!("step {path} (branch): {e}"))
-                                })?;
+                                let holds = condition
+                                    .is_true(&self.scope())
+                                    .map_err(|e| Stop::Failed(format!("step {path} (branch): {e}")))?;
                                 let mut record = StepRecord::started(
                                     path.clone(),
                                     "branch",
@@ -729,7 +748,13 @@ impl Execution {
                 .unwrap_or(now),
             None => {
                 let until = integration_core::clock::expiry_after(now, wait);
-                let mut record = StepRecord::started(path, "delay", self.key(path), json!({ "delay": humantime::format_duration(wait).to_string() }), now);
+                let mut record = StepRecord::started(
+                    path,
+                    "delay",
+                    self.key(path),
+                    json!({ "delay": humantime::format_duration(wait).to_string() }),
+                    now,
+                );
                 record.output = Some(json!({ "until": until.to_rfc3339() }));
                 self.save(record).await?;
                 until
@@ -815,9 +840,9 @@ impl Execution {
                 Ok(Flow::Done)
             }
             Err(e) if e.is_retryable() && attempt < step.retry.max_attempts => {
-                let wait = e
-                    .retry_after()
-                    .unwrap_or_else(|| integration_core::backoff::delay(step.retry.backoff, step.retry.max_backoff, attempt));
+                let wait = e.retry_after().unwrap_or_else(|| {
+                    integration_core::backoff::delay(step.retry.backoff, step.retry.max_backoff, attempt)
+                });
                 record.status = StepStatus::Retrying;
                 record.error = Some(e.to_string());
                 self.save(record).await?;

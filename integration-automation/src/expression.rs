@@ -178,7 +178,9 @@ impl Object for Root {
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         let mut keys: Vec<JinjaValue> = self.extras.iter().map(|(k, _)| JinjaValue::from(*k)).collect();
         if let Some(Value::Object(map)) = self.data.node() {
-            keys.extend(map.keys().filter(|k| !self.extras.iter().any(|(e, _)| e == k)).map(|k| JinjaValue::from(k.as_str())));
+            keys.extend(
+                map.keys().filter(|k| !self.extras.iter().any(|(e, _)| e == k)).map(|k| JinjaValue::from(k.as_str())),
+            );
         }
         Enumerator::Values(keys)
     }

@@ -261,7 +261,10 @@ impl Action for HttpRequest {
     fn schema(&self) -> ActionSchema {
         ActionSchema::new("http.request", "Calls an HTTP endpoint among the hosts the application allows.")
             .field(InputField::required("url", InputKind::String).describe("An absolute URL on an allowed host."))
-            .field(InputField::optional("method", InputKind::String).describe("GET, POST (default), PUT, PATCH or DELETE."))
+            .field(
+                InputField::optional("method", InputKind::String)
+                    .describe("GET, POST (default), PUT, PATCH or DELETE."),
+            )
             .field(InputField::optional("headers", InputKind::Object).secret().describe("Header names to text values."))
             .field(InputField::optional("body", InputKind::Any).describe("Sent as JSON."))
     }
@@ -269,7 +272,8 @@ impl Action for HttpRequest {
     async fn run(&self, call: ActionCall) -> Result<Value> {
         let input = &call.input;
         let url_text = input["url"].as_str().unwrap_or_default();
-        let url = Url::parse(url_text).map_err(|e| Error::validation("url", format!("{url_text:?} is not a URL: {e}")))?;
+        let url =
+            Url::parse(url_text).map_err(|e| Error::validation("url", format!("{url_text:?} is not a URL: {e}")))?;
         self.policy.check_url(&url)?;
         let method_text = input["method"].as_str().unwrap_or("POST").to_ascii_uppercase();
         let method = match method_text.as_str() {
@@ -378,11 +382,30 @@ mod tests {
     #[test]
     fn private_and_special_addresses_are_refused() {
         let p = HostPolicy::new();
-        for ip in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fc00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
             let ip: IpAddr = ip.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
             assert!(p.refuse_address(ip).is_some(), "{ip}");
         }
-        assert!(p.refuse_address("93.184.215.14".parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))).is_none());
-        assert!(HostPolicy::new().allow_private_addresses().refuse_address(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)).is_none());
+        assert!(
+            p.refuse_address("93.184.215.14".parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))).is_none()
+        );
+        assert!(
+            HostPolicy::new()
+                .allow_private_addresses()
+                .refuse_address(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+                .is_none()
+        );
     }
 }

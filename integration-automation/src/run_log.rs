@@ -34,7 +34,11 @@ pub fn for_log(value: &Value, secret_fields: &[&str]) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if secret_fields.contains(&k.as_str()) { Value::String(REDACTED.to_owned()) } else { redact(k, v) };
+                    let v = if secret_fields.contains(&k.as_str()) {
+                        Value::String(REDACTED.to_owned())
+                    } else {
+                        redact(k, v)
+                    };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -82,7 +86,10 @@ mod tests {
     fn nested_secrets_schema_secrets_and_size_are_handled() {
         let v = json!({"a": [{"client_secret": "s"}], "X-Api-Key": "k", "plain": "p", "custom": "c", "token": null});
         let logged = for_log(&v, &["custom"]);
-        assert_eq!(logged, json!({"a": [{"client_secret": REDACTED}], "X-Api-Key": REDACTED, "plain": "p", "custom": REDACTED, "token": null}));
+        assert_eq!(
+            logged,
+            json!({"a": [{"client_secret": REDACTED}], "X-Api-Key": REDACTED, "plain": "p", "custom": REDACTED, "token": null})
+        );
         let big = json!({"body": "x".repeat(MAX_LOGGED * 2)});
         let logged = for_log(&big, &[]);
         assert_eq!(logged["truncated"], true);

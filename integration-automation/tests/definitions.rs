@@ -40,7 +40,9 @@ fn a_json_definition_loads_and_round_trips_through_toml() {
     assert_eq!(automation.steps[0].retry.max_attempts, 5);
     assert_eq!(automation.steps[0].timeout, std::time::Duration::from_secs(10));
     assert!(matches!(automation.steps[1].kind, StepKind::Delay(d) if d.as_secs() == 3600));
-    assert!(matches!(&automation.steps[2].kind, StepKind::Branch { then, otherwise, .. } if then.len() == 1 && otherwise.len() == 1));
+    assert!(
+        matches!(&automation.steps[2].kind, StepKind::Branch { then, otherwise, .. } if then.len() == 1 && otherwise.len() == 1)
+    );
     assert_eq!(automation.concurrency, Some(4));
 
     let as_toml = toml::to_string(&automation).unwrap();
@@ -60,7 +62,9 @@ action = "http.request"
 input = { url = "https://hooks.example.com/report", body = { at = "{{ scheduled_at }}" } }
 "#;
     let automation = load::from_toml(text, &actions()).unwrap();
-    assert!(matches!(automation.trigger, Trigger::Schedule { timezone, .. } if timezone == chrono_tz::America::New_York));
+    assert!(
+        matches!(automation.trigger, Trigger::Schedule { timezone, .. } if timezone == chrono_tz::America::New_York)
+    );
 }
 
 /// Loads `text` (JSON), expecting a refusal at `line` naming `field`, with `words` in the message.

@@ -93,7 +93,11 @@ fn setup(receiver: &Arc<Receiver>, automations: impl FnOnce(&Actions) -> Vec<Aut
     setup_with(receiver, Limits::default(), automations)
 }
 
-fn setup_with(receiver: &Arc<Receiver>, limits: Limits, automations: impl FnOnce(&Actions) -> Vec<Automation>) -> Setup {
+fn setup_with(
+    receiver: &Arc<Receiver>,
+    limits: Limits,
+    automations: impl FnOnce(&Actions) -> Vec<Automation>,
+) -> Setup {
     let clock = ManualClock::new();
     let store = MemoryStore::with_clock(Arc::new(clock.clone()));
     let actions = Actions::new().with(Arc::new(Effect(receiver.clone()))).unwrap();
@@ -168,7 +172,10 @@ async fn a_final_failure_runs_the_on_failure_steps_and_fails_the_run() {
     let calls = receiver.calls();
     assert_eq!(calls.len(), 2, "the failed step once (not retryable), then the on-failure step: {calls:?}");
     let alert = calls[1].1["value"].as_str().unwrap();
-    assert!(alert.contains("step 0 (test.effect) failed after 1 attempt(s)") && alert.contains("bad employee id"), "{alert}");
+    assert!(
+        alert.contains("step 0 (test.effect) failed after 1 attempt(s)") && alert.contains("bad employee id"),
+        "{alert}"
+    );
     let run = only_run(&s.store).await;
     assert_eq!(run.status, AutomationRunStatus::Failed);
     assert!(run.error.unwrap().contains("bad employee id"));
@@ -183,7 +190,11 @@ async fn a_step_that_hangs_times_out_and_counts_as_an_attempt() {
     let s = setup(&receiver, |a| {
         vec![
             Automation::builder("slow", Trigger::Manual)
-                .step(Step::action("test.effect", json!({})).timeout(Duration::from_secs(2)).retry(RetryPolicy::attempts(1)))
+                .step(
+                    Step::action("test.effect", json!({}))
+                        .timeout(Duration::from_secs(2))
+                        .retry(RetryPolicy::attempts(1)),
+                )
                 .build(a)
                 .unwrap(),
         ]
@@ -237,7 +248,10 @@ async fn the_run_log_redacts_secrets_and_the_dry_run_calls_nothing() {
         vec![
             Automation::builder("log", Trigger::Manual)
                 .when("amount > 10")
-                .step(Step::action("test.effect", json!({"value": {"password": "hunter2", "ok": 1}, "api_token": "{{ token }}"})))
+                .step(Step::action(
+                    "test.effect",
+                    json!({"value": {"password": "hunter2", "ok": 1}, "api_token": "{{ token }}"}),
+                ))
                 .build(a)
                 .unwrap(),
         ]
@@ -245,7 +259,10 @@ async fn the_run_log_redacts_secrets_and_the_dry_run_calls_nothing() {
     let data = json!({"amount": 20, "token": "tok-123"});
     let plan = s.engine.dry_run("log", &tenant(), data.clone()).unwrap();
     assert!(plan.matched);
-    assert_eq!(plan.steps[0].input, Some(json!({"value": {"password": "[redacted]", "ok": 1}, "api_token": "[redacted]"})));
+    assert_eq!(
+        plan.steps[0].input,
+        Some(json!({"value": {"password": "[redacted]", "ok": 1}, "api_token": "[redacted]"}))
+    );
     let unmatched = s.engine.dry_run("log", &tenant(), json!({"amount": 5})).unwrap();
     assert_eq!((unmatched.matched, unmatched.unmet.as_deref()), (false, Some("amount > 10")));
     assert!(receiver.calls().is_empty(), "a dry run calls nothing");
@@ -267,7 +284,10 @@ async fn pending_runs_are_bounded_per_tenant() {
         vec![Automation::builder("a", Trigger::Manual).step(Step::action("test.effect", json!({}))).build(a).unwrap()]
     });
     for i in 0..3 {
-        assert!(matches!(s.engine.trigger(&tenant(), "a", &i.to_string(), json!({})).await.unwrap(), Some(Enqueued::Created(_))));
+        assert!(matches!(
+            s.engine.trigger(&tenant(), "a", &i.to_string(), json!({})).await.unwrap(),
+            Some(Enqueued::Created(_))
+        ));
     }
     let err = s.engine.trigger(&tenant(), "a", "3", json!({})).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::RateLimited);

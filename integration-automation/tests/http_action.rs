@@ -41,7 +41,11 @@ async fn receiver(response: &'static str) -> Receiver {
                     if let Some(end) = text.find("\r\n\r\n") {
                         let length = text
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
                             .unwrap_or(0);
                         if read >= end + 4 + length || n == 0 {
                             r.lock().unwrap().push(text);
@@ -64,7 +68,9 @@ fn call(url: String, body: Value) -> ActionCall {
 }
 
 fn loopback_allowed() -> HttpRequest {
-    HttpRequest::new(HostPolicy::new().allow_host("127.0.0.1").allow_host("localhost").allow_plain_http().allow_private_addresses())
+    HttpRequest::new(
+        HostPolicy::new().allow_host("127.0.0.1").allow_host("localhost").allow_plain_http().allow_private_addresses(),
+    )
 }
 
 #[tokio::test]
@@ -83,7 +89,8 @@ async fn it_posts_json_with_the_steps_idempotency_key() {
 #[tokio::test]
 async fn refused_addresses_fail_before_connecting() {
     let rx = receiver("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").await;
-    let named_only = HttpRequest::new(HostPolicy::new().allow_host("127.0.0.1").allow_host("localhost").allow_plain_http());
+    let named_only =
+        HttpRequest::new(HostPolicy::new().allow_host("127.0.0.1").allow_host("localhost").allow_plain_http());
 
     let err = named_only.run(call(format!("http://127.0.0.1:{}/", rx.port), json!(1))).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden);
@@ -114,7 +121,10 @@ async fn a_redirect_to_another_host_is_not_followed() {
 
 #[tokio::test]
 async fn server_errors_are_retryable_and_client_errors_are_not() {
-    let busy = receiver("HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy").await;
+    let busy = receiver(
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 7\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy",
+    )
+    .await;
     let err = loopback_allowed().run(call(format!("http://127.0.0.1:{}/", busy.port), json!(1))).await.unwrap_err();
     assert!(err.is_retryable(), "{err}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));

@@ -4,8 +4,8 @@
 //!
 //! One implementation serves both backends: every column is portable (times as Unix
 //! microseconds, ids and JSON as text, bodies as bytes), and the few differences — migrations,
-//! `FOR UPDATE SKIP LOCKED`, the fencing-token sequence — are a [`Backend`] switch. Migrations run
-//! on connect. Every store trait of `integration_core::store` is implemented, and the testkit's
+//! `FOR UPDATE SKIP LOCKED`, the fencing-token sequence, PostgreSQL's advisory locks where SQLite
+//! has its write lock — are a [`Backend`] switch. Migrations run on connect. Every store trait of `integration_core::store` is implemented, and the testkit's
 //! store contract suite runs against both backends.
 //!
 //! ```
@@ -26,6 +26,7 @@
 //! ```
 
 mod audit;
+mod automation;
 mod codec;
 mod config;
 mod delivery;

@@ -19,7 +19,7 @@
 //!
 //! [`store_contract_suite!`]: crate::store_contract_suite
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,18 +28,31 @@ use integration_core::crypto::SealedBox;
 use integration_core::descriptor::{Domain, SyncMode};
 use integration_core::store::Recorded;
 use integration_core::store::{
-    AuditAction, AuditEvent, AuditSink, ChangeKind, Claim, ConfigStore, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
-    DeliveryStore, IdempotencyStore, PageWrite, RecordStore, RunCounts, RunQuery, RunStatus, StateStore, StoredConfig,
-    StreamScope, SyncRun, TokenStore, WebhookDelivery,
+    AuditAction, AuditEvent, AuditSink, AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore,
+    ChangeKind, Claim, ClaimRequest, ClaimedRun, ConfigStore, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
+    DeliveryStore, Enqueued, IdempotencyStore, NewAutomationRun, PageWrite, RecordStore, RunCounts, RunLease, RunQuery,
+    RunRelease, RunStatus, StateStore, StepRecord, StepStatus, StoredConfig, StreamScope, SyncRun, TokenStore,
+    WebhookDelivery,
 };
-use integration_core::{Checkpoint, ConnectionId, DeliveryId, ErrorKind, ProviderId, Record, RunId, TenantId};
+use integration_core::{
+    AutomationRunId, Checkpoint, ConnectionId, DeliveryId, ErrorKind, ProviderId, Record, RunId, TenantId,
+};
 use serde_json::json;
 
 use crate::poll::eventually;
 
-/// Everything a full store implements. Blanket-implemented.
+/// Everything a full store implements: the eight store traits. Blanket-implemented.
 pub trait Stores:
-    ConfigStore + StateStore + TokenStore + IdempotencyStore + RecordStore + DeliveryStore + AuditSink + Clone + 'static
+    ConfigStore
+    + StateStore
+    + TokenStore
+    + IdempotencyStore
+    + RecordStore
+    + DeliveryStore
+    + AuditSink
+    + AutomationStore
+    + Clone
+    + 'static
 {
 }
 
@@ -51,6 +64,7 @@ impl<T> Stores for T where
         + RecordStore
         + DeliveryStore
         + AuditSink
+        + AutomationStore
         + Clone
         + 'static
 {
@@ -87,7 +101,19 @@ macro_rules! store_contract_suite {
             deliveries_of_one_event_are_recorded_once,
             deliveries_are_claimed_once_and_fenced,
             deliveries_retry_dead_letter_and_replay,
-            audit_sink_accepts_events
+            audit_sink_accepts_events,
+            automation_enqueue_dedupes_by_trigger_key,
+            automation_concurrent_enqueues_create_one_run,
+            automation_max_pending_refuses_until_a_run_finishes,
+            automation_claims_oldest_due_first_and_not_before_due,
+            automation_concurrent_claims_take_each_run_once,
+            automation_lapsed_runs_are_claimed_in_due_order,
+            automation_claims_respect_per_automation_limits,
+            automation_claims_respect_per_tenant_limits,
+            automation_lapsed_leases_are_taken_over_and_fenced,
+            automation_steps_are_replaced_in_first_saved_order,
+            automation_wait_parks_and_finish_ends_a_run,
+            automation_runs_are_isolated_and_listed_newest_first
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -822,4 +848,464 @@ pub async fn audit_sink_accepts_events<S: Stores>(s: S) {
     let t = tenant("t-audit");
     s.audit(AuditEvent::new(t.clone(), AuditAction::ConfigRead).connection(conn("hr"))).await.expect("audit");
     s.audit(AuditEvent::new(t, AuditAction::WebhookRejected).failed("bad signature")).await.expect("audit");
+}
+
+fn automation_run(t: &TenantId, automation: &str, key: &str) -> NewAutomationRun {
+    NewAutomationRun::new(t.clone(), automation, key, json!({ "event": key }))
+}
+
+fn created(enqueued: Enqueued) -> AutomationRunId {
+    match enqueued {
+        Enqueued::Created(id) => id,
+        other => panic!("expected a new run, got {other:?}"),
+    }
+}
+
+async fn enqueue<S: Stores>(s: &S, run: NewAutomationRun) -> AutomationRunId {
+    created(s.enqueue_run(&run, None).await.expect("enqueue"))
+}
+
+/// Up to `limit` runs for `holder`, under a lease that outlives the test.
+fn take(holder: &str, limit: usize) -> ClaimRequest {
+    ClaimRequest::new(holder, limit, LONG)
+}
+
+async fn claim<S: Stores>(s: &S, request: ClaimRequest) -> Vec<ClaimedRun> {
+    s.claim_runs(&request).await.expect("claim runs")
+}
+
+fn run_ids(claimed: &[ClaimedRun]) -> Vec<AutomationRunId> {
+    claimed.iter().map(|c| c.run.id).collect()
+}
+
+async fn stored_run<S: Stores>(s: &S, t: &TenantId, id: AutomationRunId) -> AutomationRun {
+    s.automation_run(t, id).await.expect("read a run").expect("the run exists")
+}
+
+async fn listed<S: Stores>(s: &S, t: &TenantId, query: AutomationRunQuery) -> Vec<AutomationRunId> {
+    s.list_automation_runs(t, &query).await.expect("list runs").iter().map(|r| r.id).collect()
+}
+
+async fn finish<S: Stores>(s: &S, lease: &RunLease, status: AutomationRunStatus) {
+    s.release_run(lease, RunRelease::Finish { status, error: None }).await.expect("finish a held run");
+}
+
+fn conflict<T: std::fmt::Debug>(result: integration_core::Result<T>, what: &str) {
+    assert_eq!(result.expect_err(what).kind(), ErrorKind::Conflict, "{what}");
+}
+
+/// Now, to the microsecond (what SQL stores keep), so times compare equal after a round trip.
+fn now_micros() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(chrono::Utc::now().timestamp_micros()).expect("in range")
+}
+
+fn step(path: &str, action: &str, run: AutomationRunId, at: chrono::DateTime<chrono::Utc>) -> StepRecord {
+    StepRecord::started(path, action, format!("{run}/{path}"), json!({ "step": path }), at)
+}
+
+/// One run per (tenant, automation, trigger key), whatever its status; other tenants, automations
+/// and keys are apart. A run reads back as enqueued.
+pub async fn automation_enqueue_dedupes_by_trigger_key<S: Stores>(s: S) {
+    let (a, b) = (tenant("t-auto-a"), tenant("t-auto-b"));
+    let trigger = automation_run(&a, "welcome", "change:1");
+    let id = enqueue(&s, trigger.clone()).await;
+    assert_eq!(s.enqueue_run(&trigger, None).await.expect("again"), Enqueued::Duplicate(id));
+    assert_eq!(s.enqueue_run(&trigger, Some(100)).await.expect("again, limited"), Enqueued::Duplicate(id));
+    let run = stored_run(&s, &a, id).await;
+    assert_eq!(
+        (run.id, &run.tenant, run.automation.as_str(), run.trigger_key.as_str()),
+        (id, &a, "welcome", "change:1")
+    );
+    assert_eq!(run.trigger, json!({ "event": "change:1" }));
+    assert_eq!((run.status, run.dispatches), (AutomationRunStatus::Queued, 0));
+    assert_eq!(run.due_at, run.created_at, "due at once by default");
+    assert!(run.started_at.is_none() && run.completed_at.is_none() && run.error.is_none(), "{run:?}");
+
+    let mut ids = HashSet::from([id]);
+    for other in [
+        automation_run(&a, "welcome", "change:2"),
+        automation_run(&a, "offboard", "change:1"),
+        automation_run(&b, "welcome", "change:1"),
+    ] {
+        assert!(ids.insert(enqueue(&s, other).await), "another key, automation or tenant is another run");
+    }
+    let claimed = claim(&s, take("w", 10)).await;
+    let held = claimed.iter().find(|c| c.run.id == id).expect("claimed");
+    finish(&s, &held.lease, AutomationRunStatus::Succeeded).await;
+    assert_eq!(s.enqueue_run(&trigger, None).await.expect("after it finished"), Enqueued::Duplicate(id));
+    assert_eq!(listed(&s, &a, AutomationRunQuery::new()).await.len(), 3);
+    assert_eq!(listed(&s, &b, AutomationRunQuery::new()).await.len(), 1);
+}
+
+/// Of 16 concurrent enqueues of one trigger key, exactly one creates the run; the others are
+/// told its id.
+pub async fn automation_concurrent_enqueues_create_one_run<S: Stores>(s: S) {
+    let t = tenant("t-auto-race");
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let (s, run) = (s.clone(), automation_run(&t, "welcome", "evt_race"));
+            let max_pending = (i % 2 == 1).then_some(1000);
+            tokio::spawn(async move { s.enqueue_run(&run, max_pending).await.expect("enqueue") })
+        })
+        .collect();
+    let (mut new, mut duplicates) = (Vec::new(), Vec::new());
+    for task in tasks {
+        match task.await.expect("task") {
+            Enqueued::Created(id) => new.push(id),
+            Enqueued::Duplicate(id) => duplicates.push(id),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((new.len(), duplicates.len()), (1, 15), "exactly one created");
+    assert!(duplicates.iter().all(|id| *id == new[0]), "duplicates name the created run");
+    assert_eq!(listed(&s, &t, AutomationRunQuery::new()).await, new);
+}
+
+/// With `max_pending`, enqueue refuses while the tenant has that many unfinished runs (waiting
+/// ones included) and accepts again once one finishes; concurrent enqueues never exceed it.
+pub async fn automation_max_pending_refuses_until_a_run_finishes<S: Stores>(s: S) {
+    let (t, other) = (tenant("t-auto-full"), tenant("t-auto-full-b"));
+    let mut first = Vec::new();
+    for i in 0..3 {
+        let run = automation_run(&t, "sync", &format!("k{i}"));
+        first.push(created(s.enqueue_run(&run, Some(3)).await.expect("enqueue")));
+    }
+    let full = s.enqueue_run(&automation_run(&t, "sync", "k3"), Some(3)).await.expect("enqueue");
+    assert_eq!(full, Enqueued::Full { pending: 3 });
+    let again = s.enqueue_run(&automation_run(&t, "sync", "k0"), Some(3)).await.expect("enqueue");
+    assert_eq!(again, Enqueued::Duplicate(first[0]), "a duplicate is reported as one, full or not");
+    created(s.enqueue_run(&automation_run(&other, "sync", "k3"), Some(3)).await.expect("other tenant"));
+
+    let claimed = claim(&s, take("w", 10)).await;
+    assert_eq!(claimed.len(), 4);
+    let lease = |id: AutomationRunId| claimed.iter().find(|c| c.run.id == id).expect("claimed").lease.clone();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    s.release_run(&lease(first[0]), RunRelease::Wait { until: later }).await.expect("wait");
+    let full = s.enqueue_run(&automation_run(&t, "sync", "k3"), Some(3)).await.expect("enqueue");
+    assert_eq!(full, Enqueued::Full { pending: 3 }, "a waiting run is unfinished");
+    finish(&s, &lease(first[1]), AutomationRunStatus::Failed).await;
+    created(s.enqueue_run(&automation_run(&t, "sync", "k3"), Some(3)).await.expect("room after a run finished"));
+    let full = s.enqueue_run(&automation_run(&t, "sync", "k4"), Some(3)).await.expect("enqueue");
+    assert_eq!(full, Enqueued::Full { pending: 3 });
+    created(s.enqueue_run(&automation_run(&t, "sync", "k5"), None).await.expect("no limit, no refusal"));
+    let full = s.enqueue_run(&automation_run(&t, "sync", "k6"), Some(3)).await.expect("enqueue");
+    assert_eq!(full, Enqueued::Full { pending: 4 });
+
+    // Rounds of concurrent enqueues of distinct keys, most of them while the tenant is almost full.
+    for round in 0..4 {
+        let racing = tenant(&format!("t-auto-full-race-{round}"));
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (s, run) = (s.clone(), automation_run(&racing, "sync", &format!("r{i:02}")));
+                tokio::spawn(async move { s.enqueue_run(&run, Some(2)).await.expect("enqueue") })
+            })
+            .collect();
+        let (mut new, mut refused) = (0, 0);
+        for task in tasks {
+            match task.await.expect("task") {
+                Enqueued::Created(_) => new += 1,
+                Enqueued::Full { pending } => {
+                    assert_eq!(pending, 2, "refused only at the limit");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!((new, refused), (2, 14), "concurrent enqueues stop exactly at max_pending");
+        assert_eq!(listed(&s, &racing, AutomationRunQuery::new()).await.len(), 2);
+    }
+}
+
+/// Claims hand out due runs oldest due first, never one due in the future; a claimed run is
+/// running, dispatched once, under a lease with its own token.
+pub async fn automation_claims_oldest_due_first_and_not_before_due<S: Stores>(s: S) {
+    let t = tenant("t-auto-due");
+    let now = chrono::Utc::now();
+    let ago = |minutes: i64| now - chrono::Duration::minutes(minutes);
+    let future = enqueue(&s, automation_run(&t, "a", "future").due_at(now + chrono::Duration::hours(1))).await;
+    let mid = enqueue(&s, automation_run(&t, "a", "mid").due_at(ago(2))).await;
+    let newest = enqueue(&s, automation_run(&t, "b", "newest").due_at(ago(1))).await;
+    let oldest = enqueue(&s, automation_run(&t, "b", "oldest").due_at(ago(3))).await;
+    let immediate = enqueue(&s, automation_run(&t, "a", "now")).await;
+
+    let first = claim(&s, take("w-1", 2)).await;
+    assert_eq!(run_ids(&first), [oldest, mid], "oldest due first, up to the limit");
+    let second = claim(&s, take("w-2", 10)).await;
+    assert_eq!(run_ids(&second), [newest, immediate], "not the run due in an hour");
+    assert!(claim(&s, take("w-3", 10)).await.is_empty(), "held runs and future runs are not claimed");
+
+    let mut tokens = HashSet::new();
+    for (c, holder) in first.iter().map(|c| (c, "w-1")).chain(second.iter().map(|c| (c, "w-2"))) {
+        assert_eq!((c.run.status, c.run.dispatches), (AutomationRunStatus::Running, 1), "{c:?}");
+        assert!(c.run.started_at.is_some() && c.steps.is_empty());
+        assert_eq!((c.lease.run, &c.lease.tenant, c.lease.holder.as_str()), (c.run.id, &t, holder));
+        assert!(c.lease.expires_at > now + chrono::Duration::seconds(30), "leased for the request's duration");
+        assert!(tokens.insert(c.lease.token), "every claim has its own token");
+        let stored = stored_run(&s, &t, c.run.id).await;
+        assert_eq!((stored.status, stored.dispatches), (AutomationRunStatus::Running, 1));
+    }
+    let waiting = stored_run(&s, &t, future).await;
+    assert_eq!((waiting.status, waiting.dispatches), (AutomationRunStatus::Queued, 0));
+    assert!((waiting.due_at - (now + chrono::Duration::hours(1))).num_milliseconds().abs() <= 1);
+}
+
+/// Of 8 workers claiming concurrently until nothing is left, each of 50 runs goes to exactly one.
+pub async fn automation_concurrent_claims_take_each_run_once<S: Stores>(s: S) {
+    let t = tenant("t-auto-claim-race");
+    let mut all = HashSet::new();
+    for i in 0..50 {
+        all.insert(enqueue(&s, automation_run(&t, "bulk", &format!("k{i:02}"))).await);
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|w| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = claim(&s, take(&format!("w-{w}"), 4)).await;
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch);
+                }
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for task in tasks {
+        claimed.extend(task.await.expect("task"));
+    }
+    let unique: HashSet<AutomationRunId> = claimed.iter().map(|c| c.run.id).collect();
+    assert_eq!((claimed.len(), unique), (50, all), "every run claimed exactly once");
+    assert!(claimed.iter().all(|c| c.run.status == AutomationRunStatus::Running && c.run.dispatches == 1));
+    let tokens: HashSet<u64> = claimed.iter().map(|c| c.lease.token).collect();
+    assert_eq!(tokens.len(), 50, "one token per claim");
+    assert!(claim(&s, take("late", 100)).await.is_empty());
+}
+
+/// A run whose lease lapsed is claimed again in due order among the queued ones, not before them.
+pub async fn automation_lapsed_runs_are_claimed_in_due_order<S: Stores>(s: S) {
+    let t = tenant("t-auto-lapsed-order");
+    let now = chrono::Utc::now();
+    let ago = |minutes: i64| now - chrono::Duration::minutes(minutes);
+    let lapsed = enqueue(&s, automation_run(&t, "a", "lapsed").due_at(ago(2))).await;
+    let dead = claim(&s, ClaimRequest::new("dead-worker", 1, SHORT)).await.pop().expect("claimed");
+    assert_eq!(dead.run.id, lapsed);
+    let older = enqueue(&s, automation_run(&t, "a", "older").due_at(ago(3))).await;
+    let newer = enqueue(&s, automation_run(&t, "a", "newer").due_at(ago(1))).await;
+    // Waiting on the clock rather than claiming: a claim before the lapse would take the others.
+    let margin = dead.lease.expires_at + SHORT;
+    eventually(PATIENCE, || async { (chrono::Utc::now() > margin).then_some(()) }).await.expect("the lease lapsed");
+    let batch = claim(&s, take("live-worker", 10)).await;
+    assert_eq!(run_ids(&batch), [older, lapsed, newer], "oldest due first, lapsed or queued");
+    assert_eq!(batch[1].run.dispatches, 2);
+    assert!(batch[1].lease.token > dead.lease.token);
+}
+
+/// `per_automation` bounds the live leases of an automation across tenants and workers.
+pub async fn automation_claims_respect_per_automation_limits<S: Stores>(s: S) {
+    let (a, b) = (tenant("t-auto-pa-a"), tenant("t-auto-pa-b"));
+    let mail = [
+        enqueue(&s, automation_run(&a, "mail", "m1")).await,
+        enqueue(&s, automation_run(&a, "mail", "m2")).await,
+        enqueue(&s, automation_run(&b, "mail", "m3")).await,
+    ];
+    let crm: HashSet<AutomationRunId> =
+        [enqueue(&s, automation_run(&a, "crm", "c1")).await, enqueue(&s, automation_run(&a, "crm", "c2")).await].into();
+    let limited = |holder: &str| take(holder, 10).per_automation("mail", 1);
+
+    let first = claim(&s, limited("w-1")).await;
+    let (first_mail, others): (Vec<&ClaimedRun>, Vec<&ClaimedRun>) =
+        first.iter().partition(|c| c.run.automation == "mail");
+    assert_eq!(first_mail.iter().map(|c| c.run.id).collect::<Vec<_>>(), [mail[0]], "one mail run, the oldest");
+    assert_eq!(others.iter().map(|c| c.run.id).collect::<HashSet<_>>(), crm, "other automations are not limited");
+    assert!(claim(&s, limited("w-2")).await.is_empty(), "another worker's lease counts too");
+
+    finish(&s, &first_mail[0].lease, AutomationRunStatus::Succeeded).await;
+    assert_eq!(run_ids(&claim(&s, limited("w-2")).await), [mail[1]], "room for one once it finished");
+    assert!(claim(&s, limited("w-3")).await.is_empty());
+    assert_eq!(run_ids(&claim(&s, take("w-3", 10)).await), [mail[2]], "no limit, no wait");
+}
+
+/// `per_tenant` bounds the live leases of a tenant across workers.
+pub async fn automation_claims_respect_per_tenant_limits<S: Stores>(s: S) {
+    let (a, b) = (tenant("t-auto-pt-a"), tenant("t-auto-pt-b"));
+    let a0 = enqueue(&s, automation_run(&a, "x", "a0")).await;
+    let a1 = enqueue(&s, automation_run(&a, "y", "a1")).await;
+    let a2 = enqueue(&s, automation_run(&a, "x", "a2")).await;
+    let b0 = enqueue(&s, automation_run(&b, "x", "b0")).await;
+    let limited = |holder: &str| take(holder, 10).per_tenant(2);
+
+    let first = claim(&s, limited("w-1")).await;
+    assert_eq!(run_ids(&first), [a0, a1, b0], "two of A's, and B's own");
+    assert!(claim(&s, limited("w-2")).await.is_empty(), "A is at its limit");
+    finish(&s, &first[0].lease, AutomationRunStatus::Succeeded).await;
+    assert_eq!(run_ids(&claim(&s, limited("w-2")).await), [a2]);
+    assert!(claim(&s, limited("w-3")).await.is_empty());
+}
+
+/// Once a lease lapses another worker takes the run with a larger token; from then on the old
+/// lease's writes are refused and the new holder's accepted. A released lease is refused too.
+pub async fn automation_lapsed_leases_are_taken_over_and_fenced<S: Stores>(s: S) {
+    let t = tenant("t-auto-fence");
+    let id = enqueue(&s, automation_run(&t, "welcome", "k")).await;
+    let dead = claim(&s, ClaimRequest::new("dead-worker", 1, SHORT)).await.pop().expect("claimed");
+    let first = step("0", "send_email", id, now_micros());
+    s.save_step(&dead.lease, &first).await.expect("saved while held");
+
+    let live = eventually(PATIENCE, || async {
+        claim(&s, ClaimRequest::new("live-worker", 1, LONG).per_tenant(1)).await.pop()
+    })
+    .await
+    .expect("a lapsed lease is taken over, and counts against no limit");
+    assert_eq!((live.run.id, live.run.status, live.run.dispatches), (id, AutomationRunStatus::Running, 2));
+    assert!(live.lease.token > dead.lease.token, "fencing tokens grow");
+    assert_eq!(live.lease.holder, "live-worker");
+    assert_eq!(live.steps, std::slice::from_ref(&first), "the steps saved so far come with the run");
+
+    let late = step("1", "send_email", id, now_micros());
+    conflict(s.save_step(&dead.lease, &late).await, "the old lease saves nothing");
+    conflict(s.renew_run_lease(&dead.lease, LONG).await, "the old lease renews nothing");
+    let done = RunRelease::Finish { status: AutomationRunStatus::Succeeded, error: None };
+    conflict(s.release_run(&dead.lease, done.clone()).await, "the old lease finishes nothing");
+    let park = RunRelease::Wait { until: chrono::Utc::now() };
+    conflict(s.release_run(&dead.lease, park).await, "the old lease parks nothing");
+    let run = stored_run(&s, &t, id).await;
+    assert_eq!((run.status, run.completed_at), (AutomationRunStatus::Running, None));
+    assert_eq!(s.automation_steps(&t, id).await.expect("steps"), std::slice::from_ref(&first));
+
+    let renewed = s.renew_run_lease(&live.lease, LONG).await.expect("the holder renews");
+    assert_eq!((renewed.run, renewed.token, &renewed.tenant), (id, live.lease.token, &t));
+    assert!(renewed.expires_at >= live.lease.expires_at);
+    let mut succeeded = first.clone();
+    succeeded.status = StepStatus::Succeeded;
+    succeeded.output = Some(json!({ "message": "msg_1" }));
+    succeeded.completed_at = Some(now_micros());
+    s.save_step(&renewed, &succeeded).await.expect("the holder saves");
+    s.release_run(&renewed, done.clone()).await.expect("the holder finishes");
+    conflict(s.save_step(&renewed, &late).await, "a released lease saves nothing");
+    conflict(s.renew_run_lease(&renewed, LONG).await, "a released lease renews nothing");
+    conflict(s.release_run(&renewed, done).await, "a released lease releases nothing");
+    assert_eq!(s.automation_steps(&t, id).await.expect("steps"), [succeeded]);
+    assert_eq!(stored_run(&s, &t, id).await.status, AutomationRunStatus::Succeeded);
+}
+
+/// A step's record is inserted, then replaced by its path, keeping the order steps were first
+/// saved in; every field round-trips; the next claim brings the steps along.
+pub async fn automation_steps_are_replaced_in_first_saved_order<S: Stores>(s: S) {
+    let t = tenant("t-auto-steps");
+    let id = enqueue(&s, automation_run(&t, "onboard", "k")).await;
+    let held = claim(&s, take("w", 1)).await.pop().expect("claimed");
+    assert!(held.steps.is_empty());
+    let at = now_micros();
+    let create = step("0", "create_ticket", id, at);
+    let delay = step("1", "delay", id, at);
+    let mut failed = create.clone();
+    failed.status = StepStatus::Failed;
+    failed.error = Some("timeout".into());
+    failed.completed_at = Some(at + chrono::Duration::seconds(1));
+    let mut nested = step("2.then.0", "branch", id, at);
+    nested.input = json!(null);
+    let mut created_ticket = create.clone();
+    created_ticket.status = StepStatus::Succeeded;
+    created_ticket.attempts = 2;
+    created_ticket.output = Some(json!({ "ticket": 42, "tags": ["new"] }));
+    created_ticket.completed_at = Some(at + chrono::Duration::seconds(2));
+    for record in [&create, &delay, &failed, &nested, &created_ticket] {
+        s.save_step(&held.lease, record).await.expect("save a step");
+    }
+    let expected = vec![created_ticket, delay, nested];
+    assert_eq!(s.automation_steps(&t, id).await.expect("steps"), expected, "replaced in place, first-saved order");
+
+    s.release_run(&held.lease, RunRelease::Wait { until: at }).await.expect("wait");
+    let again = claim(&s, take("w-2", 1)).await.pop().expect("due again");
+    assert_eq!((again.run.id, again.run.dispatches), (id, 2));
+    assert_eq!(again.steps, expected, "a claim returns the steps saved so far");
+}
+
+/// Wait parks a run until its time; Finish ends it with its status, time and error; a finished
+/// run is never claimed again.
+pub async fn automation_wait_parks_and_finish_ends_a_run<S: Stores>(s: S) {
+    let t = tenant("t-auto-release");
+    let parked = enqueue(&s, automation_run(&t, "a", "parked")).await;
+    let soon = enqueue(&s, automation_run(&t, "a", "soon")).await;
+    let failed = enqueue(&s, automation_run(&t, "a", "failed")).await;
+    let cancelled = enqueue(&s, automation_run(&t, "a", "cancelled")).await;
+    let held: BTreeMap<AutomationRunId, ClaimedRun> =
+        claim(&s, take("w", 10)).await.into_iter().map(|c| (c.run.id, c)).collect();
+    assert_eq!(held.len(), 4);
+
+    let later = now_micros() + chrono::Duration::hours(1);
+    s.release_run(&held[&parked].lease, RunRelease::Wait { until: later }).await.expect("wait");
+    let run = stored_run(&s, &t, parked).await;
+    assert_eq!((run.status, run.due_at, run.completed_at), (AutomationRunStatus::Waiting, later, None));
+    let until = now_micros() + SHORT;
+    s.release_run(&held[&soon].lease, RunRelease::Wait { until }).await.expect("wait");
+    let error = Some("step 2 failed: 422 Unprocessable Entity".to_owned());
+    let fail = RunRelease::Finish { status: AutomationRunStatus::Failed, error: error.clone() };
+    s.release_run(&held[&failed].lease, fail).await.expect("fail");
+    finish(&s, &held[&cancelled].lease, AutomationRunStatus::Cancelled).await;
+
+    let run = stored_run(&s, &t, failed).await;
+    assert_eq!((run.status, &run.error), (AutomationRunStatus::Failed, &error));
+    assert!(run.completed_at.is_some_and(|at| Some(at) >= run.started_at), "{run:?}");
+    let run = stored_run(&s, &t, cancelled).await;
+    assert_eq!((run.status, run.error.as_deref()), (AutomationRunStatus::Cancelled, None));
+    assert!(run.completed_at.is_some());
+
+    let again = eventually(PATIENCE, || async {
+        let batch = claim(&s, take("w-2", 10)).await;
+        (!batch.is_empty()).then_some(batch)
+    })
+    .await
+    .expect("the short wait ends");
+    assert_eq!(run_ids(&again), [soon], "only the run whose wait is over");
+    assert_eq!((again[0].run.status, again[0].run.dispatches), (AutomationRunStatus::Running, 2));
+    assert_eq!(again[0].run.started_at, held[&soon].run.started_at, "started when first taken");
+    finish(&s, &again[0].lease, AutomationRunStatus::Succeeded).await;
+    let run = stored_run(&s, &t, soon).await;
+    assert_eq!((run.status, run.error), (AutomationRunStatus::Succeeded, None));
+    assert!(run.completed_at.is_some());
+
+    assert!(claim(&s, take("w-3", 10)).await.is_empty(), "finished runs are never claimed; the parked one is not due");
+    assert_eq!(listed(&s, &t, AutomationRunQuery::new().status(AutomationRunStatus::Waiting)).await, [parked]);
+}
+
+/// Runs, steps and leases are visible to their tenant only; runs list newest first, filtered by
+/// automation and status, up to a limit.
+pub async fn automation_runs_are_isolated_and_listed_newest_first<S: Stores>(s: S) {
+    let (a, b) = (tenant("t-auto-iso-a"), tenant("t-auto-iso-b"));
+    let k1 = enqueue(&s, automation_run(&a, "mail", "k1")).await;
+    let k2 = enqueue(&s, automation_run(&a, "crm", "k2")).await;
+    let k3 = enqueue(&s, automation_run(&a, "mail", "k3")).await;
+    let theirs = enqueue(&s, automation_run(&b, "mail", "k1")).await;
+    assert_eq!(listed(&s, &a, AutomationRunQuery::new()).await, [k3, k2, k1], "newest first");
+    assert_eq!(listed(&s, &a, AutomationRunQuery::new().automation("mail")).await, [k3, k1]);
+    assert_eq!(listed(&s, &a, AutomationRunQuery::new().limit(2)).await, [k3, k2]);
+
+    let held = claim(&s, take("w", 1)).await.pop().expect("claimed");
+    assert_eq!(held.run.id, k1);
+    let saved = step("0", "send_email", k1, now_micros());
+    s.save_step(&held.lease, &saved).await.expect("save");
+    let status = |st| AutomationRunQuery::new().status(st);
+    assert_eq!(listed(&s, &a, status(AutomationRunStatus::Running)).await, [k1]);
+    assert_eq!(listed(&s, &a, status(AutomationRunStatus::Queued)).await, [k3, k2]);
+    assert_eq!(listed(&s, &a, status(AutomationRunStatus::Queued).automation("mail")).await, [k3]);
+    assert!(listed(&s, &a, status(AutomationRunStatus::Succeeded)).await.is_empty());
+
+    assert!(s.automation_run(&b, k1).await.expect("read").is_none(), "B reads none of A's runs");
+    assert!(s.automation_steps(&b, k1).await.expect("steps").is_empty(), "nor their steps");
+    assert_eq!(listed(&s, &b, AutomationRunQuery::new()).await, [theirs], "B lists its own only");
+    assert!(s.automation_run(&a, theirs).await.expect("read").is_none());
+    assert!(s.automation_run(&a, AutomationRunId::new()).await.expect("read").is_none());
+    assert!(s.automation_steps(&a, AutomationRunId::new()).await.expect("steps").is_empty());
+
+    let mut forged = held.lease.clone();
+    forged.tenant = b.clone();
+    conflict(s.save_step(&forged, &step("1", "x", k1, now_micros())).await, "a lease moved to B saves nothing");
+    conflict(s.renew_run_lease(&forged, LONG).await, "nor renews");
+    let done = RunRelease::Finish { status: AutomationRunStatus::Succeeded, error: None };
+    conflict(s.release_run(&forged, done).await, "nor releases");
+    assert_eq!(stored_run(&s, &a, k1).await.status, AutomationRunStatus::Running);
+    assert_eq!(s.automation_steps(&a, k1).await.expect("steps"), [saved]);
 }

@@ -118,7 +118,12 @@ pub struct NewAutomationRun {
 
 impl NewAutomationRun {
     /// A run of `automation` for `tenant`, triggered by `trigger` under `trigger_key`.
-    pub fn new(tenant: TenantId, automation: impl Into<String>, trigger_key: impl Into<String>, trigger: Value) -> Self {
+    pub fn new(
+        tenant: TenantId,
+        automation: impl Into<String>,
+        trigger_key: impl Into<String>,
+        trigger: Value,
+    ) -> Self {
         Self { tenant, automation: automation.into(), trigger_key: trigger_key.into(), trigger, due_at: None }
     }
 
@@ -351,7 +356,7 @@ impl AutomationRunQuery {
 
 /// The automation executor's storage: a durable run queue with leases, and the run log.
 ///
-/// Contract (checked by the testkit's `automation_store` suite):
+/// Contract (checked by the `automation_*` rules of the testkit's `store_contract_suite!`):
 /// - [`enqueue_run`](Self::enqueue_run) creates at most one run per (tenant, automation,
 ///   trigger key), also under concurrent calls; with `max_pending`, it refuses (`Full`) while
 ///   the tenant has that many unfinished runs;
