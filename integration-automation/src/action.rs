@@ -290,10 +290,13 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
+/// An action with its schema, read once at registration.
+type Registered = (ActionSchema, Arc<dyn Action>);
+
 /// The actions available to automations, by name. Clones share the same actions.
 #[derive(Clone, Default)]
 pub struct Actions {
-    by_name: Arc<BTreeMap<String, (ActionSchema, Arc<dyn Action>)>>,
+    by_name: Arc<BTreeMap<String, Registered>>,
 }
 
 impl Actions {

@@ -219,7 +219,7 @@ pub enum Trigger {
     /// A schedule. The data holds `scheduled_at` (RFC 3339, UTC).
     Schedule {
         /// A cron expression: minute, hour, day of month, month, day of week.
-        cron: Cron,
+        cron: Box<Cron>,
         /// The IANA time zone the expression is read in (default UTC).
         #[serde(default = "utc", with = "time_zone")]
         timezone: Tz,
@@ -261,7 +261,7 @@ impl Trigger {
 
     /// A cron schedule read in `timezone`.
     pub fn schedule(cron: &str, timezone: Tz) -> Result<Self> {
-        Ok(Self::Schedule { cron: Cron::parse(cron)?, timezone })
+        Ok(Self::Schedule { cron: Box::new(Cron::parse(cron)?), timezone })
     }
 }
 

@@ -24,10 +24,13 @@ pub trait HrisConnections: Send + Sync + std::fmt::Debug {
     async fn hris(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Arc<dyn Hris>>;
 }
 
+/// Adapters by tenant and connection.
+type ByConnection = HashMap<(TenantId, ConnectionId), Arc<dyn Hris>>;
+
 /// Connections built by the host and registered here.
 #[derive(Debug, Default, Clone)]
 pub struct StaticHris {
-    adapters: Arc<RwLock<HashMap<(TenantId, ConnectionId), Arc<dyn Hris>>>>,
+    adapters: Arc<RwLock<ByConnection>>,
 }
 
 impl StaticHris {
