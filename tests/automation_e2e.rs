@@ -3,8 +3,7 @@
 //! each exactly once, however often the change is seen again.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use integration_automation::hris::{StaticHris, actions as hris_actions};
 use integration_automation::{Actions, Engine, HostPolicy, HttpRequest, TriggerOnEvents, load};
@@ -18,56 +17,8 @@ use integration_core::{
 use integration_hris::{Hris, bamboohr};
 use integration_testkit::fake::bamboohr::FakeBambooHr;
 use integration_testkit::fake::people::People;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use integration_testkit::fake::receiver::Receiver;
 use tokio::net::TcpListener;
-
-/// A loopback receiver that, like a provider honouring `Idempotency-Key`, counts the distinct
-/// keys it was called with and every request body.
-#[derive(Default)]
-struct Received {
-    requests: AtomicUsize,
-    bodies: Mutex<Vec<String>>,
-}
-
-async fn receiver() -> (u16, Arc<Received>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = Arc::new(Received::default());
-    let r = received.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let r = r.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 16 * 1024];
-                let mut read = 0;
-                loop {
-                    let n = stream.read(&mut buf[read..]).await.unwrap_or(0);
-                    read += n;
-                    let text = String::from_utf8_lossy(&buf[..read]).to_string();
-                    let complete = text.find("\r\n\r\n").is_some_and(|end| {
-                        let length = text
-                            .lines()
-                            .find_map(|l| {
-                                l.to_ascii_lowercase()
-                                    .strip_prefix("content-length:")
-                                    .map(|v| v.trim().parse().unwrap_or(0))
-                            })
-                            .unwrap_or(0usize);
-                        read >= end + 4 + length
-                    });
-                    if complete || n == 0 {
-                        r.requests.fetch_add(1, Ordering::SeqCst);
-                        r.bodies.lock().unwrap().push(text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned());
-                        break;
-                    }
-                }
-                let _ =
-                    stream.write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-            });
-        }
-    });
-    (port, received)
-}
 
 const OFFBOARD: &str = r#"{
   "id": "offboard",
@@ -89,7 +40,7 @@ struct World {
     sync: SyncEngine,
     job: SyncJob,
     automations: Engine,
-    received: Arc<Received>,
+    received: Receiver,
     tenant: TenantId,
     connection: ConnectionId,
 }
@@ -103,12 +54,12 @@ async fn world() -> World {
     let sync = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "e2e");
     let job = SyncJob::new(tenant.clone(), connection.clone(), "employees", SyncMode::Incremental);
 
-    let (port, received) = receiver().await;
+    let received = Receiver::start("HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
     let connections = StaticHris::new();
     connections.insert(tenant.clone(), connection.clone(), hris.clone());
     let http = HttpRequest::new(HostPolicy::new().allow_host("127.0.0.1").allow_plain_http().allow_private_addresses());
     let actions = Actions::new().with(Arc::new(http)).unwrap().with_all(hris_actions(Arc::new(connections))).unwrap();
-    let automation = load::from_json(&OFFBOARD.replace("PORT", &port.to_string()), &actions).unwrap();
+    let automation = load::from_json(&OFFBOARD.replace("PORT", &received.port().to_string()), &actions).unwrap();
     let automations = Engine::new(Arc::new(store.clone()), actions).with_automation(automation).unwrap();
     World { fake, hris, store, sync, job, automations, received, tenant, connection }
 }
@@ -141,8 +92,8 @@ async fn a_termination_seen_by_the_incremental_sync_offboards_once() {
     assert_eq!(w.automate().await, 1);
 
     assert_eq!(w.fake.employee_writes(), 1, "one HRIS write");
-    assert_eq!(w.received.requests.load(Ordering::SeqCst), 1, "one HTTP call");
-    let body: serde_json::Value = serde_json::from_str(&w.received.bodies.lock().unwrap()[0]).unwrap();
+    assert_eq!(w.received.requests().len(), 1, "one HTTP call");
+    let body: serde_json::Value = serde_json::from_str(&w.received.requests()[0].body).unwrap();
     assert_eq!(body["employee"], leaver.to_string());
     assert_eq!(body["name_after"], body["name"], "the HTTP step saw the HRIS step's output");
     assert!(body["name"].as_str().is_some_and(|n| !n.is_empty()), "{body}");
@@ -157,7 +108,7 @@ async fn a_termination_seen_by_the_incremental_sync_offboards_once() {
         w.automations.on_change(&change).await.unwrap();
     }
     assert_eq!(w.automations.worker("w2").run_until_idle().await.unwrap().claimed, 0);
-    assert_eq!((w.fake.employee_writes(), w.received.requests.load(Ordering::SeqCst)), (1, 1));
+    assert_eq!((w.fake.employee_writes(), w.received.requests().len()), (1, 1));
     let runs = w.runs().await;
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, AutomationRunStatus::Succeeded);
@@ -204,5 +155,5 @@ async fn a_termination_seen_by_the_webhook_offboards_once() {
     w.sync().await;
     assert_eq!(w.automate().await, 0);
     server.abort();
-    assert_eq!((w.fake.employee_writes(), w.received.requests.load(Ordering::SeqCst)), (1, 1));
+    assert_eq!((w.fake.employee_writes(), w.received.requests().len()), (1, 1));
 }

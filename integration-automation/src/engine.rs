@@ -33,7 +33,7 @@ use tokio::task::JoinSet;
 
 use crate::action::{ActionCall, Actions};
 use crate::definition::{Automation, Step, StepKind, Trigger};
-use crate::expression::Scope;
+use crate::expression::{Expression, Scope};
 use crate::run_log::for_log;
 
 /// The connection id under which the change feed keeps its place in the [`StateStore`].
@@ -158,6 +158,11 @@ impl Engine {
         self.inner.automations.get(id).map(|a| &**a)
     }
 
+    /// The automation with `id`, or a `NotFound` error naming it.
+    fn find(&self, id: &str) -> Result<&Arc<Automation>> {
+        self.inner.automations.get(id).ok_or_else(|| Error::not_found(format!("no automation with id {id:?}")))
+    }
+
     /// The store runs are kept in.
     pub fn store(&self) -> &Arc<dyn AutomationStore> {
         &self.inner.store
@@ -179,11 +184,7 @@ impl Engine {
         key: &str,
         data: Value,
     ) -> Result<Option<Enqueued>> {
-        let found = self
-            .inner
-            .automations
-            .get(automation)
-            .ok_or_else(|| Error::not_found(format!("no automation with id {automation:?}")))?;
+        let found = self.find(automation)?;
         let data = Arc::new(data);
         if !conditions_hold(found, tenant, &data)? {
             return Ok(None);
@@ -348,18 +349,12 @@ impl Engine {
     /// What `automation` would do for `tenant` given trigger `data` — which conditions hold,
     /// which steps would run with which inputs — without calling anything or saving anything.
     pub fn dry_run(&self, automation: &str, tenant: &TenantId, data: Value) -> Result<DryRun> {
-        let found = self
-            .inner
-            .automations
-            .get(automation)
-            .ok_or_else(|| Error::not_found(format!("no automation with id {automation:?}")))?;
+        let found = self.find(automation)?;
         let data = Arc::new(data);
-        let scope = scope_for(&data, tenant, &Map::new(), None);
-        for condition in &found.when {
-            if !condition.is_true(&scope)? {
-                return Ok(DryRun { matched: false, unmet: Some(condition.source().to_owned()), steps: Vec::new() });
-            }
+        if let Some(unmet) = first_unmet(found, tenant, &data)? {
+            return Ok(DryRun { matched: false, unmet: Some(unmet.source().to_owned()), steps: Vec::new() });
         }
+        let scope = scope_for(&data, tenant, &Map::new(), None);
         let mut steps = Vec::new();
         self.plan(&found.steps, "", &scope, &mut steps);
         Ok(DryRun { matched: true, unmet: None, steps })
@@ -436,16 +431,21 @@ pub struct PlannedStep {
 }
 
 fn conditions_hold(automation: &Automation, tenant: &TenantId, data: &Arc<Value>) -> Result<bool> {
+    Ok(first_unmet(automation, tenant, data)?.is_none())
+}
+
+/// The first of `automation`'s conditions that does not hold for `data`.
+fn first_unmet<'a>(automation: &'a Automation, tenant: &TenantId, data: &Arc<Value>) -> Result<Option<&'a Expression>> {
     if automation.when.is_empty() {
-        return Ok(true);
+        return Ok(None);
     }
     let scope = Scope::with_extras(data.clone(), vec![("tenant", Value::String(tenant.as_str().to_owned()))]);
     for condition in &automation.when {
         if !condition.is_true(&scope)? {
-            return Ok(false);
+            return Ok(Some(condition));
         }
     }
-    Ok(true)
+    Ok(None)
 }
 
 fn scope_for(data: &Arc<Value>, tenant: &TenantId, outputs: &Map<String, Value>, error: Option<&str>) -> Scope {

@@ -8,11 +8,14 @@
 //! | [`workday::FakeWorkday`] | Workday REST (Staffing v6) and its OAuth2 token endpoint | [`people::People`] |
 //! | [`adp::FakeAdp`] | ADP Workforce Now (Workers v2, event notifications, validation tables) over mutual TLS, and its token endpoint | [`people::People`] |
 //! | [`tinyhr::FakeTinyHr`] | TinyHR, the adapter guide's small example API | [`people::People`] |
+//!
+//! [`receiver::Receiver`] is the other direction: an endpoint the code under test calls out to.
 
 pub mod adp;
 pub mod bamboohr;
 pub mod faults;
 pub mod people;
+pub mod receiver;
 mod server;
 pub mod tinyhr;
 pub mod tls;
