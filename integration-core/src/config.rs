@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use url::Url;
 use zeroize::Zeroizing;
 
 use crate::descriptor::Domain;
@@ -223,6 +224,23 @@ impl IntegrationConfig {
     pub fn setting_str(&self, key: &str) -> Result<&str> {
         self.settings.get(key).and_then(Value::as_str).ok_or_else(|| {
             Error::config(format!("the setting {key:?} is missing or not text"))
+                .with_field(format!("settings.{key}"))
+                .with_provider(self.provider.as_str())
+        })
+    }
+
+    /// The optional setting `key` as text, `default` when it is not set.
+    pub fn setting_or<'a>(&'a self, key: &str, default: &'a str) -> &'a str {
+        self.settings.get(key).and_then(Value::as_str).unwrap_or(default)
+    }
+
+    /// The optional setting `key` as a URL (`default` when it is not set), with a trailing `/`
+    /// removed; one that does not parse is a [`Config`](crate::ErrorKind::Config) error naming
+    /// `settings.<key>` and the provider.
+    pub fn setting_url(&self, key: &str, default: &str) -> Result<Url> {
+        let text = self.setting_or(key, default);
+        Url::parse(text.trim_end_matches('/')).map_err(|e| {
+            Error::config(format!("the setting {key:?} is not a URL: {e}"))
                 .with_field(format!("settings.{key}"))
                 .with_provider(self.provider.as_str())
         })

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::http::HttpPolicy;
 use crate::ids::ProviderId;
-use crate::schema::{ConfigField, ConfigSchema};
+use crate::schema::{ConfigField, ConfigSchema, FieldFormat};
 
 /// The business domain an adapter belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -368,6 +368,13 @@ impl DescriptorBuilder {
         self
     }
 
+    /// Declares each of `capabilities`.
+    #[must_use]
+    pub fn capabilities(mut self, capabilities: impl IntoIterator<Item = Capability>) -> Self {
+        self.capabilities.extend(capabilities);
+        self
+    }
+
     /// Adds an OAuth scope the adapter needs.
     #[must_use]
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
@@ -390,11 +397,37 @@ impl DescriptorBuilder {
         self
     }
 
+    /// Adds each of `streams`.
+    #[must_use]
+    pub fn streams(mut self, streams: impl IntoIterator<Item = StreamDescriptor>) -> Self {
+        self.streams.extend(streams);
+        self
+    }
+
     /// Adds a configuration field.
     #[must_use]
     pub fn field(mut self, field: ConfigField) -> Self {
         self.fields.push(field);
         self
+    }
+
+    /// Adds a required setting: [`ConfigField::required`] with its description.
+    #[must_use]
+    pub fn setting(self, key: &str, format: FieldFormat, description: &str) -> Self {
+        self.field(ConfigField::required(key, format).with_description(description))
+    }
+
+    /// Adds an optional setting: [`ConfigField::optional`] with its description.
+    #[must_use]
+    pub fn optional_setting(self, key: &str, format: FieldFormat, description: &str) -> Self {
+        self.field(ConfigField::optional(key, format).with_description(description))
+    }
+
+    /// Adds a required secret of `format` ([`FieldFormat::Text`] for any text) with its
+    /// description.
+    #[must_use]
+    pub fn secret(self, key: &str, format: FieldFormat, description: &str) -> Self {
+        self.field(ConfigField::secret(key).with_format(format).with_description(description))
     }
 
     /// Names the API documentation the adapter follows.

@@ -4,9 +4,46 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use integration_core::{BuildContext, Descriptor, Error, Factory, Integration, IntegrationConfig, Registry, Result};
+use integration_core::descriptor::DescriptorBuilder;
+use integration_core::http::HttpPolicy;
+use integration_core::{
+    BuildContext, Capability, Descriptor, Domain, Error, Factory, Integration, IntegrationConfig, Registry, Result,
+};
 
 use crate::hris::Hris;
+use crate::streams::HrisStream;
+
+/// The start of an HRIS adapter's descriptor: the provider, the documentation it follows, the
+/// standard HTTP policy, its `capabilities` and the streams they imply
+/// ([`HrisStream::for_capabilities`]), so streams are never declared twice. Add the
+/// configuration fields (and a webhook scheme or another HTTP policy), then build:
+///
+/// ```
+/// use integration_core::Capability;
+/// use integration_core::schema::FieldFormat;
+/// use integration_hris::capability;
+///
+/// let descriptor = integration_hris::descriptor("tinyhr", "TinyHR", "https://tinyhr.example.com/docs",
+///         [capability::DEPARTMENTS, Capability::HEALTH_CHECK])
+///     .setting("base_url", FieldFormat::HttpsUrl, "the API host")
+///     .secret("token", FieldFormat::Text, "an API token")
+///     .build()?;
+/// assert!(descriptor.stream("departments").is_some());
+/// assert!(descriptor.stream("time_off").is_none());
+/// # Ok::<(), integration_core::Error>(())
+/// ```
+pub fn descriptor<const N: usize>(
+    provider: &str,
+    display_name: &str,
+    documentation: &str,
+    capabilities: [Capability; N],
+) -> DescriptorBuilder {
+    Descriptor::builder(provider, Domain::Hris, display_name)
+        .documentation(documentation)
+        .http_policy(HttpPolicy::standard())
+        .streams(HrisStream::for_capabilities(&capabilities))
+        .capabilities(capabilities)
+}
 
 /// An HRIS adapter: a [`Hris`] built from one connection's configuration.
 pub trait Adapter: Hris + Sized + 'static {

@@ -39,6 +39,7 @@
 mod adapter;
 mod hris;
 mod model;
+pub mod prelude;
 pub mod streams;
 mod vocabulary;
 pub mod wire;
@@ -53,10 +54,10 @@ pub mod bamboohr;
 #[cfg_attr(docsrs, doc(cfg(feature = "workday")))]
 pub mod workday;
 
-pub use adapter::{Adapter, AdapterFactory, build, register_all};
+pub use adapter::{Adapter, AdapterFactory, build, descriptor, register_all};
 pub use hris::{Hris, ListRequest, Listing, capability};
 pub use iso_currency::Currency;
-pub use model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, Remote, TimeOff};
+pub use model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, Remote, TimeOff, UpdateFieldNames};
 pub use rust_decimal::Decimal;
 pub use streams::{HrisStream, employee_webhook_outcome, read};
 pub use vocabulary::{EmploymentStatus, EmploymentType, PayPeriod, TimeOffCategory, TimeOffStatus, TimeUnit};

@@ -307,7 +307,59 @@ pub struct EmployeeUpdate {
     pub termination_date: Option<NaiveDate>,
 }
 
+/// A provider's names for the fields of an [`EmployeeUpdate`], for providers whose update is a
+/// flat JSON object ([`EmployeeUpdate::to_provider_json`]). Every field must be named, so a field
+/// added to `EmployeeUpdate` does not compile until each adapter maps it.
+#[derive(Debug, Clone, Copy)]
+#[allow(missing_docs)]
+pub struct UpdateFieldNames {
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub work_email: &'static str,
+    pub job_title: &'static str,
+    pub department: &'static str,
+    pub location: &'static str,
+    pub termination_date: &'static str,
+}
+
 impl EmployeeUpdate {
+    /// A [`Validation`](integration_core::ErrorKind::Validation) error naming `update` when
+    /// the update sets no field: every write must change something.
+    pub fn require_change(&self) -> integration_core::Result<()> {
+        if self.is_empty() {
+            return Err(integration_core::Error::validation("update", "the update sets no field; set at least one")
+                .with_operation("update_employee"));
+        }
+        Ok(())
+    }
+
+    /// The fields this update sets, as a flat JSON object with the provider's `names`; dates as
+    /// `YYYY-MM-DD`, `""` to clear. Fields not set are left out, not sent as `null`.
+    ///
+    /// ```
+    /// use integration_hris::{EmployeeUpdate, UpdateFieldNames};
+    /// let names = UpdateFieldNames { first_name: "firstName", last_name: "lastName", work_email: "workEmail",
+    ///     job_title: "jobTitle", department: "department", location: "location", termination_date: "terminationDate" };
+    /// let body = EmployeeUpdate::default().with_job_title("CTO").with_location("").to_provider_json(&names);
+    /// assert_eq!(serde_json::Value::Object(body), serde_json::json!({"jobTitle": "CTO", "location": ""}));
+    /// ```
+    pub fn to_provider_json(&self, names: &UpdateFieldNames) -> serde_json::Map<String, serde_json::Value> {
+        let Self { first_name, last_name, work_email, job_title, department, location, termination_date } = self;
+        let date = termination_date.map(|d| d.format("%Y-%m-%d").to_string());
+        [
+            (names.first_name, first_name.clone()),
+            (names.last_name, last_name.clone()),
+            (names.work_email, work_email.clone()),
+            (names.job_title, job_title.clone()),
+            (names.department, department.clone()),
+            (names.location, location.clone()),
+            (names.termination_date, date),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_owned(), serde_json::Value::String(value?))))
+        .collect()
+    }
+
     /// Whether it changes nothing (every field `None`; `Some("")` is a change: it clears).
     pub fn is_empty(&self) -> bool {
         let Self { first_name, last_name, work_email, job_title, department, location, termination_date } = self;

@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use integration_core::descriptor::{StreamDescriptor, SyncMode};
 use integration_core::{
-    Checkpoint, Error, IntegrationEvent, Page, ReadRequest, Record, RecordChange, Result, WebhookOutcome,
+    Capability, Checkpoint, Error, IntegrationEvent, Page, ReadRequest, Record, RecordChange, Result, WebhookOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,21 @@ impl HrisStream {
     /// The stream named `name`.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The streams an adapter with `capabilities` serves: employees always (incremental with
+    /// [`capability::EMPLOYEE_CHANGES`]), departments, jobs and time off with
+    /// [`capability::DEPARTMENTS`], [`capability::JOBS`] and [`capability::TIME_OFF`].
+    pub fn for_capabilities(capabilities: &[Capability]) -> Vec<StreamDescriptor> {
+        let has = |c: &Capability| capabilities.contains(c);
+        let incremental = has(&capability::EMPLOYEE_CHANGES);
+        let served = |s: &Self| match s {
+            Self::Employees => true,
+            Self::Departments => has(&capability::DEPARTMENTS),
+            Self::Jobs => has(&capability::JOBS),
+            Self::TimeOff => has(&capability::TIME_OFF),
+        };
+        Self::ALL.into_iter().filter(served).map(|s| s.descriptor(incremental)).collect()
     }
 
     /// Its descriptor: full refresh always, incremental for employees when the adapter has

@@ -360,39 +360,72 @@ pub(crate) fn token_error(error: RequestTokenError<Error, BasicErrorResponse>, g
     }
 }
 
-/// A [`TokenSource`] from an [`OAuth2Client`]: the refresh-token grant, or the
+/// A [`TokenSource`] from an [`OAuth2Client`]: the refresh-token grant (starting from a stored
+/// token set, or from a refresh token in the connection's configuration), or the
 /// client-credentials grant for machine-to-machine connections.
 #[derive(Debug, Clone)]
 pub struct OAuth2Source {
     client: OAuth2Client,
-    client_credentials: Option<Vec<String>>,
+    grant: SourceGrant,
+}
+
+#[derive(Debug, Clone)]
+enum SourceGrant {
+    RefreshToken,
+    ConfiguredRefreshToken(SecretString),
+    ClientCredentials(Vec<String>),
 }
 
 impl OAuth2Source {
-    /// Renews tokens with their refresh token.
+    /// Renews tokens with the refresh token of the stored token set.
     pub fn refresh_token(client: OAuth2Client) -> Self {
-        Self { client, client_credentials: None }
+        Self { client, grant: SourceGrant::RefreshToken }
+    }
+
+    /// Renews tokens with a refresh token from the connection's configuration (an API client's
+    /// long-lived token pasted by an administrator, as Workday issues them), used until the
+    /// provider rotates it. A token set the provider returns without a refresh token keeps the
+    /// configured one; a stored, rotated one the provider refuses (`invalid_grant`) gives way to
+    /// the configured one, which a re-authorization replaces.
+    pub fn configured_refresh_token(client: OAuth2Client, refresh_token: SecretString) -> Self {
+        Self { client, grant: SourceGrant::ConfiguredRefreshToken(refresh_token) }
     }
 
     /// Obtains tokens with the client-credentials grant, for `scopes`.
     pub fn client_credentials(client: OAuth2Client, scopes: &[&str]) -> Self {
-        Self { client, client_credentials: Some(scopes.iter().map(|s| (*s).to_owned()).collect()) }
+        Self { client, grant: SourceGrant::ClientCredentials(scopes.iter().map(|s| (*s).to_owned()).collect()) }
+    }
+
+    async fn refresh_keeping(&self, refresh_token: &SecretString, now: DateTime<Utc>) -> Result<TokenSet> {
+        let mut token = self.client.refresh_at(refresh_token, now).await?;
+        token.refresh_token = token.refresh_token.or_else(|| Some(refresh_token.clone()));
+        Ok(token)
     }
 }
 
 #[async_trait]
 impl TokenSource for OAuth2Source {
     async fn fetch(&self, current: Option<&TokenSet>, now: DateTime<Utc>) -> Result<TokenSet> {
-        if let Some(scopes) = &self.client_credentials {
-            return self.client.client_credentials_at(scopes, now).await;
+        let stored = current.and_then(|c| c.refresh_token.as_ref());
+        match &self.grant {
+            SourceGrant::ClientCredentials(scopes) => self.client.client_credentials_at(scopes, now).await,
+            SourceGrant::RefreshToken => match stored {
+                Some(refresh_token) => self.client.refresh_at(refresh_token, now).await,
+                None => Err(Error::new(
+                    ErrorKind::AuthExpired,
+                    "the access token expired and there is no refresh token: the connection must be authorized again",
+                )
+                .with_provider(self.client.http.provider().as_str())),
+            },
+            SourceGrant::ConfiguredRefreshToken(configured) => {
+                if let Some(stored) = stored.filter(|s| s.expose_secret() != configured.expose_secret()) {
+                    match self.refresh_keeping(stored, now).await {
+                        Err(e) if e.kind() == ErrorKind::AuthRevoked => {}
+                        other => return other,
+                    }
+                }
+                self.refresh_keeping(configured, now).await
+            }
         }
-        let Some(refresh_token) = current.and_then(|c| c.refresh_token.as_ref()) else {
-            return Err(Error::new(
-                ErrorKind::AuthExpired,
-                "the access token expired and there is no refresh token: the connection must be authorized again",
-            )
-            .with_provider(self.client.http.provider().as_str()));
-        };
-        self.client.refresh_at(refresh_token, now).await
     }
 }

@@ -24,25 +24,14 @@ mod wire;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use integration_core::auth::Basic;
-use integration_core::decode::{decode_each, decode_one};
 use integration_core::descriptor::{GenericHmac, SignatureEncoding};
-use integration_core::http::{HttpPolicy, ProviderClient, Response};
-use integration_core::schema::{ConfigField, FieldFormat};
-use integration_core::{
-    BuildContext, Capability, ConnectionInfo, Descriptor, Domain, Error, ErrorKind, Health, Integration,
-    IntegrationConfig, Page, ReadRequest, Result, VerifiedWebhook, WebhookOutcome, WebhookScheme,
-};
-use secrecy::ExposeSecret;
-use serde_json::{Value, json};
+use integration_core::{VerifiedWebhook, WebhookOutcome, WebhookScheme};
+use serde::de::DeserializeOwned;
 
-use self::wire::{Changed, FIELDS, MetaList, MetaOption, Report, WebhookBody, WireEmployee, WireTimeOff, WireUpdate};
-use crate::adapter::Adapter;
-use crate::hris::{Hris, ListRequest, Listing, capability};
-use crate::model::{Department, Employee, EmployeeUpdate, Job, Remote, TimeOff};
-use crate::streams::{HrisStream, employee_webhook_outcome};
+use self::wire::{FIELDS, MetaList, Report, UPDATE_NAMES};
+use crate::prelude::*;
 
 /// The provider id.
 pub const PROVIDER: &str = "bamboohr";
@@ -67,53 +56,41 @@ pub struct BambooHr {
 
 impl Adapter for BambooHr {
     fn describe() -> Result<Descriptor> {
-        let mut builder = Descriptor::builder(PROVIDER, Domain::Hris, "BambooHR")
-            .documentation("https://documentation.bamboohr.com/")
-            .webhook(webhook_scheme())
-            .http_policy(HttpPolicy::standard().with_error_message_header("X-BambooHR-Error-Message"))
-            .field(
-                ConfigField::required("company_domain", FieldFormat::HostLabel)
-                    .with_description("the company's BambooHR subdomain: the `acme` of acme.bamboohr.com"),
-            )
-            .field(ConfigField::secret("api_key").with_description("an API key (BambooHR: your name → API Keys)"))
-            .field(
-                ConfigField::optional("api_base", FieldFormat::HttpsUrl)
-                    .with_description("the API host, default https://api.bamboohr.com"),
-            )
-            .field(
-                ConfigField::optional("time_off_days", FieldFormat::Integer { min: 1, max: 3660 })
-                    .with_description("how many days before and after today time off is read, default 365"),
-            );
-        for c in [
+        let capabilities = [
             capability::EMPLOYEE_CHANGES,
             capability::DEPARTMENTS,
             capability::JOBS,
             capability::TIME_OFF,
             capability::PAY,
             capability::EMPLOYEE_WRITE,
-            Capability::WEBHOOKS,
             Capability::HEALTH_CHECK,
-        ] {
-            builder = builder.capability(c);
-        }
-        for stream in HrisStream::ALL {
-            builder = builder.stream(stream.descriptor(true));
-        }
-        builder.build()
+        ];
+        descriptor(PROVIDER, "BambooHR", "https://documentation.bamboohr.com/", capabilities)
+            .webhook(webhook_scheme())
+            .http_policy(HttpPolicy::standard().with_error_message_header("X-BambooHR-Error-Message"))
+            .setting(
+                "company_domain",
+                FieldFormat::HostLabel,
+                "the company's subdomain: the `acme` of acme.bamboohr.com",
+            )
+            .secret("api_key", FieldFormat::Text, "an API key (BambooHR: your name → API Keys)")
+            .optional_setting("api_base", FieldFormat::HttpsUrl, "the API host, default https://api.bamboohr.com")
+            .optional_setting(
+                "time_off_days",
+                FieldFormat::Integer { min: 1, max: 3660 },
+                "how many days before and after today time off is read, default 365",
+            )
+            .build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
         let company = config.setting_str("company_domain")?.to_owned();
-        let api_base = config.settings.get("api_base").and_then(Value::as_str).unwrap_or("https://api.bamboohr.com");
+        let api_base = config.setting_or("api_base", "https://api.bamboohr.com").trim_end_matches('/');
         let time_off_days = config.settings.get("time_off_days").and_then(Value::as_i64).unwrap_or(365);
-        let key = config.secret("api_key")?;
-        let client = context
-            .http
-            .provider(&descriptor)
-            .for_tenant(config.tenant.clone())
-            .with_auth(Arc::new(Basic::new(key.expose_secret(), "x")));
-        let base = format!("{}/api/gateway.php/{company}/v1", api_base.trim_end_matches('/'));
+        let basic = Basic::new(config.secret("api_key")?.expose_secret(), "x");
+        let client = context.http.provider(&descriptor).for_tenant(config.tenant.clone()).with_auth(Arc::new(basic));
+        let base = format!("{api_base}/api/gateway.php/{company}/v1");
         Ok(Self { descriptor, client, base, company, time_off_days })
     }
 }
@@ -125,38 +102,26 @@ impl BambooHr {
         <Self as Adapter>::from_config(config, context)
     }
 
-    async fn get(&self, path: &str, template: &str, query: &[(&str, String)]) -> Result<Response> {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .header("Accept", "application/json")
-            .query(query)
-            .path_template(template)
-            .send()
-            .await
+    async fn get<T: DeserializeOwned>(&self, path: &str, template: &str, query: &[(&str, String)]) -> Result<T> {
+        let request = self.client.get(format!("{}{path}", self.base)).header("Accept", "application/json");
+        request.query(query).path_template(template).send_json().await
     }
 
     /// A custom report of every employee (all statuses), optionally only those changed since.
-    async fn report(&self, since: Option<chrono::DateTime<Utc>>) -> Result<Listing<Employee>> {
-        let mut body = json!({ "title": "integrations sync", "fields": FIELDS });
+    async fn report(&self, since: Option<DateTime<Utc>>) -> Result<Listing<Employee>> {
+        let mut body = json!({ "title": "integrations sync", "fields": FIELDS.split(',').collect::<Vec<_>>() });
         if let Some(since) = since {
             body["filters"] = json!({ "lastChanged": { "includeNull": "no", "value": since.to_rfc3339() } });
         }
-        let report: Report = self
-            .client
-            .post(format!("{}/reports/custom", self.base))
-            .query(&[("format", "JSON"), ("onlyCurrent", "true")])
-            .header("Accept", "application/json")
-            .json(&body)
-            .read_only()
-            .path_template("/v1/reports/custom")
-            .send_json()
-            .await?;
-        let decoded = decode_each(report.employees, "id", |w: WireEmployee, raw| w.into_remote(raw));
-        Ok(Listing::decoded(decoded, None))
+        let request = self.client.post(format!("{}/reports/custom", self.base)).json(&body).read_only();
+        let request =
+            request.query(&[("format", "JSON"), ("onlyCurrent", "true")]).header("Accept", "application/json");
+        let report: Report = request.path_template("/v1/reports/custom").send_json().await?;
+        Ok(Listing::decoded(map_each(report.employees, "id", wire::employee), None))
     }
 
     async fn meta_list(&self, alias: &str) -> Result<Vec<Value>> {
-        let lists: Vec<MetaList> = self.get("/meta/lists", "/v1/meta/lists", &[]).await?.json()?;
+        let lists: Vec<MetaList> = self.get("/meta/lists", "/v1/meta/lists", &[]).await?;
         Ok(lists.into_iter().find(|l| l.alias.as_deref() == Some(alias)).map(|l| l.options).unwrap_or_default())
     }
 }
@@ -186,16 +151,12 @@ impl Integration for BambooHr {
     }
 
     async fn handle_webhook(&self, delivery: VerifiedWebhook) -> Result<WebhookOutcome> {
-        let body: WebhookBody = delivery.json()?;
-        let mut employees = Vec::with_capacity(body.employees.len());
-        for entry in body.employees {
-            if entry.action.eq_ignore_ascii_case("deleted") {
-                employees.push(Remote::deleted(entry.id));
-                continue;
-            }
-            match self.employee(&entry.id).await {
+        let mut employees = Vec::new();
+        for (id, deleted) in wire::webhook_employees(&delivery.json()?)? {
+            match self.employee(&id).await {
+                _ if deleted => employees.push(Remote::deleted(id)),
                 Ok(employee) => employees.push(employee),
-                Err(e) if e.kind() == ErrorKind::NotFound => employees.push(Remote::deleted(entry.id)),
+                Err(e) if e.kind() == ErrorKind::NotFound => employees.push(Remote::deleted(id)),
                 Err(e) => return Err(e),
             }
         }
@@ -210,71 +171,52 @@ impl Hris for BambooHr {
     }
 
     async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
-        let fields = FIELDS.join(",");
-        let raw: Value =
-            self.get(&format!("/employees/{remote_id}"), "/v1/employees/{id}", &[("fields", fields)]).await?.json()?;
-        decode_one(&raw, "id", |w: WireEmployee, raw| w.into_remote(raw))
+        let query = [("fields", FIELDS.to_owned())];
+        let raw: Value = self.get(&format!("/employees/{remote_id}"), "/v1/employees/{id}", &query).await?;
+        map_one(&raw, "id", wire::employee)
     }
 
     async fn employee_changes(&self, request: ListRequest) -> Result<Listing<Employee>> {
         let since = request.since.ok_or_else(|| {
-            integration_core::Error::validation("since", "employee_changes needs a lower bound").with_provider(PROVIDER)
+            Error::validation("since", "employee_changes needs a lower bound").with_provider(PROVIDER)
         })?;
-        let changed: Changed =
-            self.get("/employees/changed", "/v1/employees/changed", &[("since", since.to_rfc3339())]).await?.json()?;
-        let deleted: Vec<Remote<Employee>> = changed
-            .employees
-            .values()
-            .filter(|e| e.action.eq_ignore_ascii_case("deleted"))
-            .map(|e| Remote::deleted(e.id.clone()).modified(e.last_changed))
-            .collect();
-        let live = changed.employees.values().any(|e| !e.action.eq_ignore_ascii_case("deleted"));
+        let raw: Value =
+            self.get("/employees/changed", "/v1/employees/changed", &[("since", since.to_rfc3339())]).await?;
+        let (latest, changes) = wire::changed(&raw).map_err(|e| e.with_provider(PROVIDER))?;
+        let live = changes.iter().any(|c| !c.deleted);
         let mut listing = if live { self.report(Some(since)).await? } else { Listing::new(Vec::new(), None) };
-        listing.items.extend(deleted);
-        Ok(listing.with_high_water(changed.latest))
+        let deleted = changes.into_iter().filter(|c| c.deleted);
+        listing.items.extend(deleted.map(|c| Remote::deleted(c.id).modified(c.at)));
+        Ok(listing.with_high_water(latest))
     }
 
     async fn update_employee(&self, remote_id: &str, update: &EmployeeUpdate) -> Result<Remote<Employee>> {
-        if update.is_empty() {
-            return Err(Error::validation("update", "the update sets no field; set at least one")
+        update.require_change().map_err(|e| e.with_provider(PROVIDER))?;
+        // The id goes into the path of a write: only BambooHR's numeric ids are sent.
+        if remote_id.is_empty() || !remote_id.bytes().all(|b| b.is_ascii_digit()) {
+            let message = format!("{remote_id:?} is not a BambooHR employee id (a number)");
+            return Err(Error::validation("remote_id", message)
                 .with_provider(PROVIDER)
                 .with_operation("update_employee"));
         }
-        // The id goes into the path of a write: only BambooHR's numeric ids are sent.
-        if remote_id.is_empty() || !remote_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::validation(
-                "remote_id",
-                format!("{remote_id:?} is not a BambooHR employee id (a number)"),
-            )
-            .with_provider(PROVIDER)
-            .with_operation("update_employee"));
-        }
-        self.client
-            .post(format!("{}/employees/{remote_id}", self.base))
-            .header("Accept", "application/json")
-            .json(&WireUpdate::from(update))
-            .idempotent()
-            .path_template("/v1/employees/{id}")
-            .send()
-            .await?;
+        let request = self.client.post(format!("{}/employees/{remote_id}", self.base));
+        let request = request.header("Accept", "application/json").json(&update.to_provider_json(&UPDATE_NAMES));
+        request.idempotent().path_template("/v1/employees/{id}").send().await?;
         self.employee(remote_id).await
     }
 
     async fn departments(&self, _request: ListRequest) -> Result<Listing<Department>> {
-        let options = self.meta_list("department").await?;
-        Ok(Listing::decoded(decode_each(options, "id", |o: MetaOption, raw| o.department(raw)), None))
+        Ok(Listing::decoded(map_each(self.meta_list("department").await?, "id", wire::department), None))
     }
 
     async fn jobs(&self, _request: ListRequest) -> Result<Listing<Job>> {
-        let options = self.meta_list("jobTitle").await?;
-        Ok(Listing::decoded(decode_each(options, "id", |o: MetaOption, raw| o.job(raw)), None))
+        Ok(Listing::decoded(map_each(self.meta_list("jobTitle").await?, "id", wire::job), None))
     }
 
     async fn time_off(&self, _request: ListRequest) -> Result<Listing<TimeOff>> {
-        let today = Utc::now().date_naive();
-        let window = Duration::days(self.time_off_days);
+        let (today, window) = (Utc::now().date_naive(), Duration::days(self.time_off_days));
         let query = [("start", (today - window).to_string()), ("end", (today + window).to_string())];
-        let raws: Vec<Value> = self.get("/time_off/requests", "/v1/time_off/requests", &query).await?.json()?;
-        Ok(Listing::decoded(decode_each(raws, "id", |w: WireTimeOff, raw| w.into_remote(raw)), None))
+        let raws: Vec<Value> = self.get("/time_off/requests", "/v1/time_off/requests", &query).await?;
+        Ok(Listing::decoded(map_each(raws, "id", wire::time_off), None))
     }
 }

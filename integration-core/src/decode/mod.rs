@@ -16,6 +16,25 @@
 //! assert_eq!(rejected[0].remote_id.as_deref(), Some("2"));
 //! assert_eq!(rejected[0].error.field(), Some("age"));
 //! ```
+//!
+//! Or read each record in place by path with [`Fields`] and [`map_each`], without declaring the
+//! provider's shape — the shorter way for deep, mostly optional records:
+//!
+//! ```
+//! use integration_core::decode::{Decoded, map_each};
+//! use serde_json::json;
+//!
+//! let raw = vec![json!({"id": 1, "dates": {"hired": "2020-01-06"}}), json!({"id": 2, "dates": {"hired": "soon"}})];
+//! let Decoded { ok, rejected } = map_each(raw, "id", |r| Ok((r.id("id")?, r.date("dates.hired")?)));
+//! assert_eq!(ok.len(), 1);
+//! assert_eq!(rejected[0].error.field(), Some("dates.hired"));
+//! ```
+
+mod dates;
+mod fields;
+
+pub use self::dates::{parse_date, parse_time};
+pub use self::fields::Fields;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -72,10 +91,37 @@ where
     W: DeserializeOwned,
     F: FnOnce(W, &Value) -> Result<T>,
 {
-    decode::<W>(raw).and_then(|wire| map(wire, raw)).map_err(|error| match raw_id(raw, id_field) {
+    decode::<W>(raw).and_then(|wire| map(wire, raw)).map_err(|error| named(error, raw, id_field))
+}
+
+fn named(error: Error, raw: &Value, id_field: &str) -> Error {
+    match raw_id(raw, id_field) {
         Some(id) => error.with_record(id),
         None => error,
-    })
+    }
+}
+
+/// Maps one raw record read as [`Fields`]; an error names the field, and the record by the id
+/// found at `id_field`.
+pub fn map_one<T>(raw: &Value, id_field: &str, map: impl FnOnce(&Fields<'_>) -> Result<T>) -> Result<T> {
+    map(&Fields::new(raw)).map_err(|error| named(error, raw, id_field))
+}
+
+/// Maps each raw record read as [`Fields`]. A record `map` fails on is rejected with its id
+/// (read from `id_field`), its raw JSON, and the error — which names the field.
+pub fn map_each<T>(raws: Vec<Value>, id_field: &str, mut map: impl FnMut(&Fields<'_>) -> Result<T>) -> Decoded<T> {
+    collect(raws, id_field, |raw| map_one(raw, id_field, &mut map))
+}
+
+fn collect<T>(raws: Vec<Value>, id_field: &str, mut map: impl FnMut(&Value) -> Result<T>) -> Decoded<T> {
+    let mut out = Decoded { ok: Vec::with_capacity(raws.len()), rejected: Vec::new() };
+    for raw in raws {
+        match map(&raw) {
+            Ok(value) => out.ok.push(value),
+            Err(error) => out.rejected.push(RejectedRecord::new(raw_id(&raw, id_field), raw, error)),
+        }
+    }
+    out
 }
 
 /// Decodes each raw record into `W`, then maps it with `map` (which also sees the raw JSON, to
@@ -86,14 +132,7 @@ where
     W: DeserializeOwned,
     F: FnMut(W, &Value) -> Result<T>,
 {
-    let mut out = Decoded { ok: Vec::with_capacity(raws.len()), rejected: Vec::new() };
-    for raw in raws {
-        match decode_one(&raw, id_field, &mut map) {
-            Ok(value) => out.ok.push(value),
-            Err(error) => out.rejected.push(RejectedRecord::new(raw_id(&raw, id_field), raw, error)),
-        }
-    }
-    out
+    collect(raws, id_field, |raw| decode_one(raw, id_field, &mut map))
 }
 
 #[cfg(test)]
