@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use integration_core::{BuildContext, ConnectionId, ErrorKind, HealthStatus, Integration, TenantId};
 use integration_hris::workday::Workday;
-use integration_hris::{EmploymentStatus, EmploymentType, Hris, ListRequest};
+use integration_hris::{Adapter, EmploymentStatus, EmploymentType, Hris, ListRequest};
 use integration_testkit::contract::hris::{HrisFixture, Malformed};
 use integration_testkit::fake::faults::{Fault, Faults};
 use integration_testkit::fake::people::{Kind, People, Status};

@@ -125,11 +125,6 @@ impl Adapter for Adp {
 }
 
 impl Adp {
-    /// The adapter for `config` (checked against the schema by the registry or [`crate::build`]).
-    pub fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
-        <Self as Adapter>::from_config(config, context)
-    }
-
     /// A GET of `api_base` + `path` (+ `id`, escaped), traced as `template`.
     async fn get(&self, path: &str, id: Option<&str>, template: &str, query: &[(&str, String)]) -> Result<Response> {
         let request = self.client.get(join(&self.api, path, id)).header("Accept", "application/json;masked=false");

@@ -65,21 +65,14 @@ impl Adapter for BambooHr {
             capability::EMPLOYEE_WRITE,
             Capability::HEALTH_CHECK,
         ];
+        let days = FieldFormat::Integer { min: 1, max: 3660 };
         descriptor(PROVIDER, "BambooHR", "https://documentation.bamboohr.com/", capabilities)
             .webhook(webhook_scheme())
             .http_policy(HttpPolicy::standard().with_error_message_header("X-BambooHR-Error-Message"))
-            .setting(
-                "company_domain",
-                FieldFormat::HostLabel,
-                "the company's subdomain: the `acme` of acme.bamboohr.com",
-            )
+            .setting("company_domain", FieldFormat::HostLabel, "the `acme` of acme.bamboohr.com")
             .secret("api_key", FieldFormat::Text, "an API key (BambooHR: your name → API Keys)")
             .optional_setting("api_base", FieldFormat::HttpsUrl, "the API host, default https://api.bamboohr.com")
-            .optional_setting(
-                "time_off_days",
-                FieldFormat::Integer { min: 1, max: 3660 },
-                "how many days before and after today time off is read, default 365",
-            )
+            .optional_setting("time_off_days", days, "days either side of today to read time off for, default 365")
             .build()
     }
 
@@ -96,12 +89,6 @@ impl Adapter for BambooHr {
 }
 
 impl BambooHr {
-    /// The adapter for `config` (checked against the schema by the registry or
-    /// [`crate::build`]).
-    pub fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
-        <Self as Adapter>::from_config(config, context)
-    }
-
     async fn get<T: DeserializeOwned>(&self, path: &str, template: &str, query: &[(&str, String)]) -> Result<T> {
         let request = self.client.get(format!("{}{path}", self.base)).header("Accept", "application/json");
         request.query(query).path_template(template).send_json().await

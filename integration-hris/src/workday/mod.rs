@@ -38,26 +38,12 @@ mod wire;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager, TokenSet, TokenSource};
-use integration_core::decode::decode_each;
-use integration_core::http::{HttpPolicy, ProviderClient};
-use integration_core::schema::{ConfigField, FieldFormat};
-use integration_core::{
-    BuildContext, Capability, ConnectionId, ConnectionInfo, Descriptor, Domain, Error, ErrorKind, Health, Integration,
-    IntegrationConfig, Page, ReadRequest, Result, TenantId,
-};
-use secrecy::{ExposeSecret, SecretString};
+use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use url::Url;
 
-use self::wire::{Collection, SERVICE_DATES, WireInstance, WireWorker};
-use crate::adapter::Adapter;
-use crate::hris::{Hris, ListRequest, Listing, capability};
-use crate::model::{Department, Employee, Job, Remote};
-use crate::streams::HrisStream;
+use self::wire::{Collection, SERVICE_DATES};
+use crate::prelude::*;
 
 /// The provider id.
 pub const PROVIDER: &str = "workday";
@@ -79,50 +65,34 @@ pub struct Workday {
 
 impl Adapter for Workday {
     fn describe() -> Result<Descriptor> {
-        let mut builder = Descriptor::builder(PROVIDER, Domain::Hris, "Workday")
-            .documentation("https://community.workday.com/sites/default/files/file-hosting/restapi/index.html")
-            .http_policy(HttpPolicy::standard())
-            .field(
-                ConfigField::required("host", FieldFormat::HttpsUrl)
-                    .with_description("the API host, e.g. https://wd2-impl-services1.workday.com"),
-            )
-            .field(ConfigField::required("tenant", FieldFormat::Text).with_description("the tenant name"))
-            .field(ConfigField::secret("client_id").with_description("the API client's id (View API Clients)"))
-            .field(ConfigField::secret("client_secret").with_description("the API client's secret"))
-            .field(ConfigField::secret("refresh_token").with_description("from Manage Refresh Tokens for Integrations"))
-            .field(
-                ConfigField::optional("staffing_version", FieldFormat::Text)
-                    .with_description("the Staffing version, default v6"),
-            )
-            .field(
-                ConfigField::optional("hire_dates", FieldFormat::Boolean)
-                    .with_description("read hire dates (a call per worker), default true"),
-            );
-        for c in [capability::DEPARTMENTS, capability::JOBS, Capability::HEALTH_CHECK] {
-            builder = builder.capability(c);
-        }
-        for stream in [HrisStream::Employees, HrisStream::Departments, HrisStream::Jobs] {
-            builder = builder.stream(stream.descriptor(false));
-        }
-        builder.build()
+        let capabilities = [capability::DEPARTMENTS, capability::JOBS, Capability::HEALTH_CHECK];
+        let docs = "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html";
+        descriptor(PROVIDER, "Workday", docs, capabilities)
+            .setting("host", FieldFormat::HttpsUrl, "the API host, e.g. https://wd2-impl-services1.workday.com")
+            .setting("tenant", FieldFormat::Text, "the tenant name")
+            .secret("client_id", FieldFormat::Text, "the API client's id (View API Clients)")
+            .secret("client_secret", FieldFormat::Text, "the API client's secret")
+            .secret("refresh_token", FieldFormat::Text, "from Manage Refresh Tokens for Integrations")
+            .optional_setting("staffing_version", FieldFormat::Text, "the Staffing version, default v6")
+            .optional_setting("hire_dates", FieldFormat::Boolean, "read hire dates (a call per worker), default true")
+            .build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
         let tenant = config.setting_str("tenant")?.to_owned();
-        let version = config.settings.get("staffing_version").and_then(Value::as_str).unwrap_or("v6");
+        let version = config.setting_or("staffing_version", "v6");
         if !version.strip_prefix('v').is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
             return Err(Error::config(format!("{version:?} is not a service version such as v6"))
                 .with_field("settings.staffing_version")
                 .with_provider(PROVIDER));
         }
         let hire_dates = config.settings.get("hire_dates").and_then(Value::as_bool).unwrap_or(true);
-        let host = config.setting_str("host")?;
+        let host = config.setting_url("host", "")?;
         let under = |segments: &[&str]| -> Result<Url> {
-            let bad =
-                || Error::config("the host is not a base URL").with_field("settings.host").with_provider(PROVIDER);
-            let mut url = Url::parse(host).map_err(|_| bad())?;
-            url.path_segments_mut().map_err(|()| bad())?.pop_if_empty().extend(segments);
+            let mut url = host.clone();
+            let bad = || Error::config("the host is not a base URL").with_field("settings.host");
+            url.path_segments_mut().map_err(|()| bad().with_provider(PROVIDER))?.pop_if_empty().extend(segments);
             Ok(url)
         };
         let api = under(&["ccx", "api", "staffing", version, &tenant])?;
@@ -132,8 +102,8 @@ impl Adapter for Workday {
             (config.secret("client_id")?.expose_secret(), config.secret("client_secret")?.expose_secret());
         let oauth =
             OAuth2Client::new(http.clone(), id, OAuth2Endpoints::new(None, token_url)).with_client_secret(secret);
-        let configured = config.secret("refresh_token")?.clone();
-        let source = ConfiguredRefresh { source: OAuth2Source::refresh_token(oauth), configured };
+        // The configured refresh token is used until Workday hands out another one.
+        let source = OAuth2Source::configured_refresh_token(oauth, config.secret("refresh_token")?.clone());
         let tokens = context.token_manager(Arc::new(source));
         let client = http.with_auth(tokens.authenticator(config.tenant.clone(), config.connection.clone()));
         let connection = (config.tenant.clone(), config.connection.clone());
@@ -141,44 +111,7 @@ impl Adapter for Workday {
     }
 }
 
-/// The refresh-token grant, starting from the configured refresh token. A token set stored
-/// without a refresh token (Workday need not return one) keeps the configured one; a stored one
-/// the provider refuses gives way to the configured one, which a re-authorization replaces.
-#[derive(Debug)]
-struct ConfiguredRefresh {
-    source: OAuth2Source,
-    configured: SecretString,
-}
-
-#[async_trait]
-impl TokenSource for ConfiguredRefresh {
-    async fn fetch(&self, current: Option<&TokenSet>, now: DateTime<Utc>) -> Result<TokenSet> {
-        let stored = current.and_then(|c| c.refresh_token.as_ref());
-        if let Some(stored) = stored.filter(|s| s.expose_secret() != self.configured.expose_secret()) {
-            match self.refresh(stored, now).await {
-                Err(e) if e.kind() == ErrorKind::AuthRevoked => {}
-                other => return other,
-            }
-        }
-        self.refresh(&self.configured, now).await
-    }
-}
-
-impl ConfiguredRefresh {
-    async fn refresh(&self, refresh_token: &SecretString, now: DateTime<Utc>) -> Result<TokenSet> {
-        let current = TokenSet::new(String::new()).with_refresh_token(refresh_token.expose_secret());
-        let mut token = self.source.fetch(Some(&current), now).await?;
-        token.refresh_token = token.refresh_token.or_else(|| Some(refresh_token.clone()));
-        Ok(token)
-    }
-}
-
 impl Workday {
-    /// The adapter for `config` (checked against the schema by the registry or [`crate::build`]).
-    pub fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
-        <Self as Adapter>::from_config(config, context)
-    }
-
     /// `GET` of a resource under the Staffing service; `template` is its path for traces.
     async fn get<T: DeserializeOwned>(&self, segments: &[&str], template: &str, query: &[(&str, String)]) -> Result<T> {
         let mut url = self.api.clone();
@@ -242,9 +175,9 @@ impl Workday {
                 object.insert(SERVICE_DATES.to_owned(), dates);
             }
         }
-        let decoded = decode_each(workers, "id", |w: WireWorker, raw| {
-            let is_active = raw.get("id").and_then(Value::as_str).is_some_and(|id| active.contains(id));
-            w.into_remote(raw, is_active)
+        let decoded = map_each(workers, "id", |r| {
+            let is_active = r.raw().get("id").and_then(Value::as_str).is_some_and(|id| active.contains(id));
+            wire::employee(r, is_active)
         });
         Ok(Listing::decoded(decoded, None))
     }
@@ -301,11 +234,11 @@ impl Hris for Workday {
 
     async fn departments(&self, request: ListRequest) -> Result<Listing<Department>> {
         let (raws, next) = self.page("supervisoryOrganizations", &request, ("includeInactive", "true")).await?;
-        Ok(Listing::decoded(decode_each(raws, "id", |o: WireInstance, raw| o.department(raw)), next))
+        Ok(Listing::decoded(map_each(raws, "id", wire::department), next))
     }
 
     async fn jobs(&self, request: ListRequest) -> Result<Listing<Job>> {
         let (raws, next) = self.page("jobProfiles", &request, ("includeInactive", "true")).await?;
-        Ok(Listing::decoded(decode_each(raws, "id", |p: WireInstance, raw| p.job(raw)), next))
+        Ok(Listing::decoded(map_each(raws, "id", wire::job), next))
     }
 }
