@@ -67,6 +67,23 @@ impl ListRequest {
         self.page_size = size;
         self
     }
+
+    /// For offset paging: the cursor read as an offset (`0` for the first page). A cursor that
+    /// is not a number is a [`Validation`](integration_core::ErrorKind::Validation) error naming
+    /// `cursor`.
+    pub fn offset(&self) -> Result<u64> {
+        match self.cursor.as_deref() {
+            None => Ok(0),
+            Some(cursor) => {
+                cursor.parse().map_err(|_| Error::validation("cursor", format!("{cursor:?} is not an offset")))
+            }
+        }
+    }
+
+    /// The page size to ask for: the hint, at most `max` (the provider's largest page), or `max`.
+    pub fn limit(&self, max: u32) -> u32 {
+        self.page_size.map_or(max, |n| n.get().min(max))
+    }
 }
 
 /// One page of records.

@@ -94,6 +94,17 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The first value `read` finds in the items of the list at `path` (items where it finds
+    /// nothing are passed over; an error stops the search).
+    pub fn first_of<T>(&self, path: &str, mut read: impl FnMut(&Fields<'a>) -> Result<Option<T>>) -> Result<Option<T>> {
+        for item in self.items(path)? {
+            if let Some(value) = read(&item)? {
+                return Ok(Some(value));
+            }
+        }
+        Ok(None)
+    }
+
     /// Text at `path`; an empty or blank string is `None`.
     pub fn text(&self, path: &str) -> Result<Option<String>> {
         match self.get(path)? {
@@ -234,6 +245,9 @@ mod tests {
         assert_eq!(r.items("a.e").unwrap_err().field(), Some("a.e"));
         assert_eq!(r.id("a.c").unwrap_err().field(), Some("a.c"), "an empty id is missing");
         assert_eq!(r.at("nothing").items("here").unwrap().len(), 0);
+        let first = |path: &str| r.first_of(path, |item| item.optional_id("g"));
+        assert_eq!(first("a.f").unwrap_err().field(), Some("a.f[0]"), "1 is not an object");
+        assert_eq!(r.first_of("nothing", |item| item.text("g")).unwrap(), None);
         assert_eq!(Fields::new(&json!(3)).text("x").unwrap_err().field(), Some("record"));
     }
 

@@ -69,6 +69,23 @@ pub struct Decoded<T> {
     pub rejected: Vec<RejectedRecord>,
 }
 
+impl<T> Decoded<T> {
+    /// The one record of a single-record read: `Some(Ok)` if it decoded, `Some(Err)` with its
+    /// rejection's error if not, `None` if there was none.
+    pub fn single(mut self) -> Option<Result<T>> {
+        match self.ok.pop() {
+            Some(record) => Some(Ok(record)),
+            None => self.rejected.pop().map(|rejected| Err(rejected.error)),
+        }
+    }
+
+    /// Moves `other`'s records and rejections into this one.
+    pub fn merge(&mut self, other: Decoded<T>) {
+        self.ok.extend(other.ok);
+        self.rejected.extend(other.rejected);
+    }
+}
+
 impl<T> Default for Decoded<T> {
     fn default() -> Self {
         Self { ok: Vec::new(), rejected: Vec::new() }

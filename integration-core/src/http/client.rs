@@ -48,6 +48,8 @@ pub struct HttpClientBuilder {
     connect_timeout: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
     user_agent: String,
+    pub(super) identity: Option<reqwest::Identity>,
+    pub(super) roots: Vec<reqwest::Certificate>,
 }
 
 impl HttpClientBuilder {
@@ -71,13 +73,25 @@ impl HttpClientBuilder {
 
     /// Builds the client. Fails only if the TLS backend cannot start.
     pub fn build(self) -> Result<HttpClient> {
-        let mut builder =
-            reqwest::Client::builder().user_agent(self.user_agent).pool_idle_timeout(self.pool_idle_timeout);
-        if let Some(timeout) = self.connect_timeout {
-            builder = builder.connect_timeout(timeout);
+        let mut builder = self.reqwest_builder();
+        if let Some(identity) = self.identity {
+            builder = builder.identity(identity);
         }
         let inner = builder.build().map_err(|e| Error::config("could not start the HTTP client").with_source(e))?;
         Ok(HttpClient::from_reqwest(inner))
+    }
+
+    /// The reqwest builder for these settings (rustls, extra roots), without the identity.
+    pub(super) fn reqwest_builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .user_agent(self.user_agent.clone())
+            .pool_idle_timeout(self.pool_idle_timeout);
+        let builder = match self.connect_timeout {
+            Some(timeout) => builder.connect_timeout(timeout),
+            None => builder,
+        };
+        self.roots.iter().fold(builder, |b, root| b.add_root_certificate(root.clone()))
     }
 }
 
@@ -93,6 +107,8 @@ impl HttpClient {
             connect_timeout: Some(Duration::from_secs(10)),
             pool_idle_timeout: Some(Duration::from_secs(90)),
             user_agent: concat!("integrations-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            identity: None,
+            roots: Vec::new(),
         }
     }
 

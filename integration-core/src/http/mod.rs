@@ -48,11 +48,15 @@
 
 mod circuit;
 mod client;
+mod mutual_tls;
 mod policy;
 mod rate_limit;
 mod retry;
 mod template;
 mod transport;
+mod url_path;
 
 pub use client::{HttpClient, HttpClientBuilder, ProviderClient, Request, Response};
+pub use mutual_tls::ClientCertificate;
 pub use policy::{CircuitPolicy, HttpPolicy, RateLimit, RetryPolicy, Timeouts};
+pub use url_path::join_path;

@@ -29,35 +29,26 @@
 //! (PEM); optional `ca_certificate` (PEM, an extra root to trust), `api_base` (default
 //! `https://api.adp.com`) and `accounts_base` (default `https://accounts.adp.com`).
 
-mod tls;
 mod wire;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
+use integration_core::RejectedRecord;
 use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
-use integration_core::decode::{Decoded, decode, decode_each};
-use integration_core::http::{HttpPolicy, ProviderClient, Response};
-use integration_core::schema::{ConfigField, FieldFormat};
-use integration_core::{
-    BuildContext, Capability, ConnectionId, ConnectionInfo, Descriptor, Domain, Error, ErrorKind, Health, Integration,
-    IntegrationConfig, Page, ReadRequest, RejectedRecord, Result, TenantId,
-};
+use integration_core::http::{ClientCertificate, HttpClient, join_path};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
-use serde_json::Value;
 use url::Url;
 
-use self::wire::{Message, Table, TableItem, Worker, Workers};
-use crate::adapter::Adapter;
-use crate::hris::{Hris, ListRequest, Listing, capability};
-use crate::model::{Department, Employee, Job, Remote};
-use crate::streams::HrisStream;
+use self::wire::{Table, Workers};
+use crate::prelude::*;
 
 /// The provider id.
 pub const PROVIDER: &str = "adp";
 const MESSAGES: &str = "/core/v1/event-notification-messages";
 const MAX_PAGE: u32 = 100;
+
+/// A page of workers, how many raw records it held, and `meta.totalNumber`.
+type WorkerPage = (Decoded<Remote<Employee>>, usize, Option<u64>);
 
 /// The ADP Workforce Now adapter for one connection.
 #[derive(Debug)]
@@ -73,48 +64,31 @@ pub struct Adp {
 
 impl Adapter for Adp {
     fn describe() -> Result<Descriptor> {
-        let pem = |key: &str, what: &str| ConfigField::secret(key).with_format(FieldFormat::Pem).with_description(what);
-        let url = |key: &str, what: &str| ConfigField::optional(key, FieldFormat::HttpsUrl).with_description(what);
-        let mut builder = Descriptor::builder(PROVIDER, Domain::Hris, "ADP Workforce Now")
-            .documentation("https://developers.adp.com/articles/general/introduction-to-adp-restful-apis")
-            .http_policy(HttpPolicy::standard())
-            .field(
-                ConfigField::required("client_id", FieldFormat::Text)
-                    .with_description("the data connector's client id"),
-            )
-            .field(ConfigField::secret("client_secret").with_description("the data connector's client secret"))
-            .field(pem("client_certificate", "the ADP-signed client certificate (PEM), presented on every call"))
-            .field(pem("client_key", "the client certificate's private key (unencrypted PEM)"))
-            .field(
-                ConfigField::optional("ca_certificate", FieldFormat::Pem)
-                    .with_description("an extra root certificate to trust (PEM), e.g. for TLS inspection"),
-            )
-            .field(url("api_base", "the API host, default https://api.adp.com"))
-            .field(url("accounts_base", "the token host, default https://accounts.adp.com"));
-        for c in [capability::EMPLOYEE_CHANGES, capability::DEPARTMENTS, capability::JOBS, capability::PAY] {
-            builder = builder.capability(c);
-        }
-        for stream in [HrisStream::Employees, HrisStream::Departments, HrisStream::Jobs] {
-            builder = builder.stream(stream.descriptor(true));
-        }
-        builder.capability(Capability::HEALTH_CHECK).build()
+        let capabilities = [capability::EMPLOYEE_CHANGES, capability::DEPARTMENTS, capability::JOBS, capability::PAY];
+        let docs = "https://developers.adp.com/articles/general/introduction-to-adp-restful-apis";
+        descriptor(PROVIDER, "ADP Workforce Now", docs, capabilities)
+            .capability(Capability::HEALTH_CHECK)
+            .setting("client_id", FieldFormat::Text, "the data connector's client id")
+            .secret("client_secret", FieldFormat::Text, "the data connector's client secret")
+            .secret("client_certificate", FieldFormat::Pem, "the ADP-signed client certificate (PEM)")
+            .secret("client_key", FieldFormat::Pem, "the client certificate's private key (unencrypted PEM)")
+            .optional_setting("ca_certificate", FieldFormat::Pem, "an extra root certificate to trust (PEM)")
+            .optional_setting("api_base", FieldFormat::HttpsUrl, "the API host, default https://api.adp.com")
+            .optional_setting("accounts_base", FieldFormat::HttpsUrl, "token host, default https://accounts.adp.com")
+            .build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let base = |key: &str, default: &str| {
-            let text = config.settings.get(key).and_then(Value::as_str).unwrap_or(default);
-            Url::parse(text.trim_end_matches('/')).map_err(|e| {
-                Error::config(format!("{key} is not a URL: {e}"))
-                    .with_field(format!("settings.{key}"))
-                    .with_provider(PROVIDER)
-            })
-        };
-        let api = base("api_base", "https://api.adp.com")?;
-        let token_url = join(&base("accounts_base", "https://accounts.adp.com")?, "/auth/oauth/v2/token", None);
+        let api = config.setting_url("api_base", "https://api.adp.com")?;
+        let accounts = config.setting_url("accounts_base", "https://accounts.adp.com")?;
+        let token_url = join_path(&accounts, "/auth/oauth/v2/token", &[]);
         let client_id = config.setting_str("client_id")?.to_owned();
         let secret = config.secret("client_secret")?.expose_secret();
-        let http = tls::mtls_client(config)?.provider(&descriptor).for_tenant(config.tenant.clone());
+        // ADP wants the client certificate on every call, token and API alike: a client (and a
+        // connection pool) of the connection's own.
+        let http = HttpClient::builder().client_certificate(config, ClientCertificate::default())?.build()?;
+        let http = http.provider(&descriptor).for_tenant(config.tenant.clone());
         let oauth = OAuth2Client::new(http.clone(), client_id.clone(), OAuth2Endpoints::new(None, token_url))
             .with_client_secret(secret);
         let tokens = context.token_manager(Arc::new(OAuth2Source::client_credentials(oauth, &[])));
@@ -127,16 +101,15 @@ impl Adapter for Adp {
 impl Adp {
     /// A GET of `api_base` + `path` (+ `id`, escaped), traced as `template`.
     async fn get(&self, path: &str, id: Option<&str>, template: &str, query: &[(&str, String)]) -> Result<Response> {
-        let request = self.client.get(join(&self.api, path, id)).header("Accept", "application/json;masked=false");
+        let request = self
+            .client
+            .get(join_path(&self.api, path, id.as_slice()))
+            .header("Accept", "application/json;masked=false");
         request.header("roleCode", "practitioner").query(query).path_template(template).send().await
     }
 
-    /// A page of workers (none on `204`), how many raw records it held, and `meta.totalNumber`.
-    async fn workers(
-        &self,
-        id: Option<&str>,
-        query: &[(&str, String)],
-    ) -> Result<(Decoded<Remote<Employee>>, usize, Option<u64>)> {
+    /// A page of workers (none on `204`).
+    async fn workers(&self, id: Option<&str>, query: &[(&str, String)]) -> Result<WorkerPage> {
         let template = if id.is_some() { "/hr/v2/workers/{aoid}" } else { "/hr/v2/workers" };
         let response = self.get("/hr/v2/workers", id, template, query).await?;
         if response.status() == StatusCode::NO_CONTENT {
@@ -144,7 +117,7 @@ impl Adp {
         }
         let page: Workers = response.json()?;
         let (count, total) = (page.workers.len(), page.meta.and_then(|m| m.total_number));
-        Ok((decode_each(page.workers, "associateOID", |w: Worker, raw| w.into_remote(raw)), count, total))
+        Ok((map_each(page.workers, "associateOID", wire::employee), count, total))
     }
 
     /// One worker, `None` when ADP has none by that id.
@@ -158,7 +131,7 @@ impl Adp {
 
     /// Deletes a message from the queue; one already gone (a resumed sync) is fine.
     async fn acknowledge(&self, id: &str) -> Result<()> {
-        let request = self.client.delete(join(&self.api, MESSAGES, Some(id)));
+        let request = self.client.delete(join_path(&self.api, MESSAGES, &[id]));
         match request.path_template("/core/v1/event-notification-messages/{msgid}").send().await {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -200,13 +173,7 @@ impl Integration for Adp {
 #[async_trait]
 impl Hris for Adp {
     async fn employees(&self, request: ListRequest) -> Result<Listing<Employee>> {
-        let top = request.page_size.map_or(MAX_PAGE, |n| n.get().min(MAX_PAGE));
-        let skip: u64 = match request.cursor.as_deref() {
-            None => 0,
-            Some(c) => c
-                .parse()
-                .map_err(|_| Error::validation("cursor", format!("{c:?} is not an offset")).with_provider(PROVIDER))?,
-        };
+        let (top, skip) = (request.limit(MAX_PAGE), request.offset().map_err(|e| e.with_provider(PROVIDER))?);
         let query = [("$top", top.to_string()), ("$skip", skip.to_string())];
         let (decoded, count, total) = self.workers(None, &query).await?;
         let next = skip + u64::from(top);
@@ -216,11 +183,7 @@ impl Hris for Adp {
 
     async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
         let not_found = || Error::not_found(format!("ADP has no worker {remote_id:?}")).with_provider(PROVIDER);
-        let mut decoded = self.worker(remote_id).await?.ok_or_else(not_found)?;
-        match decoded.ok.pop() {
-            Some(employee) => Ok(employee),
-            None => Err(decoded.rejected.pop().map_or_else(not_found, |r| r.error)),
-        }
+        self.worker(remote_id).await?.and_then(Decoded::single).unwrap_or_else(|| Err(not_found()))
     }
 
     async fn employee_changes(&self, request: ListRequest) -> Result<Listing<Employee>> {
@@ -237,16 +200,13 @@ impl Hris for Adp {
         })?;
         let raw: Value = response.json()?;
         let mut page = Decoded::default();
-        match decode::<Message>(&raw) {
+        match wire::message_workers(&raw) {
             // Kept in the run log and deleted with the next page, so it cannot block the queue.
             Err(e) => page.rejected.push(RejectedRecord::new(Some(id.clone()), raw, e.with_record(id.clone()))),
-            Ok(message) => {
-                for (aoid, at) in message.workers() {
+            Ok(workers) => {
+                for (aoid, at) in workers {
                     match self.worker(&aoid).await? {
-                        Some(decoded) => {
-                            page.ok.extend(decoded.ok);
-                            page.rejected.extend(decoded.rejected);
-                        }
+                        Some(decoded) => page.merge(decoded),
                         None => page.ok.push(Remote::deleted(aoid).modified(at)),
                     }
                 }
@@ -257,20 +217,11 @@ impl Hris for Adp {
 
     async fn departments(&self, _request: ListRequest) -> Result<Listing<Department>> {
         let items = self.table("departments").await?;
-        Ok(Listing::decoded(decode_each(items, "code", |i: TableItem, raw| i.department(raw)), None))
+        Ok(Listing::decoded(map_each(items, "code", wire::department), None))
     }
 
     async fn jobs(&self, _request: ListRequest) -> Result<Listing<Job>> {
         let items = self.table("jobs").await?;
-        Ok(Listing::decoded(decode_each(items, "code", |i: TableItem, raw| i.job(raw)), None))
+        Ok(Listing::decoded(map_each(items, "code", wire::job), None))
     }
-}
-
-/// `base` + `path`, then `id` as one escaped path segment.
-fn join(base: &Url, path: &str, id: Option<&str>) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(path.split('/').filter(|s| !s.is_empty())).extend(id);
-    }
-    url
 }

@@ -4,16 +4,11 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use integration_core::{Error, Result};
 use iso_currency::Currency;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, de};
-use serde_json::Value;
+use serde::Deserialize;
 
-use crate::model::{Department, Employee, Employment, Job, Pay, Remote};
-use crate::vocabulary::{EmploymentStatus, EmploymentType, PayPeriod};
-use crate::wire::{optional_date, optional_id, optional_text};
+use crate::prelude::*;
 
 /// A Workers v2 answer: `{"workers": [...], "meta": {"totalNumber": n}}` (`meta` may be null).
 #[derive(Debug, Default, Deserialize)]
@@ -30,268 +25,6 @@ pub(super) struct Meta {
     pub(super) total_number: Option<u64>,
 }
 
-/// ADP's code: `{codeValue, shortName, longName}`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Code {
-    #[serde(deserialize_with = "optional_text")]
-    code_value: Option<String>,
-    #[serde(deserialize_with = "optional_text")]
-    short_name: Option<String>,
-    #[serde(deserialize_with = "optional_text")]
-    long_name: Option<String>,
-}
-
-impl Code {
-    fn name(self) -> Option<String> {
-        self.short_name.or(self.long_name).or(self.code_value)
-    }
-}
-
-/// One worker of `GET /hr/v2/workers`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub(super) struct Worker {
-    #[serde(rename = "associateOID", deserialize_with = "optional_id")]
-    aoid: Option<String>,
-    #[serde(rename = "workerID")]
-    worker_id: Option<Id>,
-    person: Option<Person>,
-    business_communication: Option<Communication>,
-    worker_dates: Option<Dates>,
-    worker_status: Option<Status>,
-    work_assignments: Option<Vec<Assignment>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Id {
-    #[serde(deserialize_with = "optional_id")]
-    id_value: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Person {
-    legal_name: Option<Name>,
-    communication: Option<Communication>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Name {
-    #[serde(deserialize_with = "optional_text")]
-    given_name: Option<String>,
-    #[serde(rename = "familyName1", deserialize_with = "optional_text")]
-    family_name: Option<String>,
-    #[serde(deserialize_with = "optional_text")]
-    formatted_name: Option<String>,
-}
-
-/// `{"emails": [{"emailUri"}]}`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Communication {
-    emails: Option<Vec<Email>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Email {
-    #[serde(deserialize_with = "optional_text")]
-    email_uri: Option<String>,
-}
-
-fn first_email(communication: Option<Communication>) -> Option<String> {
-    communication?.emails?.into_iter().find_map(|e| e.email_uri)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Dates {
-    #[serde(deserialize_with = "optional_date")]
-    original_hire_date: Option<NaiveDate>,
-    #[serde(deserialize_with = "optional_date")]
-    rehire_date: Option<NaiveDate>,
-    #[serde(deserialize_with = "optional_date")]
-    termination_date: Option<NaiveDate>,
-}
-
-/// `workerStatus` and `assignmentStatus`: `{"statusCode": {"codeValue"}}`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Status {
-    status_code: Option<Code>,
-}
-
-fn status_code(status: Option<Status>) -> Option<String> {
-    status?.status_code?.code_value
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Assignment {
-    primary_indicator: Option<bool>,
-    #[serde(deserialize_with = "optional_date")]
-    hire_date: Option<NaiveDate>,
-    #[serde(deserialize_with = "optional_date")]
-    termination_date: Option<NaiveDate>,
-    assignment_status: Option<Status>,
-    worker_type_code: Option<Code>,
-    job_code: Option<Code>,
-    #[serde(deserialize_with = "optional_text")]
-    job_title: Option<String>,
-    home_organizational_units: Option<Vec<Unit>>,
-    home_work_location: Option<Unit>,
-    reports_to: Option<Vec<WorkerRef>>,
-    base_remuneration: Option<Remuneration>,
-}
-
-/// An organizational unit or a work location: `{nameCode, typeCode}`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Unit {
-    name_code: Option<Code>,
-    type_code: Option<Code>,
-}
-
-/// A worker named by its associate OID (`reportsTo[]`, events).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct WorkerRef {
-    #[serde(rename = "associateOID", deserialize_with = "optional_id")]
-    aoid: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Remuneration {
-    annual_rate_amount: Option<Rate>,
-    hourly_rate_amount: Option<Rate>,
-    daily_rate_amount: Option<Rate>,
-}
-
-/// `{amountValue, currencyCode}`; a masked amount (`"****"`) reads as none.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Rate {
-    #[serde(deserialize_with = "amount")]
-    amount_value: Option<Decimal>,
-    #[serde(deserialize_with = "currency")]
-    currency_code: Option<Currency>,
-}
-
-fn amount<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<Decimal>, D::Error> {
-    let text = match Option::<Value>::deserialize(deserializer)? {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) if s.trim().chars().all(|c| c == '*') => return Ok(None),
-        Some(Value::String(s)) => s,
-        Some(other) => return Err(de::Error::custom(format!("expected an amount, found {other}"))),
-    };
-    let parsed = Decimal::from_str(text.trim()).or_else(|_| Decimal::from_scientific(text.trim()));
-    parsed.map(Some).map_err(|_| de::Error::custom(format!("{text:?} is not an amount")))
-}
-
-fn currency<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<Currency>, D::Error> {
-    let Some(code) = Option::<String>::deserialize(deserializer)? else { return Ok(None) };
-    let currency = Currency::from_code(code.trim());
-    currency.map(Some).ok_or_else(|| de::Error::custom(format!("{code:?} is not an ISO 4217 currency")))
-}
-
-impl Worker {
-    pub(super) fn into_remote(self, raw: &Value) -> Result<Remote<Employee>> {
-        let aoid = self.aoid.ok_or_else(|| Error::validation("associateOID", "the worker has no associateOID"))?;
-        let mut assignments = self.work_assignments.unwrap_or_default();
-        let primary = assignments.iter().position(|a| a.primary_indicator == Some(true)).unwrap_or(0);
-        let a = if assignments.is_empty() { Assignment::default() } else { assignments.swap_remove(primary) };
-        // The primary assignment's A/L/T/D code, else the worker's Active/Inactive/Terminated.
-        let status = match status_code(a.assignment_status).as_deref() {
-            Some("A") => EmploymentStatus::Active,
-            Some("L") => EmploymentStatus::OnLeave,
-            Some("T" | "D") => EmploymentStatus::Terminated,
-            _ => match status_code(self.worker_status) {
-                Some(code) if code.eq_ignore_ascii_case("leave") => EmploymentStatus::OnLeave,
-                Some(code) => EmploymentStatus::parse(&code),
-                None => EmploymentStatus::Active,
-            },
-        };
-        let employment_type = a.worker_type_code.and_then(Code::name).map(|name| match name.as_str() {
-            "F" => EmploymentType::FullTime,
-            "P" => EmploymentType::PartTime,
-            other => EmploymentType::parse(other),
-        });
-        let department = a.home_organizational_units.into_iter().flatten().find_map(|unit| {
-            let department = unit.type_code?.code_value?.eq_ignore_ascii_case("department");
-            if department { unit.name_code?.name() } else { None }
-        });
-        let pay = a.base_remuneration.and_then(|r| {
-            let rates = [(r.annual_rate_amount, PayPeriod::Year), (r.hourly_rate_amount, PayPeriod::Hour)];
-            let mut rates = rates.into_iter().chain([(r.daily_rate_amount, PayPeriod::Day)]);
-            rates
-                .find_map(|(rate, period)| rate.and_then(|r| Some(Pay::new(r.amount_value?, r.currency_code?, period))))
-        });
-        let person = self.person.unwrap_or_default();
-        let name = person.legal_name.unwrap_or_default();
-        let dates = self.worker_dates.unwrap_or_default();
-        let employee = Employee {
-            employee_number: self.worker_id.and_then(|w| w.id_value),
-            first_name: name.given_name,
-            last_name: name.family_name,
-            display_name: name.formatted_name,
-            work_email: first_email(self.business_communication),
-            personal_email: first_email(person.communication),
-            job_title: a.job_title.or_else(|| a.job_code.and_then(Code::name)),
-            department,
-            location: a.home_work_location.and_then(|l| l.name_code?.name()),
-            manager_id: a.reports_to.into_iter().flatten().find_map(|m| m.aoid),
-            employment: Employment {
-                status,
-                employment_type,
-                start_date: dates.rehire_date.or(a.hire_date).or(dates.original_hire_date),
-                termination_date: a.termination_date.or(dates.termination_date),
-                pay,
-            },
-        };
-        Ok(Remote::new(aoid, employee).with_remote_data(raw.clone()))
-    }
-}
-
-/// An event notification message: `{"events": [{recordDateTime, data: {eventContext, output}}]}`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct Message {
-    events: Vec<Event>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Event {
-    record_date_time: Option<Value>,
-    /// `eventContext`, `output`, `transform`: each may name the worker (`worker.associateOID`).
-    data: Option<std::collections::BTreeMap<String, Value>>,
-}
-
-impl Message {
-    /// The workers the events are about, once each, with when the event was recorded.
-    pub(super) fn workers(self) -> Vec<(String, Option<DateTime<Utc>>)> {
-        let mut workers: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
-        for event in self.events {
-            // ADP writes `2019-05-31T11:51:23.122+0000`.
-            let at = event.record_date_time.as_ref().and_then(Value::as_str);
-            let at = at.and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z").ok()).map(|t| t.to_utc());
-            let mut subjects =
-                event.data.iter().flat_map(|d| d.values()).filter_map(|s| s.pointer("/worker/associateOID")?.as_str());
-            if let Some(aoid) = subjects.next().map(str::to_owned)
-                && !workers.iter().any(|(seen, _)| *seen == aoid)
-            {
-                workers.push((aoid, at));
-            }
-        }
-        workers
-    }
-}
-
 /// A validation table: `{"validationTableTitle", "listItems": [...]}`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -299,40 +32,134 @@ pub(super) struct Table {
     pub(super) list_items: Vec<Value>,
 }
 
-/// One item: departments carry `nameCode: {code, name}`, jobs `code` and `name`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub(super) struct TableItem {
-    #[serde(deserialize_with = "optional_id")]
-    code: Option<String>,
-    #[serde(deserialize_with = "optional_text")]
-    name: Option<String>,
-    name_code: Option<Box<TableItem>>,
-    #[serde(deserialize_with = "optional_id")]
-    payroll_group_code: Option<String>,
-    inactive_indicator: Option<bool>,
+static NOTHING: Value = Value::Null;
+
+/// One worker of `GET /hr/v2/workers`, mapped through its primary work assignment.
+pub(super) fn employee(r: &Fields) -> Result<Remote<Employee>> {
+    let aoid = r.id("associateOID")?;
+    let assignments = r.items("workAssignments")?;
+    let flags = assignments.iter().map(|a| a.flag("primaryIndicator")).collect::<Result<Vec<_>>>()?;
+    let a = assignments
+        .get(flags.iter().position(|f| *f == Some(true)).unwrap_or(0))
+        .cloned()
+        .unwrap_or_else(|| Fields::new(&NOTHING));
+    // The primary assignment's A/L/T/D code, else the worker's Active/Inactive/Terminated.
+    let status = match a.text("assignmentStatus.statusCode.codeValue")?.as_deref() {
+        Some("A") => EmploymentStatus::Active,
+        Some("L") => EmploymentStatus::OnLeave,
+        Some("T" | "D") => EmploymentStatus::Terminated,
+        _ => match r.text("workerStatus.statusCode.codeValue")? {
+            Some(code) if code.eq_ignore_ascii_case("leave") => EmploymentStatus::OnLeave,
+            Some(code) => EmploymentStatus::parse(&code),
+            None => EmploymentStatus::Active,
+        },
+    };
+    let employment_type = code_name(&a.at("workerTypeCode"))?.map(|name| match name.as_str() {
+        "F" => EmploymentType::FullTime,
+        "P" => EmploymentType::PartTime,
+        other => EmploymentType::parse(other),
+    });
+    let department = a.first_of("homeOrganizationalUnits", |unit| {
+        let department = unit.text("typeCode.codeValue")?.is_some_and(|c| c.eq_ignore_ascii_case("department"));
+        if department { code_name(&unit.at("nameCode")) } else { Ok(None) }
+    })?;
+    let mut pay = None;
+    for (rate, period) in [("annual", PayPeriod::Year), ("hourly", PayPeriod::Hour), ("daily", PayPeriod::Day)] {
+        let rate = a.at("baseRemuneration").at(&format!("{rate}RateAmount"));
+        if let (Some(amount), Some(currency)) =
+            (rate.parse("amountValue", amount)?, rate.parse("currencyCode", currency)?)
+        {
+            pay = pay.or(Some(Pay::new(amount, currency, period)));
+        }
+    }
+    let dates = r.at("workerDates");
+    let employee = Employee {
+        employee_number: r.optional_id("workerID.idValue")?,
+        first_name: r.text("person.legalName.givenName")?,
+        last_name: r.text("person.legalName.familyName1")?,
+        display_name: r.text("person.legalName.formattedName")?,
+        work_email: first_email(&r.at("businessCommunication"))?,
+        personal_email: first_email(&r.at("person.communication"))?,
+        job_title: a.text("jobTitle")?.or(code_name(&a.at("jobCode"))?),
+        department,
+        location: code_name(&a.at("homeWorkLocation.nameCode"))?,
+        manager_id: a.first_of("reportsTo", |manager| manager.optional_id("associateOID"))?,
+        employment: Employment {
+            status,
+            employment_type,
+            start_date: dates.date("rehireDate")?.or(a.date("hireDate")?).or(dates.date("originalHireDate")?),
+            termination_date: a.date("terminationDate")?.or(dates.date("terminationDate")?),
+            pay,
+        },
+    };
+    Ok(Remote::new(aoid, employee).with_remote_data(r.raw().clone()))
 }
 
-impl TableItem {
-    /// `(remote_id, code, name, archived)`: the id is the code, within its payroll group if any.
-    fn parts(self) -> Result<(String, String, String, bool)> {
-        let inner = self.name_code.map(|c| *c).unwrap_or_default();
-        let code = inner.code.or(self.code).ok_or_else(|| Error::validation("code", "the item has no code"))?;
-        let id = self.payroll_group_code.map_or_else(|| code.clone(), |group| format!("{group}.{code}"));
-        let name = inner.name.or(self.name).unwrap_or_else(|| code.clone());
-        Ok((id, code, name, self.inactive_indicator.unwrap_or(false)))
-    }
+/// An ADP code, `{codeValue, shortName, longName}`: its name, else its value.
+fn code_name(code: &Fields) -> Result<Option<String>> {
+    Ok(code.text("shortName")?.or(code.text("longName")?).or(code.text("codeValue")?))
+}
 
-    pub(super) fn department(self, raw: &Value) -> Result<Remote<Department>> {
-        let (id, code, name, archived) = self.parts()?;
-        let fields = Department { name, code: Some(code), parent_id: None, archived };
-        Ok(Remote::new(id, fields).with_remote_data(raw.clone()))
-    }
+/// The first address of a communication, `{"emails": [{"emailUri"}]}`.
+fn first_email(communication: &Fields) -> Result<Option<String>> {
+    communication.first_of("emails", |email| email.text("emailUri"))
+}
 
-    pub(super) fn job(self, raw: &Value) -> Result<Remote<Job>> {
-        let (id, code, title, archived) = self.parts()?;
-        Ok(Remote::new(id, Job { title, code: Some(code), archived }).with_remote_data(raw.clone()))
+/// An amount, a number or a string; a masked one (`"****"`) reads as none.
+fn amount(text: &str) -> std::result::Result<Option<Decimal>, String> {
+    let text = text.trim();
+    if text.chars().all(|c| c == '*') {
+        return Ok(None);
     }
+    let parsed = Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text));
+    parsed.map(Some).map_err(|_| format!("{text:?} is not an amount"))
+}
+
+fn currency(code: &str) -> std::result::Result<Option<Currency>, String> {
+    let currency = Currency::from_code(code.trim());
+    currency.map(Some).ok_or_else(|| format!("{code:?} is not an ISO 4217 currency"))
+}
+
+/// The workers an event notification message is about, once each, with when the event was
+/// recorded: `{"events": [{recordDateTime, data: {eventContext, output, ...}}]}`, where any part
+/// of `data` may name the worker (`worker.associateOID`).
+pub(super) fn message_workers(raw: &Value) -> Result<Vec<(String, Option<DateTime<Utc>>)>> {
+    let mut workers: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    for event in Fields::new(raw).items("events")? {
+        let at = event.time("recordDateTime").ok().flatten();
+        let parts = event.get("data")?.and_then(Value::as_object).into_iter().flat_map(|data| data.values());
+        let mut subjects = parts.filter_map(|part| part.pointer("/worker/associateOID")?.as_str());
+        if let Some(aoid) = subjects.next().map(str::to_owned)
+            && !workers.iter().any(|(seen, _)| *seen == aoid)
+        {
+            workers.push((aoid, at));
+        }
+    }
+    Ok(workers)
+}
+
+/// A validation table item — departments carry `nameCode: {code, name}`, jobs `code` and
+/// `name` — as `(remote_id, code, name, archived)`: the id is the code, within its payroll group
+/// if any.
+fn table_item(r: &Fields) -> Result<(String, String, String, bool)> {
+    let code = r.optional_id("nameCode.code")?.or(r.optional_id("code")?);
+    let code = code.ok_or_else(|| Error::validation("code", "the item has no code"))?;
+    let id = r.optional_id("payrollGroupCode")?.map_or_else(|| code.clone(), |group| format!("{group}.{code}"));
+    let name = r.text("nameCode.name")?.or(r.text("name")?).unwrap_or_else(|| code.clone());
+    Ok((id, code, name, r.flag("inactiveIndicator")? == Some(true)))
+}
+
+/// A department of the `departments` table.
+pub(super) fn department(r: &Fields) -> Result<Remote<Department>> {
+    let (id, code, name, archived) = table_item(r)?;
+    let fields = Department { name, code: Some(code), parent_id: None, archived };
+    Ok(Remote::new(id, fields).with_remote_data(r.raw().clone()))
+}
+
+/// A job of the `jobs` table.
+pub(super) fn job(r: &Fields) -> Result<Remote<Job>> {
+    let (id, code, title, archived) = table_item(r)?;
+    Ok(Remote::new(id, Job { title, code: Some(code), archived }).with_remote_data(r.raw().clone()))
 }
 
 #[cfg(test)]
@@ -340,7 +167,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use integration_core::decode::decode;
 
     /// ADP's sample worker (`wfn/hr/workers-v2/success/`, condensed).
     fn sample() -> Value {
@@ -376,7 +202,7 @@ mod tests {
     #[test]
     fn adps_sample_worker_maps_onto_the_model() {
         let raw = sample();
-        let employee = decode::<Worker>(&raw).unwrap().into_remote(&raw).unwrap();
+        let employee = employee(&Fields::new(&raw)).unwrap();
         assert_eq!(employee.remote_id, "G30K404TED759H96");
         let e = &employee.fields;
         assert_eq!((e.first_name.as_deref(), e.last_name.as_deref()), (Some("Anthony"), Some("Albright")));
@@ -403,7 +229,7 @@ mod tests {
         raw["workAssignments"][0]["assignmentStatus"] = json!({"statusCode": {"codeValue": "L"}});
         raw["workAssignments"][0]["baseRemuneration"] = json!({"annualRateAmount": {"amountValue": "****"}});
         raw["workerStatus"] = json!(null);
-        let employee = decode::<Worker>(&raw).unwrap().into_remote(&raw).unwrap();
+        let employee = employee(&Fields::new(&raw)).unwrap();
         assert_eq!(employee.fields.employment.status, EmploymentStatus::OnLeave);
         assert_eq!(employee.fields.employment.pay, None);
     }
@@ -417,7 +243,7 @@ mod tests {
                 "output": {"worker": {"associateOID": "G3KXNKXW8VT5Q5M0",
                     "workerStatus": {"statusCode": {"codeValue": "T"}}}}},
             "links": []}]});
-        let workers = decode::<Message>(&raw).unwrap().workers();
+        let workers = message_workers(&raw).unwrap();
         let at = DateTime::parse_from_rfc3339("2019-05-31T11:51:23.122Z").unwrap().to_utc();
         assert_eq!(workers, vec![("G3KXNKXW8VT5Q5M0".to_owned(), Some(at))]);
     }
@@ -426,13 +252,13 @@ mod tests {
     fn validation_table_items_map_to_departments_and_jobs() {
         let department = json!({"payrollGroupCode": "938", "nameCode": {"code": "500", "name": "Physical Therapist"},
             "inactiveIndicator": true});
-        let d = decode::<TableItem>(&department).unwrap().department(&department).unwrap();
+        let d = self::department(&Fields::new(&department)).unwrap();
         assert_eq!(
             (d.remote_id.as_str(), d.fields.name.as_str(), d.fields.archived),
             ("938.500", "Physical Therapist", true)
         );
         let job = json!({"code": "ABC", "name": "TEST", "managementPositionIndicator": true});
-        let j = decode::<TableItem>(&job).unwrap().job(&job).unwrap();
+        let j = self::job(&Fields::new(&job)).unwrap();
         assert_eq!((j.remote_id.as_str(), j.fields.title.as_str()), ("ABC", "TEST"));
     }
 }

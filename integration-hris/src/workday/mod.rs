@@ -39,6 +39,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
+use integration_core::http::join_path;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -89,14 +90,9 @@ impl Adapter for Workday {
         }
         let hire_dates = config.settings.get("hire_dates").and_then(Value::as_bool).unwrap_or(true);
         let host = config.setting_url("host", "")?;
-        let under = |segments: &[&str]| -> Result<Url> {
-            let mut url = host.clone();
-            let bad = || Error::config("the host is not a base URL").with_field("settings.host");
-            url.path_segments_mut().map_err(|()| bad().with_provider(PROVIDER))?.pop_if_empty().extend(segments);
-            Ok(url)
-        };
-        let api = under(&["ccx", "api", "staffing", version, &tenant])?;
-        let token_url = under(&["ccx", "oauth2", &tenant, "token"])?;
+        // An https URL (the schema checked it), so it takes a path.
+        let api = join_path(&host, "ccx/api/staffing", &[version, &tenant]);
+        let token_url = join_path(&host, "ccx/oauth2", &[&tenant, "token"]);
         let http = context.http.provider(&descriptor).for_tenant(config.tenant.clone());
         let (id, secret) =
             (config.secret("client_id")?.expose_secret(), config.secret("client_secret")?.expose_secret());
@@ -114,8 +110,7 @@ impl Adapter for Workday {
 impl Workday {
     /// `GET` of a resource under the Staffing service; `template` is its path for traces.
     async fn get<T: DeserializeOwned>(&self, segments: &[&str], template: &str, query: &[(&str, String)]) -> Result<T> {
-        let mut url = self.api.clone();
-        url.path_segments_mut().map_err(|()| Error::config("the host is not a base URL"))?.extend(segments);
+        let url = join_path(&self.api, "", segments);
         let template = format!("/ccx/api/staffing/{{version}}/{{tenant}}{template}");
         self.client.get(url).header("Accept", "application/json").query(query).path_template(template).send_json().await
     }
@@ -127,13 +122,7 @@ impl Workday {
         request: &ListRequest,
         extra: (&str, &str),
     ) -> Result<(Vec<Value>, Option<String>)> {
-        let offset = match request.cursor.as_deref() {
-            None => 0,
-            Some(cursor) => cursor.parse::<u64>().map_err(|_| {
-                Error::validation("cursor", format!("{cursor:?} is not an offset")).with_provider(PROVIDER)
-            })?,
-        };
-        let limit = request.page_size.map_or(MAX_PAGE, |n| n.get().min(MAX_PAGE));
+        let (offset, limit) = (request.offset().map_err(|e| e.with_provider(PROVIDER))?, request.limit(MAX_PAGE));
         let query = [(extra.0, extra.1.to_owned()), ("limit", limit.to_string()), ("offset", offset.to_string())];
         let page: Collection = self.get(&[resource], &format!("/{resource}"), &query).await?;
         let next = page.next_offset(offset).map(|n| n.to_string());
