@@ -4,76 +4,36 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
 use integration_core::auth::Bearer;
-use integration_core::decode::{decode_each, decode_one};
-use integration_core::http::{HttpPolicy, ProviderClient};
-use integration_core::schema::{ConfigField, FieldFormat};
-use integration_core::{
-    BuildContext, Capability, ConnectionInfo, Descriptor, Domain, Health, Integration, IntegrationConfig, Page,
-    ReadRequest, Result,
-};
-use integration_hris::wire::{id, optional_date, optional_text, optional_time};
-use integration_hris::{
-    Adapter, Employee, Employment, EmploymentStatus, Hris, HrisStream, ListRequest, Listing, Remote,
-};
-use secrecy::ExposeSecret;
+use integration_hris::prelude::*;
 use serde::Deserialize;
-use serde_json::Value;
 
-// 1. The provider's JSON, as its documentation shows it. Deserializing it one record at a time
-//    with `decode_each` turns a malformed record into a rejection naming the field.
-#[derive(Debug, Deserialize)]
-struct WireEmployee {
-    #[serde(deserialize_with = "id")]
-    id: String,
-    name: WireName,
-    #[serde(default, deserialize_with = "optional_text")]
-    email: Option<String>,
-    status: String,
-    #[serde(default, deserialize_with = "optional_date")]
-    hired_on: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "optional_date")]
-    terminated_on: Option<NaiveDate>,
-    #[serde(default, deserialize_with = "optional_time")]
-    updated_at: Option<DateTime<Utc>>,
+// 1. The provider's records, read in place by path. A field that is missing or null is `None`;
+//    one that is there but unreadable (`"hired_on": "next tuesday"`) rejects the record with an
+//    error naming the field, and `map_each` keeps it with its raw JSON while the page goes on.
+//    Unknown enum values land in `Other`, never an error.
+fn employee(r: &Fields) -> Result<Remote<Employee>> {
+    let (first, last) = (r.text("name.first")?, r.text("name.last")?);
+    let mut employee = Employee::default();
+    employee.display_name = first.as_ref().zip(last.as_ref()).map(|(first, last)| format!("{first} {last}"));
+    employee.first_name = first;
+    employee.last_name = last;
+    employee.work_email = r.text("email")?;
+    employee.employment.status = EmploymentStatus::parse(&r.required_text("status")?);
+    employee.employment.start_date = r.date("hired_on")?;
+    employee.employment.termination_date = r.date("terminated_on")?;
+    Ok(Remote::new(r.id("id")?, employee).modified(r.time("updated_at")?).with_remote_data(r.raw().clone()))
 }
 
-#[derive(Debug, Deserialize)]
-struct WireName {
-    first: Option<String>,
-    last: Option<String>,
-}
-
+// A page's envelope is read with serde: a body that is not one is an `invalid_response` error.
 #[derive(Debug, Deserialize)]
 struct WirePage {
     data: Vec<Value>,
     next_page: Option<u32>,
 }
 
-// 2. Its mapping onto the common model. Unknown enum values land in `Other`, never an error.
-impl WireEmployee {
-    fn into_remote(self, raw: &Value) -> Result<Remote<Employee>> {
-        let display_name = match (&self.name.first, &self.name.last) {
-            (Some(first), Some(last)) => Some(format!("{first} {last}")),
-            _ => None,
-        };
-        let mut employee = Employee::default();
-        employee.first_name = self.name.first;
-        employee.last_name = self.name.last;
-        employee.display_name = display_name;
-        employee.work_email = self.email;
-        let mut employment = Employment::default();
-        employment.status = EmploymentStatus::parse(&self.status);
-        employment.start_date = self.hired_on;
-        employment.termination_date = self.terminated_on;
-        employee.employment = employment;
-        Ok(Remote::new(self.id, employee).modified(self.updated_at).with_remote_data(raw.clone()))
-    }
-}
-
-// 3. The adapter: a descriptor, a constructor from configuration, and the calls.
+// 2. The adapter: a descriptor (its streams follow from the capabilities), a constructor from
+//    configuration, and the calls.
 #[derive(Debug)]
 struct TinyHr {
     descriptor: Descriptor,
@@ -83,13 +43,9 @@ struct TinyHr {
 
 impl Adapter for TinyHr {
     fn describe() -> Result<Descriptor> {
-        Descriptor::builder("tinyhr", Domain::Hris, "TinyHR")
-            .documentation("https://tinyhr.example.com/docs/api/v2")
-            .http_policy(HttpPolicy::standard())
-            .field(ConfigField::required("base_url", FieldFormat::HttpsUrl).with_description("the API host"))
-            .field(ConfigField::secret("token").with_description("an API token (Settings → API)"))
-            .capability(Capability::HEALTH_CHECK)
-            .stream(HrisStream::Employees.descriptor(false))
+        descriptor("tinyhr", "TinyHR", "https://tinyhr.example.com/docs/api/v2", [Capability::HEALTH_CHECK])
+            .setting("base_url", FieldFormat::HttpsUrl, "the API host")
+            .secret("token", FieldFormat::Text, "an API token (Settings → API)")
             .build()
     }
 
@@ -139,8 +95,7 @@ impl Hris for TinyHr {
             .path_template("/api/v2/employees")
             .send_json()
             .await?;
-        let decoded = decode_each(body.data, "id", |w: WireEmployee, raw| w.into_remote(raw));
-        Ok(Listing::decoded(decoded, body.next_page.map(|n| n.to_string())))
+        Ok(Listing::decoded(map_each(body.data, "id", employee), body.next_page.map(|n| n.to_string())))
     }
 
     async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
@@ -150,7 +105,7 @@ impl Hris for TinyHr {
             .path_template("/api/v2/employees/{id}")
             .send_json()
             .await?;
-        decode_one(&raw, "id", |w: WireEmployee, raw| w.into_remote(raw))
+        map_one(&raw, "id", employee)
     }
 }
 
@@ -167,7 +122,7 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-// 4. The proof: the HRIS contract suite against the fake. Capabilities TinyHR does not declare
+// 3. The proof: the HRIS contract suite against the fake. Capabilities TinyHR does not declare
 //    (changes, webhooks, departments...) are skipped with a printed reason.
 #[cfg(test)]
 mod contract {
