@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -485,6 +486,24 @@ pub struct WorkerReport {
     pub abandoned: u64,
 }
 
+impl WorkerReport {
+    fn add(&mut self, other: WorkerReport) {
+        self.claimed += other.claimed;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.parked += other.parked;
+        self.abandoned += other.abandoned;
+    }
+}
+
+/// What a worker's lanes share: whether a lane found nothing due since the last claim, and the
+/// signal that wakes an idle lane.
+#[derive(Debug, Default)]
+struct Lanes {
+    drained: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
 /// How a run's execution ended for this worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ended {
@@ -508,47 +527,109 @@ impl Worker {
 
     /// Executes due runs until none is due and none is in flight.
     pub async fn run_until_idle(&self) -> Result<WorkerReport> {
-        let mut report = WorkerReport::default();
-        let mut tasks = JoinSet::new();
-        loop {
-            let free = self.concurrency.saturating_sub(tasks.len());
-            let claimed = if free > 0 { self.claim(free).await? } else { Vec::new() };
-            report.claimed += claimed.len() as u64;
-            for run in claimed {
-                let worker = self.clone();
-                tasks.spawn(async move { worker.execute(run).await });
-            }
-            match tasks.join_next().await {
-                None => return Ok(report),
-                Some(joined) => tally(&mut report, joined),
-            }
-        }
+        self.run_lanes(None).await
     }
 
     /// Executes runs until `cancel` fires, polling the store when nothing is due. Runs in
     /// flight when it fires are finished first.
     pub async fn run(&self, cancel: integration_core::CancellationToken) -> Result<WorkerReport> {
+        self.run_lanes(Some(cancel)).await
+    }
+
+    /// `concurrency` lanes, each claiming and executing one run after another, so a finished
+    /// run hands its lane straight to the next one with no coordinator to wake in between.
+    ///
+    /// Until idle (`cancel` is `None`), a lane that finds nothing due stops; a lane about to look
+    /// for its first run stops too once another found nothing, while lanes that just finished a
+    /// run (and so freed capacity under the limits) look again. Otherwise idle lanes take
+    /// turns polling — each every `poll × concurrency`, staggered, so the store sees one claim
+    /// per `poll` — and a lane that claims a run wakes an idle one, which claims in turn while
+    /// runs are due.
+    async fn run_lanes(&self, cancel: Option<integration_core::CancellationToken>) -> Result<WorkerReport> {
+        let shared = Arc::new(Lanes::default());
+        let mut lanes = JoinSet::new();
+        for lane in 0..self.concurrency {
+            let (worker, cancel, shared) = (self.clone(), cancel.clone(), shared.clone());
+            lanes.spawn(async move { worker.lane(lane, &shared, cancel).await });
+        }
+        let (mut report, mut failure) = (WorkerReport::default(), None);
+        while let Some(joined) = lanes.join_next().await {
+            match joined {
+                Ok((lane, error)) => {
+                    report.add(lane);
+                    failure = failure.or(error);
+                }
+                Err(e) => tracing::error!(error = %e, "an automation worker lane stopped"),
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    /// One lane: what it did, and the store error that stopped it (until idle only).
+    async fn lane(
+        &self,
+        index: usize,
+        shared: &Lanes,
+        cancel: Option<integration_core::CancellationToken>,
+    ) -> (WorkerReport, Option<Error>) {
+        use futures_util::FutureExt;
         let mut report = WorkerReport::default();
-        let mut tasks = JoinSet::new();
-        while !cancel.is_cancelled() {
-            let free = self.concurrency.saturating_sub(tasks.len());
-            let claimed = if free > 0 { self.claim(free).await.unwrap_or_default() } else { Vec::new() };
-            let idle = claimed.is_empty();
-            report.claimed += claimed.len() as u64;
-            for run in claimed {
-                let worker = self.clone();
-                tasks.spawn(async move { worker.execute(run).await });
+        let turn = self.poll.saturating_mul(u32::try_from(self.concurrency).unwrap_or(u32::MAX));
+        let stagger = self.poll.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
+        let mut next_poll = tokio::time::Instant::now() + stagger;
+        let mut should_claim = index == 0 || cancel.is_none();
+        let mut just_ran = false;
+        loop {
+            if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                return (report, None);
             }
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                Some(joined) = tasks.join_next(), if !tasks.is_empty() => tally(&mut report, joined),
-                () = tokio::time::sleep(self.poll), if idle => {}
+            if let (false, Some(cancel)) = (should_claim, &cancel) {
+                tokio::select! {
+                    () = cancel.cancelled() => return (report, None),
+                    () = shared.wake.notified() => {}
+                    () = tokio::time::sleep_until(next_poll) => next_poll += turn,
+                }
+                should_claim = true;
+                continue;
             }
+            let claimed = match &cancel {
+                // A lane that just finished a run looks again (it freed capacity under the
+                // limits); one that has not, stops once another found nothing.
+                None if !just_ran && shared.drained.load(Ordering::SeqCst) => return (report, None),
+                None => match self.claim(1).await {
+                    Ok(claimed) => claimed,
+                    Err(e) => return (report, Some(e)),
+                },
+                Some(_) => self.claim(1).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not claim automation runs; polling again");
+                    Vec::new()
+                }),
+            };
+            let Some(run) = claimed.into_iter().next() else {
+                shared.drained.store(true, Ordering::SeqCst);
+                if cancel.is_none() {
+                    return (report, None);
+                }
+                let now = tokio::time::Instant::now();
+                if next_poll <= now {
+                    next_poll = now + turn;
+                }
+                should_claim = false;
+                continue;
+            };
+            shared.drained.store(false, Ordering::SeqCst);
+            // More may be due: let an idle lane look.
+            shared.wake.notify_one();
+            report.claimed += 1;
+            // A panicking action abandons its run (the lease lapses and another worker resumes
+            // it), not the lane.
+            let outcome = std::panic::AssertUnwindSafe(self.execute(run)).catch_unwind().await;
+            tally(&mut report, outcome.map_err(|_| ()));
+            just_ran = true;
         }
-        while let Some(joined) = tasks.join_next().await {
-            tally(&mut report, joined);
-        }
-        Ok(report)
     }
 
     async fn claim(&self, free: usize) -> Result<Vec<ClaimedRun>> {
@@ -600,8 +681,8 @@ impl Worker {
     }
 }
 
-fn tally(report: &mut WorkerReport, joined: std::result::Result<Result<Ended>, tokio::task::JoinError>) {
-    match joined {
+fn tally(report: &mut WorkerReport, outcome: std::result::Result<Result<Ended>, ()>) {
+    match outcome {
         Ok(Ok(Ended::Succeeded)) => report.succeeded += 1,
         Ok(Ok(Ended::Failed)) => report.failed += 1,
         Ok(Ok(Ended::Parked)) => report.parked += 1,
@@ -609,8 +690,8 @@ fn tally(report: &mut WorkerReport, joined: std::result::Result<Result<Ended>, t
             tracing::warn!(error = %e, "abandoned an automation run; another worker resumes it when the lease lapses");
             report.abandoned += 1;
         }
-        Err(e) => {
-            tracing::error!(error = %e, "an automation run's task panicked");
+        Err(()) => {
+            tracing::error!("an automation run's action panicked; another worker resumes it when the lease lapses");
             report.abandoned += 1;
         }
     }
@@ -891,8 +972,10 @@ impl Execution {
         let ttl = inner.limits.lease;
         let call = tokio::time::timeout(timeout, call);
         tokio::pin!(call);
-        let mut beat = tokio::time::interval((ttl / 3).max(Duration::from_millis(10)));
-        beat.tick().await;
+        // The first beat is one period away: an interval's immediate first tick would still wait
+        // for the timer driver's next millisecond, a wait every run would pay.
+        let period = (ttl / 3).max(Duration::from_millis(10));
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             tokio::select! {
                 done = &mut call => {

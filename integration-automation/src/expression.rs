@@ -171,7 +171,7 @@ impl Object for Root {
         let name = key.as_str()?;
         match self.extras.iter().find(|(k, _)| *k == name) {
             Some((_, view)) => Some(view.value()),
-            None => self.data.get(name),
+            None => self.data.get(key),
         }
     }
 
@@ -189,7 +189,7 @@ impl Object for Root {
 /// One step into JSON: an object key or an array index.
 #[derive(Debug, Clone)]
 enum Step {
-    Key(Arc<str>),
+    Key(JinjaValue),
     Index(usize),
 }
 
@@ -207,7 +207,7 @@ impl JsonView {
 
     fn node(&self) -> Option<&Value> {
         self.path.iter().try_fold(&*self.document, |node, step| match step {
-            Step::Key(k) => node.get(&**k),
+            Step::Key(k) => node.get(k.as_str()?),
             Step::Index(i) => node.get(*i),
         })
     }
@@ -216,31 +216,46 @@ impl JsonView {
     fn value(&self) -> JinjaValue {
         match self.node() {
             None => JinjaValue::UNDEFINED,
-            Some(Value::Null) => JinjaValue::from(()),
-            Some(Value::Bool(b)) => JinjaValue::from(*b),
-            Some(Value::Number(n)) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-                (Some(i), _, _) => JinjaValue::from(i),
-                (None, Some(u), _) => JinjaValue::from(u),
-                (_, _, f) => JinjaValue::from(f.unwrap_or(f64::NAN)),
-            },
-            Some(Value::String(s)) => JinjaValue::from(s.as_str()),
-            Some(Value::Array(_) | Value::Object(_)) => JinjaValue::from_object(self.clone()),
+            Some(node) => scalar(node).unwrap_or_else(|| JinjaValue::from_object(self.clone())),
         }
     }
 
-    fn child(&self, step: Step) -> Self {
-        let mut path = Vec::with_capacity(self.path.len() + 1);
-        path.extend(self.path.iter().cloned());
-        path.push(step);
-        Self { document: self.document.clone(), path }
+    /// The value at `step` below this node: a scalar converted at once, a container as a view
+    /// one step longer (no view is made for a scalar, the common case of a condition's leaf).
+    fn child_value(&self, node: &Value, step: Step) -> JinjaValue {
+        match scalar(node) {
+            Some(value) => value,
+            None => {
+                let mut path = Vec::with_capacity(self.path.len() + 1);
+                path.extend(self.path.iter().cloned());
+                path.push(step);
+                JinjaValue::from_object(Self { document: self.document.clone(), path })
+            }
+        }
     }
 
-    fn get(&self, key: &str) -> Option<JinjaValue> {
+    fn get(&self, key: &JinjaValue) -> Option<JinjaValue> {
+        let name = key.as_str()?;
         match self.node()? {
-            Value::Object(map) if map.contains_key(key) => Some(self.child(Step::Key(key.into())).value()),
+            Value::Object(map) => map.get(name).map(|child| self.child_value(child, Step::Key(key.clone()))),
             _ => None,
         }
     }
+}
+
+/// A JSON scalar as a MiniJinja value; `None` for arrays and objects.
+fn scalar(node: &Value) -> Option<JinjaValue> {
+    Some(match node {
+        Value::Null => JinjaValue::from(()),
+        Value::Bool(b) => JinjaValue::from(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => JinjaValue::from(i),
+            (None, Some(u), _) => JinjaValue::from(u),
+            (_, _, f) => JinjaValue::from(f.unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => JinjaValue::from(s.as_str()),
+        Value::Array(_) | Value::Object(_) => return None,
+    })
 }
 
 impl Object for JsonView {
@@ -253,10 +268,10 @@ impl Object for JsonView {
 
     fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
         match self.node()? {
-            Value::Object(_) => self.get(key.as_str()?),
+            Value::Object(_) => self.get(key),
             Value::Array(items) => {
                 let index = key.as_usize()?;
-                (index < items.len()).then(|| self.child(Step::Index(index)).value())
+                items.get(index).map(|item| self.child_value(item, Step::Index(index)))
             }
             _ => None,
         }

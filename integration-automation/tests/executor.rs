@@ -404,15 +404,17 @@ impl AutomationStore for Crashing {
     }
 }
 
+/// The crash automation's steps allow more attempts than the scenarios crash: a crash during an
+/// attempt counts as one (three crashes inside one step exhaust the default three — see
+/// `three_crashes_inside_one_step_exhaust_its_attempts`), and these scenarios are about
+/// exactly-once, not about giving up.
 fn crash_automation(actions: &Actions) -> Automation {
+    let effect = |value: &str| Step::action("test.effect", json!({ "value": value })).retry(RetryPolicy::attempts(8));
     Automation::builder("crashy", Trigger::Manual)
-        .step(Step::action("test.effect", json!({"value": "a"})).id("a"))
-        .step(
-            Step::branch("steps.a.echo == 'a'", vec![Step::action("test.effect", json!({"value": "b"}))], vec![])
-                .unwrap(),
-        )
+        .step(effect("a").id("a"))
+        .step(Step::branch("steps.a.echo == 'a'", vec![effect("b")], vec![]).unwrap())
         .step(Step::delay(Duration::from_secs(60)))
-        .step(Step::action("test.effect", json!({"value": "c"})))
+        .step(effect("c"))
         .build(actions)
         .unwrap()
 }
@@ -494,4 +496,34 @@ proptest! {
             assert_eq!(effects.len(), 3, "{crashes:?}: three effects, each under one key: {effects:?}");
         });
     }
+}
+
+#[tokio::test]
+async fn three_crashes_inside_one_step_exhaust_its_attempts() {
+    let receiver = Arc::new(Receiver::default());
+    let clock = ManualClock::new();
+    let memory = MemoryStore::with_clock(Arc::new(clock.clone()));
+    let actions = Actions::new().with(Arc::new(Effect(receiver.clone()))).unwrap();
+    let automation = Automation::builder("fragile", Trigger::Manual)
+        .step(Step::action("test.effect", json!({"value": "a"})))
+        .build(&actions)
+        .unwrap();
+    let engine_on = |store: Arc<dyn AutomationStore>| {
+        Engine::new(store, actions.clone())
+            .with_clock(Arc::new(clock.clone()))
+            .with_automation(automation.clone())
+            .unwrap()
+    };
+    engine_on(Arc::new(memory.clone())).trigger(&tenant(), "fragile", "k", json!({})).await.unwrap();
+    for _ in 0..3 {
+        // The claim and the step's start are saved; the worker dies before saving the result.
+        let crashing = Arc::new(Crashing { inner: memory.clone(), writes_left: AtomicI64::new(2) });
+        let _ = engine_on(crashing).worker("doomed").run_until_idle().await;
+        clock.advance(Duration::from_secs(61));
+    }
+    engine_on(Arc::new(memory.clone())).worker("survivor").run_until_idle().await.unwrap();
+    let run = only_run(&memory).await;
+    assert_eq!(run.status, AutomationRunStatus::Failed);
+    assert!(run.error.as_deref().unwrap_or_default().contains("gave up after 3 attempts"), "{run:?}");
+    assert_eq!(receiver.calls().len(), 3, "each crashed attempt called the action once; the survivor did not");
 }
