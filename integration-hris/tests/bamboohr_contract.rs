@@ -275,4 +275,29 @@ mod bamboohr_specifics {
         let run = integration_testkit::contract::hris::sandbox(hris, true).await;
         assert_eq!(run.counts.added, 6);
     }
+
+    /// A delivery's deleted employees become tombstones without a call; the others are read
+    /// again so the change carries the whole record.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn webhook_deletions_are_tombstones_without_a_read() {
+        let fake = FakeBambooHr::start(People::generate(6, 4)).await;
+        let hris = adapter(&fake).await;
+        fake.faults().inject_on("/employees/102", Fault::ServerError(500), 1);
+        let body = json!({"employees": [
+            {"id": "102", "action": "Deleted", "changedFields": []},
+            {"id": 101, "action": "Updated", "changedFields": ["firstName"]},
+        ]});
+        let delivery = integration_core::VerifiedWebhook::trusted(
+            Default::default(),
+            serde_json::to_vec(&body).unwrap(),
+            None,
+            chrono::Utc::now(),
+        );
+        let outcome = hris.handle_webhook(delivery).await.unwrap();
+        assert_eq!(fake.faults().pending(), 1, "employee 102 was not read");
+        let changes: Vec<(String, bool)> =
+            outcome.changes.iter().map(|c| (c.record.remote_id.clone(), c.record.deleted)).collect();
+        assert_eq!(changes, [("102".to_owned(), true), ("101".to_owned(), false)]);
+        assert!(outcome.changes[1].record.data["first_name"].is_string(), "the update carries the record");
+    }
 }

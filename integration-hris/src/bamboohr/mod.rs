@@ -140,8 +140,11 @@ impl Integration for BambooHr {
     async fn handle_webhook(&self, delivery: VerifiedWebhook) -> Result<WebhookOutcome> {
         let mut employees = Vec::new();
         for (id, deleted) in wire::webhook_employees(&delivery.json()?)? {
+            if deleted {
+                employees.push(Remote::deleted(id));
+                continue;
+            }
             match self.employee(&id).await {
-                _ if deleted => employees.push(Remote::deleted(id)),
                 Ok(employee) => employees.push(employee),
                 Err(e) if e.kind() == ErrorKind::NotFound => employees.push(Remote::deleted(id)),
                 Err(e) => return Err(e),
