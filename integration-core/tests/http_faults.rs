@@ -285,6 +285,47 @@ async fn the_operation_timeout_bounds_all_attempts_and_waits() {
     assert!(requests(&server).await <= 3);
 }
 
+#[tokio::test]
+async fn an_operation_deadline_nearer_than_the_attempt_timeout_ends_the_operation_not_the_attempt() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
+    let timeouts = Timeouts::disabled()
+        .with_attempt(Some(Duration::from_secs(5)))
+        .with_operation(Some(Duration::from_millis(300)));
+    let client = real_time_client(retrying(5).with_timeouts(timeouts));
+    let started = std::time::Instant::now();
+    let err = client.get(format!("{}/items", server.uri())).send().await.expect_err("deadline");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(err.message().contains("the operation timed out after 300ms (1 attempts)"), "{err}");
+    assert!(!err.message().contains("not retried"), "out of time is not a retry decision: {err}");
+    assert_eq!(err.delivery(), Delivery::MaybeSent);
+    assert_eq!(requests(&server).await, 1, "no retry after the deadline");
+}
+
+// Real time: a paused clock would jump to the deadline's timer while the first request is on
+// the wire.
+#[tokio::test]
+async fn a_deadline_that_passes_while_waiting_for_the_rate_limit_says_nothing_was_sent() {
+    let server = MockServer::start().await;
+    Mock::given(path("/items")).respond_with(ResponseTemplate::new(200)).mount(&server).await;
+    let policy = retrying(1)
+        .with_rate_limit(RateLimit::per_second(1).with_burst(1))
+        .with_timeouts(Timeouts::disabled().with_operation(Some(Duration::from_millis(200))));
+    let client = real_time_client(policy).for_tenant(TenantId::new("acme").expect("id"));
+    let url = format!("{}/items", server.uri());
+    client.get(&url).send().await.expect("the burst");
+    let started = std::time::Instant::now();
+    let err = client.get(&url).send().await.expect_err("the limiter's next slot is past the deadline");
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(150) && waited < Duration::from_millis(900), "{waited:?}");
+    assert!(err.message().contains("operation timed out") && err.message().contains("(0 attempts)"), "{err}");
+    assert_eq!(err.delivery(), Delivery::NotSent);
+    assert_eq!(requests(&server).await, 1);
+}
+
 /// A server that answers its first connection with `first` and every later one with a normal
 /// 200 response; returns its base URL.
 async fn raw_server(first: fn(tokio::net::TcpStream) -> tokio::task::JoinHandle<()>) -> String {

@@ -2,7 +2,7 @@
 //! provider's policy, tenant and credentials) and [`Request`] / [`Response`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -454,57 +454,70 @@ impl Prepared {
     }
 }
 
+/// The whole operation's deadline. It is checked where the operation waits (the rate limit, a
+/// token renewal, the exchange itself) rather than by a timer around the whole retry loop, so an
+/// attempt runs under one timer: the nearer of its own deadline and this one.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    /// The error of an operation that ran out of time after `tried` attempts.
+    fn expired(self, tried: u32) -> Error {
+        let delivery = if tried == 0 { Delivery::NotSent } else { Delivery::MaybeSent };
+        Error::new(ErrorKind::Transient, format!("the operation timed out after {:?} ({tried} attempts)", self.limit))
+            .with_delivery(delivery)
+    }
+}
+
+/// `wait` bounded by `deadline`, if any. Most waits are over at once (a token in hand, a free
+/// rate-limit slot): those are polled once and never set a timer.
+async fn bounded<T>(deadline: Option<Deadline>, tried: u32, wait: impl Future<Output = T>) -> Result<T> {
+    let mut wait = std::pin::pin!(wait);
+    if let Poll::Ready(done) = std::future::poll_fn(|cx| Poll::Ready(wait.as_mut().poll(cx))).await {
+        return Ok(done);
+    }
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.at, wait).await.map_err(|_| deadline.expired(tried)),
+        None => Ok(wait.await),
+    }
+}
+
 impl ProviderClient {
-    /// The whole operation: the deadline around the retry loop.
+    /// The whole operation: the retry loop under the operation's deadline.
     async fn execute(&self, prepared: &Prepared) -> Result<Response> {
         self.budget.deposit();
-        let attempts = AtomicU32::new(0);
-        let Some(limit) = self.policy.timeouts.operation else {
-            return self.retry_loop(prepared, &attempts, None).await;
-        };
-        let deadline = Instant::now() + limit;
-        match tokio::time::timeout_at(deadline, self.retry_loop(prepared, &attempts, Some(deadline))).await {
-            Ok(result) => result,
-            Err(_) => {
-                let tried = attempts.load(Ordering::Relaxed);
-                let delivery = if tried == 0 { Delivery::NotSent } else { Delivery::MaybeSent };
-                Err(Error::new(
-                    ErrorKind::Transient,
-                    format!("the operation timed out after {limit:?} ({tried} attempts)"),
-                )
-                .with_delivery(delivery))
-            }
-        }
+        let deadline = self.policy.timeouts.operation.map(|limit| Deadline { at: Instant::now() + limit, limit });
+        self.retry_loop(prepared, deadline).await
     }
 
-    /// Attempts until success, a final error, or the retry policy says stop.
-    async fn retry_loop(
-        &self,
-        prepared: &Prepared,
-        attempts: &AtomicU32,
-        deadline: Option<Instant>,
-    ) -> Result<Response> {
+    /// Attempts until success, a final error, the deadline, or the retry policy says stop.
+    async fn retry_loop(&self, prepared: &Prepared, deadline: Option<Deadline>) -> Result<Response> {
         let policy = &self.policy;
         let breaker = self.http.shared.circuits.breaker(&prepared.host, &policy.circuit);
         let mut reauthorized = false;
-        let mut attempt = 0u32;
+        let (mut attempt, mut tried) = (0u32, 0u32);
         loop {
             attempt += 1;
             let permit = breaker.acquire()?;
             if let Some(limiter) = &self.limiter {
-                let waited = limiter.until_ready().await;
+                let waited = bounded(deadline, tried, limiter.until_ready()).await?;
                 if !waited.is_zero() {
                     tracing::debug!(waited_ms = waited.as_millis() as u64, "waited for the rate limit");
                 }
             }
-            attempts.fetch_add(1, Ordering::Relaxed);
-            let outcome = self.attempt(prepared, attempt).await;
+            tried += 1;
+            let outcome = self.attempt(prepared, attempt, deadline, tried).await;
             let (stamp, error, refused) = match outcome {
                 Ok(Attempt::Done(response)) => {
                     permit.record(Outcome::Healthy);
                     return Ok(response);
                 }
                 Ok(Attempt::Refused(stamp, error, response)) => (stamp, error, Some(response)),
+                // Out of time: the permit is dropped unrecorded, as a cancelled probe.
+                Ok(Attempt::OutOfTime(error)) => return Err(error),
                 Err(error) => (None, error, None),
             };
             permit.record(if is_host_failure(&error) { Outcome::Failure } else { Outcome::Healthy });
@@ -513,13 +526,13 @@ impl ProviderClient {
                 && let (Some(auth), Some(stamp)) = (&self.auth, stamp)
             {
                 reauthorized = true;
-                if auth.unauthorized(stamp).await? {
+                if bounded(deadline, tried, auth.unauthorized(stamp)).await?? {
                     tracing::info!(attempt, "the provider refused the credentials; retrying once with renewed ones");
                     attempt -= 1;
                     continue;
                 }
             }
-            let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let remaining = deadline.map(|d| d.at.saturating_duration_since(Instant::now()));
             match decide(&policy.retry, &self.budget, &error, attempt, prepared.safe_to_repeat, remaining) {
                 Verdict::RetryAfter(wait) => {
                     tracing::info!(
@@ -529,6 +542,7 @@ impl ProviderClient {
                         wait_ms = wait.as_millis() as u64,
                         "retrying"
                     );
+                    // `decide` keeps the wait within the deadline.
                     tokio::time::sleep(wait).await;
                 }
                 verdict => {
@@ -546,20 +560,44 @@ impl ProviderClient {
         }
     }
 
-    /// One attempt under the per-attempt timeout: authorize, send, read the body.
-    async fn attempt(&self, prepared: &Prepared, attempt: u32) -> Result<Attempt> {
+    /// One attempt under one timer, the nearer of the attempt's and the operation's deadlines:
+    /// authorize, send, read the body.
+    async fn attempt(
+        &self,
+        prepared: &Prepared,
+        attempt: u32,
+        deadline: Option<Deadline>,
+        tried: u32,
+    ) -> Result<Attempt> {
         let mut request = prepared.attempt();
         let stamp = match &self.auth {
-            Some(auth) => Some(auth.authorize(&mut request).await?),
+            Some(auth) => match bounded(deadline, tried, auth.authorize(&mut request)).await {
+                Ok(stamp) => Some(stamp?),
+                Err(expired) => return Ok(Attempt::OutOfTime(expired)),
+            },
             None => None,
         };
         let span = tracing::debug_span!("http.attempt", attempt, status = tracing::field::Empty);
         let exchange = transport::exchange(&self.http.inner, request, self.policy.max_body_bytes);
-        let exchanged = match self.policy.timeouts.attempt {
-            Some(limit) => match tokio::time::timeout(limit, exchange).instrument(span.clone()).await {
+        let own = self.policy.timeouts.attempt.map(|limit| (Instant::now() + limit, limit));
+        let cut = match (own, deadline) {
+            (Some((at, _)), Some(deadline)) => Some(at.min(deadline.at)),
+            (Some((at, _)), None) => Some(at),
+            (None, Some(deadline)) => Some(deadline.at),
+            (None, None) => None,
+        };
+        let exchanged = match cut {
+            Some(at) => match tokio::time::timeout_at(at, exchange).instrument(span.clone()).await {
                 Ok(result) => result,
-                Err(_) => Err(Error::new(ErrorKind::Transient, format!("attempt {attempt} timed out after {limit:?}"))
-                    .with_delivery(Delivery::MaybeSent)),
+                // The cut was the operation's deadline: stop. Otherwise the attempt's own.
+                Err(_) => match deadline {
+                    Some(deadline) if deadline.at <= at => return Ok(Attempt::OutOfTime(deadline.expired(tried))),
+                    _ => {
+                        let limit = own.map_or(Duration::ZERO, |(_, limit)| limit);
+                        Err(Error::new(ErrorKind::Transient, format!("attempt {attempt} timed out after {limit:?}"))
+                            .with_delivery(Delivery::MaybeSent))
+                    }
+                },
             },
             None => exchange.instrument(span.clone()).await,
         };
@@ -583,6 +621,8 @@ impl ProviderClient {
 enum Attempt {
     Done(Response),
     Refused(Option<AuthStamp>, Error, Response),
+    /// The operation's deadline passed: stop, whatever the retry policy says.
+    OutOfTime(Error),
 }
 
 /// Whether an error says the host is unwell (what the circuit breaker counts).

@@ -4,7 +4,7 @@
 //! A request passes these layers, outermost first:
 //!
 //! ```text
-//! whole-operation timeout      Timeouts::operation: every attempt and every wait
+//! whole-operation deadline     Timeouts::operation: every attempt and every wait
 //!  └ retry                     RetryPolicy: classify the error, back off (full jitter) or wait
 //!                              for Retry-After / reset headers, only when safe to repeat,
 //!                              within the provider's retry budget; each retry traced
@@ -14,6 +14,10 @@
 //!              └ attempt timeout   Timeouts::attempt: send and read the whole body
 //!                 └ reqwest    the shared pool (rustls); connect timeout set on the pool
 //! ```
+//!
+//! The operation's deadline is enforced where the operation waits — the rate limit, a token
+//! renewal, the exchange — so an attempt runs under one timer, the nearer of the two deadlines,
+//! and a wait that is over at once sets none.
 //!
 //! Every request is a tracing span `http.request` with provider, tenant, method, host, path
 //! template (never the query string, never headers), status, attempts and latency; each attempt
