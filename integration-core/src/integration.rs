@@ -192,12 +192,23 @@ pub struct ReadRequest {
     pub checkpoint: Option<Checkpoint>,
     /// A page size hint; the adapter may use the provider's maximum instead.
     pub page_size: Option<NonZeroU32>,
+    /// Part of a dry run: the read must change nothing at the provider either. A stream whose
+    /// reading consumes (a message queue acknowledged page by page) reads without consuming,
+    /// and may end early rather than read the same data again.
+    pub dry_run: bool,
 }
 
 impl ReadRequest {
     /// A request for the first page of `stream` in `mode`.
     pub fn new(stream: impl Into<String>, mode: SyncMode) -> Self {
-        Self { stream: stream.into(), mode, checkpoint: None, page_size: None }
+        Self { stream: stream.into(), mode, checkpoint: None, page_size: None, dry_run: false }
+    }
+
+    /// Marks the read as part of a dry run.
+    #[must_use]
+    pub fn dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
     }
 
     /// Continues after `checkpoint`.

@@ -335,6 +335,7 @@ impl SyncEngine {
             }
             let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(envelope.position.clone());
             request.page_size = job.page_size;
+            request.dry_run = job.dry_run;
             let page = integration.read(request).await?;
             run.counts.processed += page.records.len() as u64;
             run.counts.failed += page.rejected.len() as u64;

@@ -39,6 +39,9 @@ pub struct ListRequest {
     pub since: Option<DateTime<Utc>>,
     /// A page size hint; the adapter may use the provider's maximum instead.
     pub page_size: Option<NonZeroU32>,
+    /// Part of a dry run: change nothing at the provider, not even by reading (see
+    /// [`ReadRequest::dry_run`](integration_core::ReadRequest::dry_run)).
+    pub dry_run: bool,
 }
 
 impl ListRequest {
@@ -65,6 +68,13 @@ impl ListRequest {
     #[must_use]
     pub fn page_size(mut self, size: Option<NonZeroU32>) -> Self {
         self.page_size = size;
+        self
+    }
+
+    /// Marks the listing as part of a dry run.
+    #[must_use]
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
         self
     }
 

@@ -132,7 +132,8 @@ pub async fn read<H: Hris + ?Sized>(hris: &H, request: ReadRequest) -> Result<Pa
         && hris.supports(&capability::EMPLOYEE_CHANGES)
         && position.since.is_some();
     let pass_started = position.pass_started.unwrap_or_else(Utc::now);
-    let mut list = ListRequest::first().at(position.cursor.clone()).page_size(request.page_size);
+    let mut list =
+        ListRequest::first().at(position.cursor.clone()).page_size(request.page_size).dry_run(request.dry_run);
     if let (true, Some(since)) = (changes, position.since) {
         list = list.since(since);
     }

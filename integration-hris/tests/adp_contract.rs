@@ -284,3 +284,28 @@ async fn typed_change_listing_walks_the_queue_one_message_a_page() {
     assert!(end.items.is_empty() && end.next.is_none(), "204: the queue is empty");
     assert_eq!(fixture.fake.queued_messages(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_of_the_change_queue_deletes_nothing() {
+    let fixture = AdpFixture::start(People::generate(33, 4)).await;
+    let memory = Arc::new(MemoryStore::new());
+    let (tenant, connection) = ids();
+    let engine = SyncEngine::new(memory.clone(), memory.clone(), "adp-test");
+    let job = SyncJob::new(tenant.clone(), connection.clone(), HrisStream::Employees.name(), SyncMode::Incremental);
+    let cancel = CancellationToken::new();
+    assert_eq!(engine.run(fixture.hris.as_ref(), &job, &cancel).await.unwrap().status, RunStatus::Succeeded);
+    let people = fixture.people();
+    people.hire("Grace", "Hopper");
+    assert!(people.update(101, &["last_name"], |p| p.last_name = "Renamed".into()));
+    assert_eq!(fixture.fake.queued_messages(), 2);
+
+    let dry = engine.run(fixture.hris.as_ref(), &job.clone().dry_run(), &cancel).await.unwrap();
+    assert_eq!(dry.status, RunStatus::Succeeded, "{:?}", dry.error);
+    assert_eq!(dry.counts.processed, 1, "the oldest message's worker, then the dry run ends: {:?}", dry.counts);
+    assert_eq!(fixture.fake.queued_messages(), 2, "a dry run consumes nothing");
+
+    let real = engine.run(fixture.hris.as_ref(), &job, &cancel).await.unwrap();
+    assert_eq!(real.status, RunStatus::Succeeded, "{:?}", real.error);
+    assert_eq!(real.counts.processed, 2, "the real run still sees both changes");
+    assert_eq!(fixture.fake.queued_messages(), 0);
+}

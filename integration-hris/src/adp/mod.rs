@@ -19,7 +19,7 @@
 //!   sync engine asks only after committing the page — so a sync that fails between the two
 //!   loses nothing: the message is served again (at least once; the records cache absorbs a
 //!   repeat). The page cursor is the message id. ADP's queue is not time-based: `since` is
-//!   ignored, and a dry run of the incremental stream does consume the messages it read;
+//!   ignored. A dry run deletes nothing, so it shows the oldest message's changes and ends;
 //! - departments and jobs: the validation tables `GET /hcm/v1/validation-tables/departments`
 //!   and `.../jobs` (samples under `wfn/Validation Tables/`);
 //! - errors: ADP's bodies (OAuth, gateway `response.applicationCode`, `confirmMessage`) are kept
@@ -188,8 +188,11 @@ impl Hris for Adp {
 
     async fn employee_changes(&self, request: ListRequest) -> Result<Listing<Employee>> {
         // The cursor is the message of the page before, which the engine has committed by now.
-        if let Some(done) = request.cursor.as_deref() {
-            self.acknowledge(done).await?;
+        // A dry run deletes nothing, so the queue would serve that message again: it ends there.
+        match request.cursor.as_deref() {
+            Some(_) if request.dry_run => return Ok(Listing::new(Vec::new(), None)),
+            Some(done) => self.acknowledge(done).await?,
+            None => {}
         }
         let response = self.get(MESSAGES, None, MESSAGES, &[]).await?;
         if response.status() == StatusCode::NO_CONTENT {
