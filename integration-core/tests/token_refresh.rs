@@ -389,3 +389,41 @@ async fn jwt_bearer_assertions_are_signed_and_traded_for_a_token() {
     let err = ServiceAccountKey::from_google_json(r#"{"client_email": "x"}"#).expect_err("no key");
     assert_eq!(err.field(), Some("service_account.private_key"));
 }
+
+#[tokio::test]
+async fn a_client_credentials_request_is_retried_after_a_503_but_a_refresh_is_not() {
+    let f = fixture().await;
+    let policy = HttpPolicy::standard().with_retry(
+        integration_core::http::RetryPolicy::standard()
+            .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+    );
+    let http = HttpClient::new().expect("client").provider_with(ProviderId::new("acme").expect("id"), policy);
+    let endpoints = OAuth2Endpoints::new(None, format!("{}/oauth/token", f.server.uri()).parse().expect("url"));
+    let client = OAuth2Client::new(http, "client-1", endpoints).with_client_secret(CLIENT_SECRET);
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&f.server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("grant_type=client_credentials"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": NEW_ACCESS, "token_type": "Bearer", "expires_in": 3600
+        })))
+        .mount(&f.server)
+        .await;
+    let token = client.client_credentials(&[]).await.expect("the second attempt");
+    assert_eq!(token.access_token.expose_secret(), NEW_ACCESS);
+    assert_eq!(f.server.received_requests().await.expect("recorded").len(), 2);
+
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&f.server)
+        .await;
+    client.refresh(&secrecy::SecretString::from(OLD_REFRESH)).await.expect_err("503");
+    assert_eq!(f.server.received_requests().await.expect("recorded").len(), 3, "a refresh is sent once");
+}

@@ -251,6 +251,11 @@ impl OAuth2Client {
         let (parts, body) = request.into_parts();
         let mut outgoing =
             self.http.request(parts.method, parts.uri.to_string()).operation(operation).accept_any_status();
+        // Asking again for a client-credentials token only issues another token, so that POST is
+        // retried like a GET. A refresh is not: the provider may have rotated the refresh token.
+        if operation == Grant::ClientCredentials.operation() {
+            outgoing = outgoing.idempotent();
+        }
         for (name, value) in &parts.headers {
             if name != http::header::CONTENT_TYPE {
                 outgoing = outgoing.header(name.as_str(), value.to_str().unwrap_or_default());
