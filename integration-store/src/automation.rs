@@ -20,7 +20,7 @@ use integration_core::store::{
     NewAutomationRun, RunLease, RunRelease, StepRecord, StepStatus, refusal,
 };
 use integration_core::{AutomationRunId, Result, TenantId};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Transaction};
 
@@ -67,25 +67,17 @@ fn count(value: i64) -> u32 {
 
 fn decode_run(row: &AnyRow) -> Result<AutomationRun> {
     let status = text(row, "status")?;
-    if AutomationRunStatus::parse(&status).is_none() {
-        return Err(corrupt("automation run status", status));
-    }
-    // `AutomationRun` is non-exhaustive, so it is built through its serde form.
-    let value = json!({
-        "id": text(row, "id")?,
-        "tenant": text(row, "tenant")?,
-        "automation": text(row, "automation")?,
-        "trigger_key": text(row, "trigger_key")?,
-        "trigger": from_json::<Value>("automation trigger", &text(row, "trigger_data")?)?,
-        "status": status,
-        "due_at": time(int(row, "due_at")?)?,
-        "created_at": time(int(row, "created_at")?)?,
-        "started_at": opt_time(get::<Option<i64>, _>(row, "started_at")?)?,
-        "completed_at": opt_time(get::<Option<i64>, _>(row, "completed_at")?)?,
-        "error": opt_text(row, "error")?,
-        "dispatches": count(int(row, "dispatches")?),
-    });
-    serde_json::from_value(value).map_err(|e| corrupt("automation run", e))
+    let tenant = TenantId::new(text(row, "tenant")?).map_err(|e| corrupt("automation run tenant", e))?;
+    let trigger = from_json::<Value>("automation trigger", &text(row, "trigger_data")?)?;
+    let new = NewAutomationRun::new(tenant, text(row, "automation")?, text(row, "trigger_key")?, trigger);
+    let mut run = AutomationRun::queued(run_id(row, "id")?, &new, time(int(row, "created_at")?)?);
+    run.status = AutomationRunStatus::parse(&status).ok_or_else(|| corrupt("automation run status", status))?;
+    run.due_at = time(int(row, "due_at")?)?;
+    run.started_at = opt_time(get::<Option<i64>, _>(row, "started_at")?)?;
+    run.completed_at = opt_time(get::<Option<i64>, _>(row, "completed_at")?)?;
+    run.error = opt_text(row, "error")?;
+    run.dispatches = count(int(row, "dispatches")?);
+    Ok(run)
 }
 
 fn decode_step(row: &AnyRow) -> Result<StepRecord> {

@@ -28,7 +28,10 @@ fn job(connection: &str) -> SyncJob {
 
 fn engine(store: &SqlStore, worker: &str) -> SyncEngine {
     SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), worker)
-        .with_lease(Duration::from_millis(400), Duration::from_millis(100))
+        // Ten heartbeats a lease: a loaded 2-core machine can delay one by hundreds of
+        // milliseconds, and a lapsed lease fails the live worker's run. The victim's lapses in
+        // 1.5 s.
+        .with_lease(Duration::from_millis(1500), Duration::from_millis(150))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

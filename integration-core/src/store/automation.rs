@@ -99,6 +99,28 @@ pub struct AutomationRun {
     pub dispatches: u32,
 }
 
+impl AutomationRun {
+    /// A run as [`AutomationStore::enqueue_run`] creates it: `queued`, due at `new.due_at` (or
+    /// `now`), created `now`, never dispatched. A store reading a run back builds it so, then
+    /// sets the fields that moved on (all public).
+    pub fn queued(id: AutomationRunId, new: &NewAutomationRun, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            tenant: new.tenant.clone(),
+            automation: new.automation.clone(),
+            trigger_key: new.trigger_key.clone(),
+            trigger: new.trigger.clone(),
+            status: AutomationRunStatus::Queued,
+            due_at: new.due_at.unwrap_or(now),
+            created_at: now,
+            started_at: None,
+            completed_at: None,
+            error: None,
+            dispatches: 0,
+        }
+    }
+}
+
 /// A run to enqueue.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -768,21 +768,8 @@ impl AutomationStore for MemoryStore {
             return Ok(Enqueued::Full { pending });
         }
         let id = AutomationRunId::new();
-        let due_at = new.due_at.unwrap_or(now);
-        let run = AutomationRun {
-            id,
-            tenant: new.tenant.clone(),
-            automation: new.automation.clone(),
-            trigger_key: new.trigger_key.clone(),
-            trigger: new.trigger.clone(),
-            status: AutomationRunStatus::Queued,
-            due_at,
-            created_at: now,
-            started_at: None,
-            completed_at: None,
-            error: None,
-            dispatches: 0,
-        };
+        let run = AutomationRun::queued(id, new, now);
+        let due_at = run.due_at;
         runs.by_trigger.insert(key, id);
         runs.due.insert((due_at, id));
         runs.runs.insert(id, run);
