@@ -527,3 +527,49 @@ async fn three_crashes_inside_one_step_exhaust_its_attempts() {
     assert!(run.error.as_deref().unwrap_or_default().contains("gave up after 3 attempts"), "{run:?}");
     assert_eq!(receiver.calls().len(), 3, "each crashed attempt called the action once; the survivor did not");
 }
+
+/// Polls `done` every few milliseconds until it holds or `within` passes.
+async fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_worker_takes_runs_as_they_come_and_stops_when_cancelled() {
+    let receiver = Arc::new(Receiver::default());
+    let s = setup(&receiver, |a| {
+        vec![
+            Automation::builder("live", Trigger::Manual)
+                .step(Step::action("test.effect", json!({"value": "{{ n }}"})))
+                .build(a)
+                .unwrap(),
+        ]
+    });
+    let cancel = integration_core::CancellationToken::new();
+    let worker = s.engine.worker("w").concurrency(4).poll_interval(Duration::from_millis(20));
+    let running = tokio::spawn({
+        let (worker, cancel) = (worker.clone(), cancel.clone());
+        async move { worker.run(cancel).await }
+    });
+    // Two waves, the second after the lanes have found nothing and gone idle.
+    for wave in 0..2u64 {
+        for n in wave * 50..(wave + 1) * 50 {
+            s.engine.trigger(&tenant(), "live", &n.to_string(), json!({ "n": n })).await.unwrap();
+        }
+        let expected = ((wave + 1) * 50) as usize;
+        let taken = eventually(Duration::from_secs(20), || receiver.calls.lock().unwrap().len() >= expected).await;
+        assert!(taken, "wave {wave}: {} of {expected} runs executed", receiver.calls.lock().unwrap().len());
+    }
+    cancel.cancel();
+    let report = running.await.unwrap().unwrap();
+    assert_eq!((report.claimed, report.succeeded, report.failed + report.abandoned), (100, 100, 0), "{report:?}");
+    assert_eq!(receiver.keys().len(), 100, "each run once");
+    assert!(receiver.max_in_flight.load(Ordering::SeqCst) <= 4);
+    assert!(receiver.max_in_flight.load(Ordering::SeqCst) > 1, "lanes woke each other to share the wave");
+}
