@@ -123,6 +123,20 @@ async fn dispatch_by_hand() -> Duration {
 fn benches(c: &mut Criterion) {
     let data = Arc::new(event());
     let condition = Expression::compile(CONDITION).unwrap_or_else(|e| panic!("{e}"));
+    if let Ok(only) = std::env::var("AUTOMATION_BENCH_ONLY") {
+        // For instruction counts (callgrind): 100,000 evaluations of the condition
+        // (`condition`), of the hand-written check (`hand_written`), or of nothing (`nothing`: the
+        // process's own cost, to subtract).
+        for _ in 0..100_000 {
+            let hit = match only.as_str() {
+                "condition" => condition.is_true(&Scope::shared(data.clone())).unwrap_or(false),
+                "hand_written" => by_hand(std::hint::black_box(&data)),
+                _ => false,
+            };
+            std::hint::black_box(hit);
+        }
+        return;
+    }
     assert!(condition.is_true(&Scope::shared(data.clone())).unwrap_or(false) && by_hand(&data) && by_index(&data));
 
     let mut group = c.benchmark_group("condition");
