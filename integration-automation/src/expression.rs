@@ -154,24 +154,28 @@ impl Scope {
 
     /// A scope over `data`, with `extras` (name, value) shadowing its top-level keys.
     pub(crate) fn with_extras(data: Arc<Value>, extras: Vec<(&'static str, Value)>) -> Self {
+        let data = JsonView::root(data);
+        if extras.is_empty() {
+            return Self { root: JinjaValue::from_dyn_object(data) };
+        }
         let extras = extras.into_iter().map(|(k, v)| (k, JsonView::root(Arc::new(v)))).collect();
-        Self { root: JinjaValue::from_object(Root { data: JsonView::root(data), extras }) }
+        Self { root: JinjaValue::from_object(Root { data, extras }) }
     }
 }
 
-/// The top of a scope.
+/// The top of a scope with extras.
 #[derive(Debug)]
 struct Root {
-    data: JsonView,
-    extras: Vec<(&'static str, JsonView)>,
+    data: Arc<JsonView>,
+    extras: Vec<(&'static str, Arc<JsonView>)>,
 }
 
 impl Object for Root {
     fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
         let name = key.as_str()?;
         match self.extras.iter().find(|(k, _)| *k == name) {
-            Some((_, view)) => Some(view.value()),
-            None => self.data.get(key),
+            Some((_, view)) => Some(JsonView::value(view)),
+            None => JsonView::get(&self.data, key),
         }
     }
 
@@ -193,51 +197,49 @@ enum Step {
     Index(usize),
 }
 
-/// A JSON value read in place: the shared document and the path to the node.
-#[derive(Debug, Clone)]
+/// A JSON value read in place: the shared document, and the view one step up with the step
+/// from it (none at the root). A view into a container costs one allocation, and reading a
+/// field of it one lookup per level.
+#[derive(Debug)]
 struct JsonView {
     document: Arc<Value>,
-    path: Vec<Step>,
+    parent: Option<(Arc<JsonView>, Step)>,
 }
 
 impl JsonView {
-    fn root(document: Arc<Value>) -> Self {
-        Self { document, path: Vec::new() }
+    fn root(document: Arc<Value>) -> Arc<Self> {
+        Arc::new(Self { document, parent: None })
     }
 
     fn node(&self) -> Option<&Value> {
-        self.path.iter().try_fold(&*self.document, |node, step| match step {
+        let Some((parent, step)) = &self.parent else { return Some(&self.document) };
+        let node = parent.node()?;
+        match step {
             Step::Key(k) => node.get(k.as_str()?),
             Step::Index(i) => node.get(*i),
-        })
+        }
     }
 
     /// The node as a MiniJinja value: scalars converted, containers viewed in place.
-    fn value(&self) -> JinjaValue {
-        match self.node() {
+    fn value(this: &Arc<Self>) -> JinjaValue {
+        match this.node() {
             None => JinjaValue::UNDEFINED,
-            Some(node) => scalar(node).unwrap_or_else(|| JinjaValue::from_object(self.clone())),
+            Some(node) => scalar(node).unwrap_or_else(|| JinjaValue::from_dyn_object(this.clone())),
         }
     }
 
-    /// The value at `step` below this node: a scalar converted at once, a container as a view
-    /// one step longer (no view is made for a scalar, the common case of a condition's leaf).
-    fn child_value(&self, node: &Value, step: Step) -> JinjaValue {
-        match scalar(node) {
-            Some(value) => value,
-            None => {
-                let mut path = Vec::with_capacity(self.path.len() + 1);
-                path.extend(self.path.iter().cloned());
-                path.push(step);
-                JinjaValue::from_object(Self { document: self.document.clone(), path })
-            }
-        }
+    /// The value at `step` below `this` (whose child there is `node`): a scalar converted at
+    /// once, a container as a view one step down.
+    fn child_value(this: &Arc<Self>, node: &Value, step: Step) -> JinjaValue {
+        scalar(node).unwrap_or_else(|| {
+            JinjaValue::from_object(Self { document: this.document.clone(), parent: Some((this.clone(), step)) })
+        })
     }
 
-    fn get(&self, key: &JinjaValue) -> Option<JinjaValue> {
+    fn get(this: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
         let name = key.as_str()?;
-        match self.node()? {
-            Value::Object(map) => map.get(name).map(|child| self.child_value(child, Step::Key(key.clone()))),
+        match this.node()? {
+            Value::Object(map) => map.get(name).map(|child| Self::child_value(this, child, Step::Key(key.clone()))),
             _ => None,
         }
     }
@@ -268,10 +270,10 @@ impl Object for JsonView {
 
     fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
         match self.node()? {
-            Value::Object(_) => self.get(key),
+            Value::Object(_) => Self::get(self, key),
             Value::Array(items) => {
                 let index = key.as_usize()?;
-                items.get(index).map(|item| self.child_value(item, Step::Index(index)))
+                items.get(index).map(|item| Self::child_value(self, item, Step::Index(index)))
             }
             _ => None,
         }
