@@ -19,6 +19,7 @@ use integration_core::store::{
     MemoryStore, NewAutomationRun, RunLease, RunRelease, StepRecord, StepStatus,
 };
 use integration_core::{AutomationRunId, Error, ErrorKind, Result, TenantId};
+use integration_testkit::poll::eventually;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -528,18 +529,6 @@ async fn three_crashes_inside_one_step_exhaust_its_attempts() {
     assert_eq!(receiver.calls().len(), 3, "each crashed attempt called the action once; the survivor did not");
 }
 
-/// Polls `done` every few milliseconds until it holds or `within` passes.
-async fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + within;
-    while !done() {
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    true
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_worker_takes_runs_as_they_come_and_stops_when_cancelled() {
     let receiver = Arc::new(Receiver::default());
@@ -563,8 +552,12 @@ async fn a_running_worker_takes_runs_as_they_come_and_stops_when_cancelled() {
             s.engine.trigger(&tenant(), "live", &n.to_string(), json!({ "n": n })).await.unwrap();
         }
         let expected = ((wave + 1) * 50) as usize;
-        let taken = eventually(Duration::from_secs(20), || receiver.calls.lock().unwrap().len() >= expected).await;
-        assert!(taken, "wave {wave}: {} of {expected} runs executed", receiver.calls.lock().unwrap().len());
+        let taken = eventually(Duration::from_secs(20), || {
+            let done = receiver.calls.lock().unwrap().len() >= expected;
+            async move { done.then_some(()) }
+        })
+        .await;
+        assert!(taken.is_some(), "wave {wave}: {} of {expected} runs executed", receiver.calls.lock().unwrap().len());
     }
     cancel.cancel();
     let report = running.await.unwrap().unwrap();
