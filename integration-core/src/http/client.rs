@@ -48,7 +48,7 @@ pub struct HttpClientBuilder {
     connect_timeout: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
     user_agent: String,
-    pub(super) identity: Option<reqwest::Identity>,
+    pub(super) identity: Option<(reqwest::Identity, super::mutual_tls::Blame)>,
     pub(super) roots: Vec<reqwest::Certificate>,
 }
 
@@ -71,14 +71,21 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Builds the client. Fails only if the TLS backend cannot start.
+    /// Builds the client. Fails if the TLS backend cannot start or, with a
+    /// [`client_certificate`](Self::client_certificate), if an extra root or the key is not
+    /// usable: a [`Config`](crate::ErrorKind::Config) error naming that field.
     pub fn build(self) -> Result<HttpClient> {
         let mut builder = self.reqwest_builder();
-        if let Some(identity) = self.identity {
-            builder = builder.identity(identity);
+        if let Some((identity, _)) = &self.identity {
+            builder = builder.identity(identity.clone());
         }
-        let inner = builder.build().map_err(|e| Error::config("could not start the HTTP client").with_source(e))?;
-        Ok(HttpClient::from_reqwest(inner))
+        match builder.build() {
+            Ok(inner) => Ok(HttpClient::from_reqwest(inner)),
+            Err(e) => Err(match &self.identity {
+                Some((_, blame)) => blame.failed_build(self.reqwest_builder().build().is_err()),
+                None => Error::config("could not start the HTTP client").with_source(e),
+            }),
+        }
     }
 
     /// The reqwest builder for these settings (rustls, extra roots), without the identity.

@@ -36,7 +36,9 @@ impl Default for ClientCertificate<'static> {
 impl HttpClientBuilder {
     /// Presents the client certificate `from` names in `config` on every connection. A bad PEM is
     /// a [`Config`](crate::ErrorKind::Config) error naming its field (`secrets.client_key`) and
-    /// the provider; errors never carry the key.
+    /// the provider, here; a key that does not match its certificate, or an extra root that is
+    /// not a valid certificate, is one from [`build`](HttpClientBuilder::build). Errors never
+    /// carry the key.
     ///
     /// ```
     /// use integration_core::http::{ClientCertificate, HttpClient};
@@ -75,15 +77,34 @@ impl HttpClientBuilder {
                 _ => return Err(invalid(format!("settings.{setting}"), NOT_A_CERTIFICATE)),
             }
         }
-        // Only the roots and the identity can fail the build: find out which now, not later.
-        if self.reqwest_builder().build().is_err() {
-            let setting = from.extra_roots.unwrap_or("extra_roots");
-            return Err(invalid(format!("settings.{setting}"), "a certificate in it is not a valid X.509 certificate"));
-        }
-        if self.reqwest_builder().identity(identity.clone()).build().is_err() {
-            return Err(invalid(format!("secrets.{}", from.key), "the key does not match the certificate"));
-        }
-        self.identity = Some(identity);
+        // Whether the roots and the key are usable shows when the client is built, once.
+        let blame = Blame {
+            key: format!("secrets.{}", from.key),
+            roots: format!("settings.{}", from.extra_roots.unwrap_or("extra_roots")),
+            provider: config.provider.as_str().to_owned(),
+        };
+        self.identity = Some((identity, blame));
         Ok(self)
+    }
+}
+
+/// Which configuration fields to name when a client presenting a certificate cannot be built.
+#[derive(Debug, Clone)]
+pub(super) struct Blame {
+    key: String,
+    roots: String,
+    provider: String,
+}
+
+impl Blame {
+    /// The error of a failed build. Only the extra roots and the identity can fail it: the roots
+    /// if a build without the identity fails too (`roots_fail`), else the key.
+    pub(super) fn failed_build(&self, roots_fail: bool) -> Error {
+        let (field, why) = if roots_fail {
+            (&self.roots, "a certificate in it is not a valid X.509 certificate")
+        } else {
+            (&self.key, "the key does not match the certificate")
+        };
+        Error::config(format!("{field}: {why}")).with_field(field.clone()).with_provider(&self.provider)
     }
 }
