@@ -42,7 +42,6 @@ mod model;
 pub mod prelude;
 pub mod streams;
 mod vocabulary;
-pub mod wire;
 
 #[cfg(feature = "adp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "adp")))]
