@@ -581,7 +581,6 @@ impl Worker {
         let stagger = self.poll.saturating_mul(u32::try_from(index).unwrap_or(u32::MAX));
         let mut next_poll = tokio::time::Instant::now() + stagger;
         let mut should_claim = index == 0 || cancel.is_none();
-        let mut just_ran = false;
         loop {
             if cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
                 return (report, None);
@@ -596,19 +595,19 @@ impl Worker {
                 continue;
             }
             let claimed = match &cancel {
-                // A lane that just finished a run looks again (it freed capacity under the
+                // A lane that has finished a run looks again (it freed capacity under the
                 // limits); one that has not, stops once another found nothing.
-                None if !just_ran && shared.drained.load(Ordering::SeqCst) => return (report, None),
-                None => match self.claim(1).await {
+                None if report.claimed == 0 && shared.drained.load(Ordering::SeqCst) => return (report, None),
+                None => match self.claim().await {
                     Ok(claimed) => claimed,
                     Err(e) => return (report, Some(e)),
                 },
-                Some(_) => self.claim(1).await.unwrap_or_else(|e| {
+                Some(_) => self.claim().await.unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "could not claim automation runs; polling again");
-                    Vec::new()
+                    None
                 }),
             };
-            let Some(run) = claimed.into_iter().next() else {
+            let Some(run) = claimed else {
                 shared.drained.store(true, Ordering::SeqCst);
                 if cancel.is_none() {
                     return (report, None);
@@ -628,13 +627,13 @@ impl Worker {
             // it), not the lane.
             let outcome = std::panic::AssertUnwindSafe(self.execute(run)).catch_unwind().await;
             tally(&mut report, outcome.map_err(|_| ()));
-            just_ran = true;
         }
     }
 
-    async fn claim(&self, free: usize) -> Result<Vec<ClaimedRun>> {
+    /// Claims the next due run within the limits, if any.
+    async fn claim(&self) -> Result<Option<ClaimedRun>> {
         let inner = &self.engine.inner;
-        let mut request = ClaimRequest::new(self.holder.clone(), free, inner.limits.lease);
+        let mut request = ClaimRequest::new(self.holder.clone(), 1, inner.limits.lease);
         if let Some(limit) = inner.limits.per_tenant {
             request = request.per_tenant(limit);
         }
@@ -643,7 +642,7 @@ impl Worker {
                 request = request.per_automation(automation.id.clone(), limit);
             }
         }
-        inner.store.claim_runs(&request).await
+        Ok(inner.store.claim_runs(&request).await?.into_iter().next())
     }
 
     /// Advances one claimed run until it finishes or waits, then lets go of it.
