@@ -589,12 +589,7 @@ impl ProviderClient {
         let span = tracing::debug_span!("http.attempt", attempt, status = tracing::field::Empty);
         let exchange = transport::exchange(&self.http.inner, request, self.policy.max_body_bytes);
         let own = self.policy.timeouts.attempt.map(|limit| (Instant::now() + limit, limit));
-        let cut = match (own, deadline) {
-            (Some((at, _)), Some(deadline)) => Some(at.min(deadline.at)),
-            (Some((at, _)), None) => Some(at),
-            (None, Some(deadline)) => Some(deadline.at),
-            (None, None) => None,
-        };
+        let cut = [own.map(|(at, _)| at), deadline.map(|d| d.at)].into_iter().flatten().min();
         let traced = !span.is_disabled();
         let exchange = async { if traced { exchange.instrument(span.clone()).await } else { exchange.await } };
         let exchanged = match cut {
