@@ -234,11 +234,15 @@ impl IntegrationConfig {
         self.settings.get(key).and_then(Value::as_str).unwrap_or(default)
     }
 
-    /// The optional setting `key` as a URL (`default` when it is not set), with a trailing `/`
-    /// removed; one that does not parse is a [`Config`](crate::ErrorKind::Config) error naming
+    /// The setting `key` as a URL, with a trailing `/` removed: `default` when it is not set, or,
+    /// without a default, a [`Config`](crate::ErrorKind::Config) error as for
+    /// [`setting_str`](Self::setting_str). One that does not parse is a `Config` error naming
     /// `settings.<key>` and the provider.
-    pub fn setting_url(&self, key: &str, default: &str) -> Result<Url> {
-        let text = self.setting_or(key, default);
+    pub fn setting_url(&self, key: &str, default: Option<&str>) -> Result<Url> {
+        let text = match default {
+            Some(default) => self.setting_or(key, default),
+            None => self.setting_str(key)?,
+        };
         Url::parse(text.trim_end_matches('/')).map_err(|e| {
             Error::config(format!("the setting {key:?} is not a URL: {e}"))
                 .with_field(format!("settings.{key}"))

@@ -80,8 +80,8 @@ impl Adapter for Adp {
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let api = config.setting_url("api_base", "https://api.adp.com")?;
-        let accounts = config.setting_url("accounts_base", "https://accounts.adp.com")?;
+        let api = config.setting_url("api_base", Some("https://api.adp.com"))?;
+        let accounts = config.setting_url("accounts_base", Some("https://accounts.adp.com"))?;
         let token_url = join_path(&accounts, "/auth/oauth/v2/token", &[]);
         let client_id = config.setting_str("client_id")?.to_owned();
         let secret = config.secret("client_secret")?.expose_secret();

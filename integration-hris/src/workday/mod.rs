@@ -89,7 +89,7 @@ impl Adapter for Workday {
                 .with_provider(PROVIDER));
         }
         let hire_dates = config.settings.get("hire_dates").and_then(Value::as_bool).unwrap_or(true);
-        let host = config.setting_url("host", "")?;
+        let host = config.setting_url("host", None)?;
         // An https URL (the schema checked it), so it takes a path.
         let api = join_path(&host, "ccx/api/staffing", &[version, &tenant]);
         let token_url = join_path(&host, "ccx/oauth2", &[&tenant, "token"]);
