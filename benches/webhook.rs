@@ -44,9 +44,48 @@ fn signed(n: u64, body: &[u8], now: i64) -> HeaderMap {
     WebhookScheme::StandardWebhooks.sign(&WebhookSecret::new(SECRET), body, now, &format!("msg_{n}")).expect("sign")
 }
 
+/// For instruction counts (callgrind): `WEBHOOK_BENCH_ONLY=hmac|verify|router` runs 20,000 of
+/// one side and nothing else (anything else runs only the setup, to subtract).
+fn only(side: &str, body: &[u8], runtime: &tokio::runtime::Runtime) {
+    const N: u64 = 20_000;
+    let now = chrono::Utc::now().timestamp();
+    let router = router();
+    let requests: Vec<HeaderMap> = (0..N).map(|i| signed(i, body, now)).collect();
+    let secrets = [WebhookSecret::new(SECRET)];
+    let key = [0x31u8; 24];
+    let mut content = format!("msg_1.{now}.").into_bytes();
+    content.extend_from_slice(body);
+    runtime.block_on(async {
+        for headers in &requests {
+            match side {
+                "hmac" => {
+                    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("any key length");
+                    mac.update(black_box(&content));
+                    black_box(mac.finalize().into_bytes());
+                }
+                "verify" => {
+                    let options = VerifyOptions::at(now);
+                    let verified = WebhookScheme::StandardWebhooks.verify(headers, body, &secrets, &options);
+                    black_box(verified.expect("verifies"));
+                }
+                "router" => {
+                    let r = router.handle(&Method::POST, "/acmehr/k1", headers, body).await;
+                    assert_eq!(r.status, 200, "{}", r.body);
+                    black_box(r);
+                }
+                _ => {}
+            }
+        }
+    });
+}
+
 fn webhook(c: &mut Criterion) {
     let body = body();
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    if let Ok(side) = std::env::var("WEBHOOK_BENCH_ONLY") {
+        only(&side, &body, &runtime);
+        return;
+    }
     let mut group = c.benchmark_group("webhook_1kb");
     group.throughput(Throughput::Elements(1));
 

@@ -15,8 +15,9 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
@@ -61,16 +62,17 @@ fn check_slug(kind: &str, value: &str) -> Result<(), Error> {
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $check:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Cheap to clone: the text is shared, not copied.
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Arc<str>);
 
         impl $name {
             #[doc = concat!("A ", $kind, " id, validated.")]
             pub fn new(value: impl Into<String>) -> Result<Self, Error> {
                 let value = value.into();
                 $check($kind, &value)?;
-                Ok(Self(value))
+                Ok(Self(value.into()))
             }
 
             /// The id as text.
@@ -122,6 +124,12 @@ macro_rules! string_id {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
                 Self::new(s).map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
             }
         }
     };

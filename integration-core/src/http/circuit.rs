@@ -52,7 +52,11 @@ struct State {
 /// One host's breaker.
 #[derive(Debug)]
 pub(crate) struct CircuitBreaker {
+    /// `host:port`, for messages and traces.
     host: String,
+    /// The host name's length in `host`.
+    name_len: usize,
+    port: u16,
     policy: CircuitPolicy,
     epoch: Instant,
     state: Mutex<State>,
@@ -67,9 +71,16 @@ pub(crate) struct Permit {
 }
 
 impl CircuitBreaker {
-    fn new(host: String, policy: CircuitPolicy) -> Self {
+    fn new(host: &str, port: u16, policy: CircuitPolicy) -> Self {
         let state = State { mode: Mode::Closed, consecutive: 0, slices: [Slice::default(); SLICES] };
-        Self { host, policy, epoch: Instant::now(), state: Mutex::new(state) }
+        let name_len = host.len();
+        let host = format!("{host}:{port}");
+        Self { host, name_len, port, policy, epoch: Instant::now(), state: Mutex::new(state) }
+    }
+
+    /// Whether this is the breaker of `host` and `port`.
+    pub(crate) fn is_for(&self, host: &str, port: u16) -> bool {
+        self.port == port && self.host.get(..self.name_len) == Some(host)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -222,9 +233,38 @@ pub(crate) struct Circuits {
 }
 
 impl Circuits {
-    /// The breaker for `host`.
-    pub(crate) fn breaker(&self, host: &str, policy: &CircuitPolicy) -> Arc<CircuitBreaker> {
-        self.breakers.get_or_make(host, || CircuitBreaker::new(host.to_owned(), *policy))
+    /// The breaker for `host` and `port`.
+    pub(crate) fn breaker(&self, host: &str, port: u16, policy: &CircuitPolicy) -> Arc<CircuitBreaker> {
+        self.breakers.get_or_make(format!("{host}:{port}").as_str(), || CircuitBreaker::new(host, port, *policy))
+    }
+}
+
+/// The breaker a client used last, kept at hand: most clients call one host, and finding its
+/// breaker in the process's registry (a lock and a hash of `host:port`) on every request would
+/// cost more than the breaker itself. Clones of a client share it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LastBreaker {
+    last: Arc<Mutex<Option<Arc<CircuitBreaker>>>>,
+}
+
+impl LastBreaker {
+    /// The breaker for `host` and `port`: the last one if it is theirs, else the registry's.
+    pub(crate) fn get(
+        &self,
+        circuits: &Circuits,
+        host: &str,
+        port: u16,
+        policy: &CircuitPolicy,
+    ) -> Arc<CircuitBreaker> {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*last {
+            Some(breaker) if breaker.is_for(host, port) => Arc::clone(breaker),
+            _ => {
+                let breaker = circuits.breaker(host, port, policy);
+                *last = Some(Arc::clone(&breaker));
+                breaker
+            }
+        }
     }
 }
 
@@ -233,7 +273,22 @@ mod tests {
     use super::*;
 
     fn breaker(policy: CircuitPolicy) -> Arc<CircuitBreaker> {
-        Circuits::default().breaker("api.example.com:443", &policy)
+        Circuits::default().breaker("api.example.com", 443, &policy)
+    }
+
+    #[test]
+    fn a_client_keeps_the_breaker_of_the_host_it_calls() {
+        let (circuits, last) = (Circuits::default(), LastBreaker::default());
+        let policy = CircuitPolicy::standard();
+        let a = last.get(&circuits, "a.example.com", 443, &policy);
+        assert!(a.is_for("a.example.com", 443));
+        assert!(!a.is_for("a.example.com", 8443) && !a.is_for("a.example.co", 443));
+        assert!(Arc::ptr_eq(&a, &last.get(&circuits, "a.example.com", 443, &policy)));
+        let other_port = last.get(&circuits, "a.example.com", 8443, &policy);
+        assert!(!Arc::ptr_eq(&a, &other_port), "a port is a host of its own");
+        // Back to the first host: the registry's breaker, not a new one.
+        assert!(Arc::ptr_eq(&a, &last.get(&circuits, "a.example.com", 443, &policy)));
+        assert!(Arc::ptr_eq(&a, &circuits.breaker("a.example.com", 443, &policy)));
     }
 
     fn fail(b: &Arc<CircuitBreaker>) {

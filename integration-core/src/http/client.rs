@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use tower::retry::budget::{Budget as _, TpsBudget};
 use tracing::Instrument as _;
 
-use super::circuit::{Circuits, Outcome};
+use super::circuit::{Circuits, LastBreaker, Outcome};
 use super::policy::HttpPolicy;
 use super::rate_limit::{KeyLimiter, RateLimiters};
 use super::retry::{RetryBudgets, Verdict, decide, is_idempotent};
@@ -145,6 +145,7 @@ impl HttpClient {
             auth: None,
             budget,
             limiter: None,
+            breaker: LastBreaker::default(),
         };
         client.limiter = client.resolve_limiter();
         client
@@ -162,6 +163,7 @@ pub struct ProviderClient {
     auth: Option<Arc<dyn Authenticator>>,
     budget: Arc<TpsBudget>,
     limiter: Option<Arc<KeyLimiter>>,
+    breaker: LastBreaker,
 }
 
 impl ProviderClient {
@@ -376,8 +378,7 @@ impl Request<'_> {
     pub async fn send(self) -> Result<Response> {
         let client = self.client;
         let url = self.url?;
-        let host = url.host_str().zip(url.port_or_known_default()).map(|(host, port)| format!("{host}:{port}"));
-        let missing_host = host.is_none();
+        let missing_host = url.host_str().is_none() || url.port_or_known_default().is_none();
         let prepared = Prepared {
             safe_to_repeat: self.idempotency_key || self.read_only || self.idempotent || is_idempotent(&self.method),
             any_status: self.any_status,
@@ -385,7 +386,6 @@ impl Request<'_> {
             url,
             headers: self.headers,
             body: self.body,
-            host: host.unwrap_or_default(),
         };
         // The template is worked out only when something will read it: a trace or an error.
         let given = self.template;
@@ -406,7 +406,7 @@ impl Request<'_> {
             provider = %client.provider,
             tenant = client.tenant.as_ref().map(TenantId::as_str),
             method = %prepared.method,
-            host = %prepared.host,
+            host = %HostPort(&prepared.url),
             path = tracing::field::Empty,
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
@@ -440,6 +440,19 @@ impl Request<'_> {
     }
 }
 
+/// `host:port` of a URL, for traces.
+struct HostPort<'a>(&'a Url);
+
+impl std::fmt::Display for HostPort<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = self.0.host_str().unwrap_or_default();
+        match self.0.port_or_known_default() {
+            Some(port) => write!(f, "{host}:{port}"),
+            None => f.write_str(host),
+        }
+    }
+}
+
 /// A request ready to go: what every attempt is rebuilt from.
 #[derive(Debug)]
 struct Prepared {
@@ -447,7 +460,6 @@ struct Prepared {
     url: Url,
     headers: HeaderMap,
     body: Option<Bytes>,
-    host: String,
     safe_to_repeat: bool,
     any_status: bool,
 }
@@ -505,7 +517,9 @@ impl ProviderClient {
     /// Attempts until success, a final error, the deadline, or the retry policy says stop.
     async fn retry_loop(&self, prepared: &Prepared, deadline: Option<Deadline>) -> Result<Response> {
         let policy = &self.policy;
-        let breaker = self.http.shared.circuits.breaker(&prepared.host, &policy.circuit);
+        let host = prepared.url.host_str().unwrap_or_default();
+        let port = prepared.url.port_or_known_default().unwrap_or_default();
+        let breaker = self.breaker.get(&self.http.shared.circuits, host, port, &policy.circuit);
         let mut reauthorized = false;
         let (mut attempt, mut tried) = (0u32, 0u32);
         loop {
