@@ -327,20 +327,21 @@ impl Page {
 #[derive(Debug, Clone)]
 pub struct VerifiedWebhook {
     headers: http::HeaderMap,
-    body: Vec<u8>,
+    body: bytes::Bytes,
     event_id: Option<String>,
     received_at: DateTime<Utc>,
 }
 
 impl VerifiedWebhook {
-    /// Wraps a delivery whose signature the caller has verified.
+    /// Wraps a delivery whose signature the caller has verified (the body as `Vec<u8>` or,
+    /// without a copy, as `Bytes`).
     pub fn trusted(
         headers: http::HeaderMap,
-        body: Vec<u8>,
+        body: impl Into<bytes::Bytes>,
         event_id: Option<String>,
         received_at: DateTime<Utc>,
     ) -> Self {
-        Self { headers, body, event_id, received_at }
+        Self { headers, body: body.into(), event_id, received_at }
     }
 
     /// The request headers.

@@ -3,9 +3,10 @@
 //! connection.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
+
+use hashbrown::HashMap;
 
 /// One `Arc<V>` per key; the first maker for a key wins and later callers share its value.
 #[derive(Debug)]

@@ -79,9 +79,24 @@ async fn a_verified_delivery_is_recorded_then_acknowledged() {
     let queued = deliveries(&s, Some(DeliveryStatus::Queued)).await;
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].event_id, "msg_1");
-    assert_eq!(queued[0].body, body);
+    assert_eq!(&queued[0].body[..], &body[..]);
     assert!(queued[0].headers.iter().all(|(n, _)| n != "authorization"), "credentials are not kept");
     assert!(queued[0].headers.iter().any(|(n, _)| n == "webhook-signature"));
+}
+
+#[tokio::test]
+async fn a_body_given_as_bytes_is_recorded_without_a_copy() {
+    let s = setup();
+    let body = bytes::Bytes::from(br#"{"type":"employee.hired","id":"43"}"#.to_vec());
+    let headers = signed(&s, &body, "msg_2");
+    let r = s.router.handle_bytes(&Method::POST, "/acmehr/k1", &headers, body.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let queued = deliveries(&s, Some(DeliveryStatus::Queued)).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].body.as_ptr(), body.as_ptr(), "the recorded body is the request's buffer");
+    // The same event again, as borrowed bytes this time: a duplicate either way.
+    let again = s.router.handle(&Method::POST, "/acmehr/k1", &headers, &body).await;
+    assert!(again.body.contains("duplicate"), "{}", again.body);
 }
 
 #[tokio::test]

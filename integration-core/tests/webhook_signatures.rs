@@ -382,3 +382,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_standard_signature_list_is_read_entry_by_entry() {
+    let opts = VerifyOptions::at(TS);
+    let key = secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+    let signed = WebhookScheme::StandardWebhooks.sign(&key, BODY, TS, "msg_1").expect("sign");
+    let good = signed["webhook-signature"].to_str().expect("ascii").to_owned();
+    let with_list = |list: &str| {
+        let mut h = signed.clone();
+        h.insert("webhook-signature", HeaderValue::from_str(list).expect("value"));
+        h
+    };
+    let verify =
+        |list: &str| WebhookScheme::StandardWebhooks.verify(&with_list(list), BODY, std::slice::from_ref(&key), &opts);
+    // Unknown versions, a signature too long to be one, an Ed25519 entry for an HMAC secret and
+    // a wrong HMAC come before the right one: each is passed over.
+    let too_long = format!("v1,{}", "A".repeat(120));
+    let wrong = format!("v1,{}", "B".repeat(44));
+    let ed25519 = format!("v1a,{}", "C".repeat(88));
+    verify(&format!("v2,abc {too_long} {ed25519} {wrong} {good}")).expect("the last entry matches");
+    // Readable signatures that do not match: a mismatch.
+    let err = verify(&format!("{wrong} {ed25519}")).expect_err("none matches");
+    assert_eq!(err.reason(), "signature_mismatch", "{err}");
+    // Nothing readable: a malformed header, not a mismatch.
+    for list in ["", "v2,abc", &too_long, "v1,!!!", "v1"] {
+        let err = verify(list).expect_err(list);
+        assert_eq!(err.reason(), "malformed_header", "{list:?}: {err}");
+    }
+}

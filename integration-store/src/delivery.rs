@@ -29,7 +29,7 @@ fn decode(row: &AnyRow) -> Result<WebhookDelivery> {
         provider: id("provider", text(row, "provider")?)?,
         event_id: text(row, "event_id")?,
         headers: from_json("headers", &text(row, "headers")?)?,
-        body: get::<Vec<u8>, _>(row, "body")?,
+        body: get::<Vec<u8>, _>(row, "body")?.into(),
         received_at: time(int(row, "received_at")?)?,
         status: enum_from_text("delivery status", text(row, "status")?)?,
         attempts: u32::try_from(int(row, "attempts")?).unwrap_or(u32::MAX),
@@ -60,7 +60,7 @@ impl DeliveryStore for SqlStore {
         .bind(d.provider.as_str())
         .bind(d.event_id.as_str())
         .bind(to_json(&d.headers)?)
-        .bind(d.body.as_slice())
+        .bind(&d.body[..])
         .bind(micros(d.received_at))
         .bind(enum_text(&d.status)?)
         .bind(i64::from(d.attempts))

@@ -681,8 +681,8 @@ fn delivery(t: &TenantId, event: &str) -> WebhookDelivery {
         connection: conn("hr"),
         provider: ProviderId::new("acmehr").expect("provider"),
         event_id: event.into(),
-        headers: vec![("webhook-id".into(), event.into())],
-        body: br#"{"type":"employee.hired"}"#.to_vec(),
+        headers: [("webhook-id", event)].into_iter().collect(),
+        body: br#"{"type":"employee.hired"}"#.to_vec().into(),
         received_at: now,
         status: DeliveryStatus::Queued,
         attempts: 0,
@@ -706,7 +706,7 @@ pub async fn deliveries_are_recorded_and_listed_by_tenant<S: Stores>(s: S) {
     rejected.body.clear();
     s.record_delivery(rejected.clone()).await.expect("record");
     let back = s.delivery(&a, first.id).await.expect("read").expect("present");
-    assert_eq!((back.body.as_slice(), back.headers.as_slice()), (first.body.as_slice(), first.headers.as_slice()));
+    assert_eq!((&back.body, &back.headers), (&first.body, &first.headers));
     let ids: Vec<DeliveryId> =
         s.list_deliveries(&a, &DeliveryQuery::new()).await.expect("list").iter().map(|d| d.id).collect();
     assert_eq!(ids, [rejected.id, first.id]);

@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::DeliveryHeaders;
 use crate::error::Result;
 use crate::ids::{ConnectionId, DeliveryId, ProviderId, TenantId};
 
@@ -61,9 +63,10 @@ pub struct WebhookDelivery {
     /// The provider's event id (or `sha256:` of the body), the deduplication key.
     pub event_id: String,
     /// The request headers, less credentials (`authorization`, `cookie`); values as text.
-    pub headers: Vec<(String, String)>,
-    /// The raw body (empty for rejected deliveries: an unverified body is not kept).
-    pub body: Vec<u8>,
+    pub headers: DeliveryHeaders,
+    /// The raw body (empty for rejected deliveries: an unverified body is not kept). Shared,
+    /// not copied, with the buffer the request was read into.
+    pub body: Bytes,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
     /// Where it stands.

@@ -34,6 +34,7 @@ mod audit;
 mod automation;
 mod config;
 mod delivery;
+mod delivery_headers;
 mod idempotency;
 mod memory;
 mod record;
@@ -55,6 +56,7 @@ pub use automation::{
 };
 pub use config::{ConfigStore, StoredConfig};
 pub use delivery::{DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery};
+pub use delivery_headers::DeliveryHeaders;
 pub use idempotency::{Claim, ClaimToken, IdempotencyStore};
 pub use memory::MemoryStore;
 pub use record::{

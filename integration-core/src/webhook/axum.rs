@@ -33,7 +33,7 @@ async fn receive(
     body: Body,
 ) -> Response {
     let response = match axum::body::to_bytes(body, router.body_limit()).await {
-        Ok(bytes) => router.handle(&method, uri.path(), &headers, &bytes).await,
+        Ok(bytes) => router.handle_bytes(&method, uri.path(), &headers, bytes).await,
         Err(_) => router.handle_oversized(uri.path()).await,
     };
     into_response(response)

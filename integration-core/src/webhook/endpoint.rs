@@ -2,11 +2,11 @@
 //! [`AppEndpoint`]s (one provider app for many connections, at `/{provider}`, routed by the
 //! account id in the payload), found through an [`EndpointResolver`].
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
+use hashbrown::HashMap;
 use serde_json::Value;
 
 use super::WebhookSecret;

@@ -19,7 +19,7 @@ use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header, parse_
 use super::{Rejection, WebhookSecret};
 use crate::descriptor::{GenericHmac, SignatureEncoding};
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// A borrowed view of an HMAC layout, so presets need no allocation.
 #[derive(Debug, Clone, Copy)]
@@ -95,9 +95,8 @@ pub(crate) fn keyed(key: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
-/// HMAC-SHA256 over `parts` joined by `.` (Stripe's `t.body`, Standard Webhooks' `id.t.body`).
-pub(crate) fn dotted(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
-    let mut mac = keyed(key);
+/// `mac` updated with `parts` joined by `.` (Stripe's `t.body`, Standard Webhooks' `id.t.body`).
+pub(crate) fn dotted(mut mac: HmacSha256, parts: &[&[u8]]) -> HmacSha256 {
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             mac.update(b".");
@@ -108,8 +107,8 @@ pub(crate) fn dotted(key: &[u8], parts: &[&[u8]]) -> HmacSha256 {
 }
 
 impl HmacLayout<'_> {
-    fn mac(&self, key: &[u8], body: &[u8], timestamp: Option<&str>) -> HmacSha256 {
-        let mut mac = keyed(key);
+    fn mac(&self, secret: &WebhookSecret, body: &[u8], timestamp: Option<&str>) -> HmacSha256 {
+        let mut mac = secret.raw_hmac();
         let mut rest = self.signed_content;
         while let Some(at) = rest.find('{') {
             mac.update(&rest.as_bytes()[..at]);
@@ -167,7 +166,7 @@ impl HmacLayout<'_> {
             });
         }
         for secret in secrets {
-            let mac = self.mac(secret.raw(), body, timestamp.map(|t| t.0));
+            let mac = self.mac(secret, body, timestamp.map(|t| t.0));
             if candidates.iter().any(|c| mac.clone().verify_slice(c).is_ok()) {
                 return Ok(Verified { timestamp: timestamp.map(|t| t.1) });
             }
@@ -177,7 +176,7 @@ impl HmacLayout<'_> {
 
     pub(crate) fn sign(&self, secret: &WebhookSecret, body: &[u8], timestamp: i64) -> HeaderMap {
         let ts = timestamp.to_string();
-        let tag = self.mac(secret.raw(), body, Some(&ts)).finalize().into_bytes();
+        let tag = self.mac(secret, body, Some(&ts)).finalize().into_bytes();
         let encoded = match self.encoding {
             SignatureEncoding::Hex => encode_hex(&tag),
             SignatureEncoding::Base64 => STANDARD.encode(tag),

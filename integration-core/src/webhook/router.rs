@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderMap, Method, StatusCode};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -15,13 +17,15 @@ use crate::clock::{Clock, SystemClock};
 use crate::descriptor::WebhookScheme;
 use crate::error::{Error, Result};
 use crate::ids::{ConnectionId, DeliveryId, ProviderId, TenantId};
-use crate::store::{AuditAction, AuditEvent, AuditSink, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery};
+use crate::store::{
+    AuditAction, AuditEvent, AuditSink, DeliveryHeaders, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery,
+};
 
 /// The default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Headers never kept in the delivery log.
-const DROPPED_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+const DROPPED_HEADERS: [HeaderName; 3] = [header::AUTHORIZATION, header::COOKIE, header::PROXY_AUTHORIZATION];
 
 /// The router's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +103,14 @@ pub struct WebhookRouter {
     wake: Arc<Notify>,
 }
 
+/// Whose delivery it is.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    tenant: &'a TenantId,
+    connection: &'a ConnectionId,
+    provider: &'a ProviderId,
+}
+
 /// What [`WebhookRouter::accept`] did with one target.
 enum Accepted {
     Recorded(DeliveryId),
@@ -155,8 +167,19 @@ impl WebhookRouter {
         self.wake.clone()
     }
 
-    /// Handles one delivery.
+    /// Handles one delivery; a recorded delivery keeps a copy of `body`.
     pub async fn handle(&self, method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> WebhookResponse {
+        self.receive(method, path, headers, Body::Borrowed(body)).await
+    }
+
+    /// Handles one delivery whose body the server already holds as [`Bytes`] (as axum and
+    /// hyper read it): a recorded delivery shares that buffer instead of copying it.
+    pub async fn handle_bytes(&self, method: &Method, path: &str, headers: &HeaderMap, body: Bytes) -> WebhookResponse {
+        self.receive(method, path, headers, Body::Shared(&body)).await
+    }
+
+    async fn receive(&self, method: &Method, path: &str, headers: &HeaderMap, owned: Body<'_>) -> WebhookResponse {
+        let body = owned.bytes();
         let span = tracing::debug_span!("webhook.receive", path = %path, bytes = body.len());
         let _enter = span.enter();
         if method != Method::POST {
@@ -190,61 +213,80 @@ impl WebhookRouter {
             Route::Endpoint(e) => (&e.scheme, &e.secrets),
             Route::App(a) => (&a.scheme, &a.secrets),
         };
-        let options = VerifyOptions { tolerance: self.tolerance, now: self.clock.now().timestamp() };
+        let now = self.clock.now();
+        let options = VerifyOptions { tolerance: self.tolerance, now: now.timestamp() };
         if let Err(rejection) = scheme.verify(headers, body, secrets, &options) {
             return self.reject(endpoint, provider, rejection).await;
         }
         if let Some(challenge) = handshake(scheme, body) {
             return challenge;
         }
-        let event_id = scheme.event_id(headers, body);
-        let mut recorded: Vec<DeliveryId> = Vec::new();
-        match &route {
+        let event_id = scheme.event_id_in(headers, body);
+        let app = match &route {
             Route::Endpoint(e) => {
-                match self.accept(&e.tenant, &e.connection, &e.provider, &event_id, headers, body).await {
-                    Ok(Accepted::Recorded(id)) => recorded.push(id),
-                    Ok(Accepted::Duplicate) => {}
-                    Err(err) => return unavailable(&err),
-                }
-            }
-            Route::App(app) => {
-                let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
-                    return self.reject(None, provider, Rejection::UnroutablePayload).await;
+                return match self
+                    .accept(
+                        Target { tenant: &e.tenant, connection: &e.connection, provider: &e.provider },
+                        &event_id,
+                        now,
+                        headers,
+                        owned,
+                    )
+                    .await
+                {
+                    Ok(Accepted::Recorded(id)) => self.accepted(&[id]),
+                    Ok(Accepted::Duplicate) => duplicate(&event_id),
+                    Err(err) => unavailable(&err),
                 };
-                let accounts = app.accounts(&payload);
-                if accounts.is_empty() {
-                    // Xero's intent-to-receive and other empty notifications: verified, nothing to do.
-                    return WebhookResponse::json(StatusCode::OK, json!({ "status": "no_events" }));
-                }
-                let mut routed = 0;
-                for account in &accounts {
-                    let (tenant, connection) = match self.endpoints.account(provider, account).await {
-                        Ok(Some(target)) => target,
-                        Ok(None) => {
-                            tracing::warn!(provider, account = %account, "webhook for an account no connection is registered for; ignored");
-                            continue;
-                        }
-                        Err(err) => return unavailable(&err),
-                    };
-                    routed += 1;
-                    match self.accept(&tenant, &connection, &app.provider, &event_id, headers, body).await {
-                        Ok(Accepted::Recorded(id)) => recorded.push(id),
-                        Ok(Accepted::Duplicate) => {}
-                        Err(err) => return unavailable(&err),
-                    }
-                }
-                if routed == 0 {
-                    return WebhookResponse::json(
-                        StatusCode::OK,
-                        json!({ "status": "ignored", "reason": "unknown_account" }),
-                    );
-                }
             }
+            Route::App(app) => app,
+        };
+        let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return self.reject(None, provider, Rejection::UnroutablePayload).await;
+        };
+        let accounts = app.accounts(&payload);
+        if accounts.is_empty() {
+            // Xero's intent-to-receive and other empty notifications: verified, nothing to do.
+            return WebhookResponse::json(StatusCode::OK, json!({ "status": "no_events" }));
+        }
+        let mut recorded: Vec<DeliveryId> = Vec::new();
+        let mut routed = 0;
+        for account in &accounts {
+            let (tenant, connection) = match self.endpoints.account(provider, account).await {
+                Ok(Some(target)) => target,
+                Ok(None) => {
+                    tracing::warn!(provider, account = %account, "webhook for an account no connection is registered for; ignored");
+                    continue;
+                }
+                Err(err) => return unavailable(&err),
+            };
+            routed += 1;
+            match self
+                .accept(
+                    Target { tenant: &tenant, connection: &connection, provider: &app.provider },
+                    &event_id,
+                    now,
+                    headers,
+                    owned,
+                )
+                .await
+            {
+                Ok(Accepted::Recorded(id)) => recorded.push(id),
+                Ok(Accepted::Duplicate) => {}
+                Err(err) => return unavailable(&err),
+            }
+        }
+        if routed == 0 {
+            return WebhookResponse::json(StatusCode::OK, json!({ "status": "ignored", "reason": "unknown_account" }));
         }
         if recorded.is_empty() {
-            tracing::debug!(event_id = %event_id, "duplicate delivery acknowledged");
-            return WebhookResponse::json(StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }));
+            return duplicate(&event_id);
         }
+        self.accepted(&recorded)
+    }
+
+    /// `200` for deliveries recorded; wakes the worker.
+    fn accepted(&self, recorded: &[DeliveryId]) -> WebhookResponse {
         self.wake.notify_one();
         let mut body = String::with_capacity(40 + 40 * recorded.len());
         body.push_str(r#"{"status":"accepted","deliveries":["#);
@@ -271,14 +313,12 @@ impl WebhookRouter {
     /// delivery store deduplicates atomically).
     async fn accept(
         &self,
-        tenant: &TenantId,
-        connection: &ConnectionId,
-        provider: &ProviderId,
+        Target { tenant, connection, provider }: Target<'_>,
         event_id: &str,
+        now: DateTime<Utc>,
         headers: &HeaderMap,
-        body: &[u8],
+        body: Body<'_>,
     ) -> Result<Accepted> {
-        let now = self.clock.now();
         let id = DeliveryId::new();
         let delivery = WebhookDelivery {
             id,
@@ -286,8 +326,8 @@ impl WebhookRouter {
             connection: connection.clone(),
             provider: provider.clone(),
             event_id: event_id.to_owned(),
-            headers: kept_headers(headers),
-            body: body.to_vec(),
+            headers: DeliveryHeaders::from_request(headers, &DROPPED_HEADERS),
+            body: body.to_bytes(),
             received_at: now,
             status: DeliveryStatus::Queued,
             attempts: 0,
@@ -326,8 +366,8 @@ impl WebhookRouter {
                 connection: e.connection.clone(),
                 provider: e.provider.clone(),
                 event_id: String::new(),
-                headers: Vec::new(),
-                body: Vec::new(),
+                headers: DeliveryHeaders::new(),
+                body: Bytes::new(),
                 received_at: now,
                 status: DeliveryStatus::Rejected,
                 attempts: 0,
@@ -352,6 +392,30 @@ impl WebhookRouter {
     }
 }
 
+/// A delivery's body as the caller has it: borrowed (copied if the delivery is recorded) or
+/// already shared (kept as it is).
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    Borrowed(&'a [u8]),
+    Shared(&'a Bytes),
+}
+
+impl<'a> Body<'a> {
+    fn bytes(self) -> &'a [u8] {
+        match self {
+            Self::Borrowed(bytes) => bytes,
+            Self::Shared(bytes) => bytes,
+        }
+    }
+
+    fn to_bytes(self) -> Bytes {
+        match self {
+            Self::Borrowed(bytes) => Bytes::copy_from_slice(bytes),
+            Self::Shared(bytes) => bytes.clone(),
+        }
+    }
+}
+
 enum Route {
     Endpoint(Arc<super::Endpoint>),
     App(Arc<super::AppEndpoint>),
@@ -370,12 +434,10 @@ fn handshake(scheme: &WebhookScheme, body: &[u8]) -> Option<WebhookResponse> {
     Some(WebhookResponse { status: StatusCode::OK, content_type: "text/plain", body: challenge.to_owned() })
 }
 
-fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter(|(name, _)| !DROPPED_HEADERS.contains(&name.as_str()))
-        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
-        .collect()
+/// `200` for a repeat, recorded before: nothing more is done.
+fn duplicate(event_id: &str) -> WebhookResponse {
+    tracing::debug!(event_id, "duplicate delivery acknowledged");
+    WebhookResponse::json(StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }))
 }
 
 /// A store failure: the provider should retry.

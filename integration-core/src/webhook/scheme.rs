@@ -1,9 +1,11 @@
 //! Verification and signing for every [`WebhookScheme`], and the checks they share: one header
 //! value, a timestamp within tolerance.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use http::HeaderMap;
+use http::header::AsHeaderName;
+use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 
 use super::hmac_layout::{self, GITHUB, HmacLayout, INTUIT, SLACK, XERO, encode_hex};
@@ -42,14 +44,19 @@ pub struct Verified {
     pub timestamp: Option<i64>,
 }
 
-/// The single value of `name`: missing, repeated or non-ASCII values are refused.
-pub(crate) fn one_header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, Rejection> {
+/// The single value of `name` (a `&str`, or a `&HeaderName` to skip parsing the name):
+/// missing, repeated or non-ASCII values are refused.
+pub(crate) fn one_header<N>(headers: &HeaderMap, name: N) -> Result<&str, Rejection>
+where
+    N: AsHeaderName + AsRef<str> + Copy,
+{
     let mut values = headers.get_all(name).iter();
-    let value = values.next().ok_or_else(|| Rejection::MissingHeader(name.to_owned()))?;
+    let named = || name.as_ref().to_owned();
+    let value = values.next().ok_or_else(|| Rejection::MissingHeader(named()))?;
     if values.next().is_some() {
-        return Err(Rejection::DuplicateHeader(name.to_owned()));
+        return Err(Rejection::DuplicateHeader(named()));
     }
-    value.to_str().map_err(|_| Rejection::MalformedHeader { header: name.to_owned(), why: "not visible ASCII" })
+    value.to_str().map_err(|_| Rejection::MalformedHeader { header: named(), why: "not visible ASCII" })
 }
 
 pub(crate) fn parse_timestamp(header: &str, text: &str) -> Result<i64, Rejection> {
@@ -152,18 +159,25 @@ impl WebhookScheme {
     /// (Slack Events API). Otherwise, or when absent, `sha256:<hex>` of the body: a provider's
     /// retry of the same body is the same delivery.
     pub fn event_id(&self, headers: &HeaderMap, body: &[u8]) -> String {
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+        self.event_id_in(headers, body).into_owned()
+    }
+
+    /// [`event_id`](Self::event_id), borrowed from the headers where it is one of them.
+    pub(crate) fn event_id_in<'h>(&self, headers: &'h HeaderMap, body: &[u8]) -> Cow<'h, str> {
+        static STANDARD_ID: HeaderName = HeaderName::from_static(standard::ID);
+        static GITHUB_DELIVERY: HeaderName = HeaderName::from_static("x-github-delivery");
+        let header = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
         let field = |name: &str| -> Option<String> {
             let value: serde_json::Value = serde_json::from_slice(body).ok()?;
             value.get(name)?.as_str().filter(|v| !v.is_empty()).map(str::to_owned)
         };
         let id = match self {
-            Self::StandardWebhooks => header(standard::ID).map(str::to_owned),
-            Self::Stripe => field("id"),
-            Self::GitHub => header("x-github-delivery").map(str::to_owned),
-            Self::Slack => field("event_id"),
+            Self::StandardWebhooks => header(&STANDARD_ID).map(Cow::Borrowed),
+            Self::Stripe => field("id").map(Cow::Owned),
+            Self::GitHub => header(&GITHUB_DELIVERY).map(Cow::Borrowed),
+            Self::Slack => field("event_id").map(Cow::Owned),
             _ => None,
         };
-        id.unwrap_or_else(|| format!("sha256:{}", encode_hex(&Sha256::digest(body))))
+        id.unwrap_or_else(|| Cow::Owned(format!("sha256:{}", encode_hex(&Sha256::digest(body)))))
     }
 }

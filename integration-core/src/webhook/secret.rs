@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use super::Rejection;
+use super::hmac_layout::{HmacSha256, keyed};
 
 /// Standard base64, padding optional (Standard Webhooks secrets are written both ways).
 pub(crate) const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -22,22 +23,26 @@ pub(crate) const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// signing secret, Xero's webhook key, Intuit's verifier token, a Standard Webhooks `whsec_...`
 /// (HMAC), `whsk_...` (Ed25519 signing key) or `whpk_...` (Ed25519 public key).
 ///
-/// `Debug` shows nothing of it. A Standard Webhooks key is decoded once, on first use.
+/// `Debug` shows nothing of it. A Standard Webhooks key is decoded once, on first use, and an
+/// HMAC key is set up once (HMAC's key schedule hashes two blocks: a tenth of the work of
+/// verifying a 1 KB delivery).
 #[derive(Clone)]
 pub struct WebhookSecret {
     text: SecretString,
     standard: OnceLock<Result<StandardKey, Rejection>>,
+    raw_hmac: OnceLock<HmacSha256>,
 }
 
 impl WebhookSecret {
     /// A secret from its text.
     pub fn new(text: impl Into<String>) -> Self {
-        Self { text: SecretString::from(text.into()), standard: OnceLock::new() }
+        Self::from(SecretString::from(text.into()))
     }
 
-    /// The secret's bytes as an HMAC key, as every scheme but Standard Webhooks uses it.
-    pub(crate) fn raw(&self) -> &[u8] {
-        self.text.expose_secret().as_bytes()
+    /// An HMAC-SHA256 keyed with the secret's bytes, as every scheme but Standard Webhooks uses
+    /// it; update it with the signed content.
+    pub(crate) fn raw_hmac(&self) -> HmacSha256 {
+        self.raw_hmac.get_or_init(|| keyed(self.text.expose_secret().as_bytes())).clone()
     }
 
     /// What a Standard Webhooks secret holds, by its prefix.
@@ -75,7 +80,7 @@ impl WebhookSecret {
             if bytes.is_empty() {
                 return Err(Rejection::Misconfigured("the whsec_ secret is empty".into()));
             }
-            Ok(StandardKey::Hmac(bytes))
+            Ok(StandardKey::Hmac(keyed(&bytes)))
         }
     }
 }
@@ -83,8 +88,8 @@ impl WebhookSecret {
 /// A Standard Webhooks key, decoded.
 #[derive(Clone)]
 pub(crate) enum StandardKey {
-    /// `whsec_`: HMAC-SHA256 key bytes (`v1`).
-    Hmac(Zeroizing<Vec<u8>>),
+    /// `whsec_`: HMAC-SHA256 keyed with the decoded bytes (`v1`).
+    Hmac(HmacSha256),
     /// `whsk_`: an Ed25519 signing key (zeroized on drop), to sign (`v1a`) and, through its
     /// public half, to verify.
     Signing(Box<SigningKey>),
@@ -106,6 +111,6 @@ impl From<&str> for WebhookSecret {
 
 impl From<SecretString> for WebhookSecret {
     fn from(secret: SecretString) -> Self {
-        Self { text: secret, standard: OnceLock::new() }
+        Self { text: secret, standard: OnceLock::new(), raw_hmac: OnceLock::new() }
     }
 }

@@ -6,11 +6,11 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
-use hmac::{Hmac, Mac as _};
-use http::HeaderMap;
-use sha2::Sha256;
+use hmac::Mac as _;
+use http::{HeaderMap, HeaderName};
+use subtle::ConstantTimeEq as _;
 
-use super::hmac_layout::{dotted, insert};
+use super::hmac_layout::{HmacSha256, dotted, insert};
 use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
 use super::secret::{LENIENT_BASE64, StandardKey};
 use super::{Rejection, WebhookSecret};
@@ -57,8 +57,30 @@ fn signed_content(id: &str, timestamp: &str, body: &[u8]) -> Vec<u8> {
     content
 }
 
-fn hmac(key: &[u8], id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    dotted(key, &[id.as_bytes(), timestamp.as_bytes(), body])
+fn hmac(keyed: &HmacSha256, id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    dotted(keyed.clone(), &[id.as_bytes(), timestamp.as_bytes(), body])
+}
+
+/// The longest signature decoded (an Ed25519 signature is 64 bytes; anything longer cannot
+/// match and is skipped like a signature that is not base64).
+const MAX_SIGNATURE: usize = 64;
+
+/// One `version,base64` entry of the list, decoded into `buf`: a known version and its bytes.
+fn decode_entry<'b>(entry: &str, buf: &'b mut [u8; MAX_SIGNATURE + 3]) -> Option<(Version, &'b [u8])> {
+    let (version, b64) = entry.split_once(',')?;
+    let version = match version {
+        "v1" => Version::V1,
+        "v1a" => Version::V1a,
+        _ => return None,
+    };
+    let len = LENIENT_BASE64.decode_slice(b64, buf).ok()?;
+    buf.get(..len).filter(|b| b.len() <= MAX_SIGNATURE).map(|bytes| (version, bytes))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V1a,
 }
 
 pub(crate) fn verify(
@@ -67,49 +89,57 @@ pub(crate) fn verify(
     secrets: &[WebhookSecret],
     options: &VerifyOptions,
 ) -> Result<Verified, Rejection> {
-    let id = one_header(headers, ID)?;
-    let ts_text = one_header(headers, TIMESTAMP)?;
+    static ID_NAME: HeaderName = HeaderName::from_static(ID);
+    static TIMESTAMP_NAME: HeaderName = HeaderName::from_static(TIMESTAMP);
+    static SIGNATURE_NAME: HeaderName = HeaderName::from_static(SIGNATURE);
+    let id = one_header(headers, &ID_NAME)?;
+    let ts_text = one_header(headers, &TIMESTAMP_NAME)?;
     let ts = parse_timestamp(TIMESTAMP, ts_text)?;
     check_timestamp(ts, options)?;
-    let signatures = parse_signatures(one_header(headers, SIGNATURE)?);
-    if signatures.is_empty() {
-        return Err(Rejection::MalformedHeader { header: SIGNATURE.into(), why: "no v1 or v1a signature" });
-    }
+    let list = one_header(headers, &SIGNATURE_NAME)?;
+    // The list is decoded entry by entry into a buffer on the stack, once per secret (usually
+    // one); each secret's tag is computed at most once, when a signature of its kind turns up.
+    let mut buf = [0u8; MAX_SIGNATURE + 3];
+    let mut any_signature = false;
     for secret in secrets {
-        let matched = match secret.standard()? {
-            StandardKey::Hmac(key) => {
-                let mac = hmac(key, id, ts_text, body);
-                signatures
-                    .iter()
-                    .any(|s| matches!(s, StandardSignature::V1(sig) if mac.clone().verify_slice(sig).is_ok()))
+        let mut tag = None;
+        for entry in list.split(' ') {
+            let Some((version, signature)) = decode_entry(entry, &mut buf) else { continue };
+            any_signature = true;
+            let matched = match (version, secret.standard()?) {
+                (Version::V1, StandardKey::Hmac(keyed)) => {
+                    let tag = tag.get_or_insert_with(|| hmac(keyed, id, ts_text, body).finalize().into_bytes());
+                    bool::from(tag.as_slice().ct_eq(signature))
+                }
+                (Version::V1a, StandardKey::Public(public)) => verify_ed25519(public, signature, id, ts_text, body),
+                (Version::V1a, StandardKey::Signing(key)) => {
+                    verify_ed25519(&key.verifying_key().to_bytes(), signature, id, ts_text, body)
+                }
+                _ => false,
+            };
+            if matched {
+                return Ok(Verified { timestamp: Some(ts) });
             }
-            StandardKey::Public(public) => verify_ed25519(public, &signatures, id, ts_text, body),
-            StandardKey::Signing(key) => {
-                verify_ed25519(&key.verifying_key().to_bytes(), &signatures, id, ts_text, body)
-            }
-        };
-        if matched {
-            return Ok(Verified { timestamp: Some(ts) });
+        }
+        if !any_signature {
+            return Err(Rejection::MalformedHeader { header: SIGNATURE.into(), why: "no v1 or v1a signature" });
         }
     }
     Err(Rejection::SignatureMismatch)
 }
 
-fn verify_ed25519(public: &[u8; 32], signatures: &[StandardSignature], id: &str, ts: &str, body: &[u8]) -> bool {
+fn verify_ed25519(public: &[u8; 32], signature: &[u8], id: &str, ts: &str, body: &[u8]) -> bool {
     let Ok(key) = VerifyingKey::from_bytes(public) else { return false };
-    let content = signed_content(id, ts, body);
-    signatures.iter().any(|s| match s {
-        StandardSignature::V1a(sig) => {
-            Signature::from_slice(sig).is_ok_and(|sig| key.verify_strict(&content, &sig).is_ok())
-        }
-        StandardSignature::V1(_) => false,
-    })
+    let Ok(signature) = Signature::from_slice(signature) else { return false };
+    key.verify_strict(&signed_content(id, ts, body), &signature).is_ok()
 }
 
 pub(crate) fn sign(secret: &WebhookSecret, body: &[u8], timestamp: i64, id: &str) -> Result<HeaderMap, Rejection> {
     let ts = timestamp.to_string();
     let signature = match secret.standard()? {
-        StandardKey::Hmac(key) => format!("v1,{}", STANDARD.encode(hmac(key, id, &ts, body).finalize().into_bytes())),
+        StandardKey::Hmac(keyed) => {
+            format!("v1,{}", STANDARD.encode(hmac(keyed, id, &ts, body).finalize().into_bytes()))
+        }
         StandardKey::Signing(key) => {
             let sig = key.sign(&signed_content(id, &ts, body));
             format!("v1a,{}", STANDARD.encode(sig.to_bytes()))

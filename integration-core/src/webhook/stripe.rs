@@ -43,7 +43,7 @@ pub fn parse_header(value: &str) -> Result<StripeHeader<'_>, Rejection> {
 }
 
 fn mac(secret: &WebhookSecret, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    dotted(secret.raw(), &[timestamp.as_bytes(), body])
+    dotted(secret.raw_hmac(), &[timestamp.as_bytes(), body])
 }
 
 pub(crate) fn verify(

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -94,7 +93,7 @@ impl DeliveryWorker {
             let handler = self.handler.clone();
             tasks.spawn(async move {
                 let webhook = VerifiedWebhook::trusted(
-                    headers_of(&delivery),
+                    delivery.headers.to_header_map(),
                     delivery.body.clone(),
                     Some(delivery.event_id.clone()),
                     delivery.received_at,
@@ -169,14 +168,4 @@ impl DeliveryWorker {
             other => other,
         }
     }
-}
-
-fn headers_of(delivery: &WebhookDelivery) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in &delivery.headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
-            map.append(name, value);
-        }
-    }
-    map
 }

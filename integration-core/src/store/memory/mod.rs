@@ -11,16 +11,20 @@ use serde_json::Value;
 use super::{
     AuditEvent, AuditSink, AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore, Change,
     ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimRequest, ClaimToken, ClaimedRun, ConfigStore, ContentHash,
-    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Enqueued, IdempotencyStore, Lease, NewAutomationRun,
-    PageWrite, RecordStore, Recorded, RunLease, RunQuery, RunRelease, StateStore, StepRecord, StoredCheckpoint,
-    StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun, TokenStore, WebhookDelivery, WriteSummary, refusal,
+    Enqueued, IdempotencyStore, Lease, NewAutomationRun, PageWrite, RecordStore, RunLease, RunQuery, RunRelease,
+    StateStore, StepRecord, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun,
+    TokenStore, WriteSummary, refusal,
 };
 use crate::clock::{Clock, SystemClock, expiry};
 use crate::config::ConnectionStatus;
 use crate::crypto::SealedBox;
 use crate::error::{Error, Result};
-use crate::ids::{AutomationRunId, ConnectionId, DeliveryId, RunId, TenantId};
+use crate::ids::{AutomationRunId, ConnectionId, RunId, TenantId};
 use crate::integration::{Checkpoint, Record};
+
+mod deliveries;
+
+use deliveries::Deliveries;
 
 const CURSOR_PREFIX: &str = "mem:";
 
@@ -48,9 +52,7 @@ struct State {
     records: HashMap<StreamScope, BTreeMap<String, StoredRecord>>,
     changes: HashMap<TenantId, Vec<Change>>,
     audit: Vec<AuditEvent>,
-    deliveries: BTreeMap<DeliveryId, WebhookDelivery>,
-    /// The deduplication index of deliveries: an event key to the delivery recorded first.
-    delivery_events: HashMap<String, DeliveryId>,
+    deliveries: Deliveries,
     next_token: u64,
     automation: AutomationRuns,
 }
@@ -413,11 +415,6 @@ impl IdempotencyStore for MemoryStore {
 }
 
 impl State {
-    /// `tenant`'s delivery `id`, or a not-found refusal (another tenant's is not found either).
-    fn tenant_delivery(&mut self, tenant: &TenantId, id: DeliveryId) -> Result<&mut WebhookDelivery> {
-        self.deliveries.get_mut(&id).filter(|d| &d.tenant == tenant).ok_or_else(|| refusal::no_delivery(tenant, id))
-    }
-
     fn push_change(
         &mut self,
         scope: &StreamScope,
@@ -607,124 +604,6 @@ impl AuditSink for MemoryStore {
     async fn audit(&self, event: AuditEvent) -> Result<()> {
         self.lock().audit.push(event);
         Ok(())
-    }
-}
-
-#[async_trait]
-impl DeliveryStore for MemoryStore {
-    async fn record_delivery(&self, delivery: WebhookDelivery) -> Result<Recorded> {
-        let event = (delivery.status != DeliveryStatus::Rejected).then(|| {
-            composite_key(&[
-                delivery.tenant.as_str(),
-                delivery.connection.as_str(),
-                delivery.provider.as_str(),
-                &delivery.event_id,
-            ])
-        });
-        let mut state = self.lock();
-        if state.deliveries.contains_key(&delivery.id) {
-            return Err(refusal::delivery_exists(delivery.id));
-        }
-        if let Some(event) = event {
-            match state.delivery_events.entry(event) {
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    return Ok(Recorded::Duplicate { existing: *first.get() });
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(delivery.id);
-                }
-            }
-        }
-        state.deliveries.insert(delivery.id, delivery);
-        Ok(Recorded::New)
-    }
-
-    async fn claim_due(&self, limit: usize, lease: Duration) -> Result<Vec<WebhookDelivery>> {
-        let now = self.now();
-        let mut state = self.lock();
-        let mut claimed = Vec::new();
-        for d in state.deliveries.values_mut() {
-            if claimed.len() >= limit {
-                break;
-            }
-            let due =
-                matches!(d.status, DeliveryStatus::Queued | DeliveryStatus::Retrying | DeliveryStatus::Processing)
-                    && d.next_attempt_at <= now;
-            if due {
-                d.status = DeliveryStatus::Processing;
-                d.attempts += 1;
-                d.next_attempt_at = expiry(now, lease);
-                claimed.push(d.clone());
-            }
-        }
-        Ok(claimed)
-    }
-
-    async fn finish_delivery(
-        &self,
-        tenant: &TenantId,
-        id: DeliveryId,
-        attempt: u32,
-        outcome: DeliveryOutcome,
-    ) -> Result<()> {
-        let now = self.now();
-        let mut state = self.lock();
-        let d = state.tenant_delivery(tenant, id)?;
-        if d.status != DeliveryStatus::Processing || d.attempts != attempt {
-            return Err(refusal::lapsed_delivery(id, attempt));
-        }
-        match outcome {
-            DeliveryOutcome::Processed(summary) => {
-                d.status = DeliveryStatus::Processed;
-                d.outcome = Some(summary);
-                d.completed_at = Some(now);
-            }
-            DeliveryOutcome::Retry { error, at } => {
-                d.status = DeliveryStatus::Retrying;
-                d.last_error = Some(error);
-                d.next_attempt_at = at;
-            }
-            DeliveryOutcome::DeadLetter { error } => {
-                d.status = DeliveryStatus::DeadLettered;
-                d.last_error = Some(error);
-                d.completed_at = Some(now);
-            }
-        }
-        Ok(())
-    }
-
-    async fn delivery(&self, tenant: &TenantId, id: DeliveryId) -> Result<Option<WebhookDelivery>> {
-        Ok(self.lock().deliveries.get(&id).filter(|d| &d.tenant == tenant).cloned())
-    }
-
-    async fn list_deliveries(&self, tenant: &TenantId, query: &DeliveryQuery) -> Result<Vec<WebhookDelivery>> {
-        let state = self.lock();
-        Ok(state
-            .deliveries
-            .values()
-            .rev()
-            .filter(|d| &d.tenant == tenant && query.matches(d))
-            .take(query.effective_limit())
-            .cloned()
-            .collect())
-    }
-
-    async fn replay(&self, tenant: &TenantId, id: DeliveryId) -> Result<()> {
-        let now = self.now();
-        let mut state = self.lock();
-        let d = state.tenant_delivery(tenant, id)?;
-        match d.status {
-            DeliveryStatus::Processing | DeliveryStatus::Rejected | DeliveryStatus::Queued => {
-                Err(refusal::not_replayable(id, d.status))
-            }
-            _ => {
-                d.status = DeliveryStatus::Queued;
-                d.attempts = 0;
-                d.next_attempt_at = now;
-                d.completed_at = None;
-                Ok(())
-            }
-        }
     }
 }
 
