@@ -35,6 +35,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JinjaValue};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use yoke::Yoke;
 
 /// The fuel one evaluation may burn (MiniJinja counts roughly one unit per instruction).
 pub const FUEL: u64 = 20_000;
@@ -181,7 +182,7 @@ impl Object for Root {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         let mut keys: Vec<JinjaValue> = self.extras.iter().map(|(k, _)| JinjaValue::from(*k)).collect();
-        if let Some(Value::Object(map)) = self.data.node() {
+        if let Value::Object(map) = self.data.node() {
             keys.extend(
                 map.keys().filter(|k| !self.extras.iter().any(|(e, _)| e == k)).map(|k| JinjaValue::from(k.as_str())),
             );
@@ -190,58 +191,40 @@ impl Object for Root {
     }
 }
 
-/// One step into JSON: an object key or an array index.
-#[derive(Debug, Clone)]
-enum Step {
-    Key(JinjaValue),
-    Index(usize),
-}
-
-/// A JSON value read in place: the shared document, and the view one step up with the step
-/// from it (none at the root). A view into a container costs one allocation, and reading a
-/// field of it one lookup per level.
+/// A JSON value read in place: a reference into the shared document, kept alive by the
+/// document's `Arc` (a [`Yoke`]), so reading a field is one lookup, however deep the view.
 #[derive(Debug)]
 struct JsonView {
-    document: Arc<Value>,
-    parent: Option<(Arc<JsonView>, Step)>,
+    node: Yoke<&'static Value, Arc<Value>>,
 }
 
 impl JsonView {
     fn root(document: Arc<Value>) -> Arc<Self> {
-        Arc::new(Self { document, parent: None })
+        Arc::new(Self { node: Yoke::attach_to_cart(document, |document| document) })
     }
 
-    fn node(&self) -> Option<&Value> {
-        let Some((parent, step)) = &self.parent else { return Some(&self.document) };
-        let node = parent.node()?;
-        match step {
-            Step::Key(k) => node.get(k.as_str()?),
-            Step::Index(i) => node.get(*i),
-        }
+    fn node(&self) -> &Value {
+        self.node.get()
     }
 
     /// The node as a MiniJinja value: scalars converted, containers viewed in place.
     fn value(this: &Arc<Self>) -> JinjaValue {
-        match this.node() {
-            None => JinjaValue::UNDEFINED,
-            Some(node) => scalar(node).unwrap_or_else(|| JinjaValue::from_dyn_object(this.clone())),
-        }
+        scalar(this.node.get()).unwrap_or_else(|| JinjaValue::from_dyn_object(this.clone()))
     }
 
-    /// The value at `step` below `this` (whose child there is `node`): a scalar converted at
-    /// once, a container as a view one step down.
-    fn child_value(this: &Arc<Self>, node: &Value, step: Step) -> JinjaValue {
-        scalar(node).unwrap_or_else(|| {
-            JinjaValue::from_object(Self { document: this.document.clone(), parent: Some((this.clone(), step)) })
-        })
+    /// The child `pick` chooses below `this`: a scalar converted at once, a container as a view
+    /// of its own.
+    fn child(this: &Arc<Self>, pick: impl for<'a> Fn(&'a Value) -> Option<&'a Value>) -> Option<JinjaValue> {
+        let child = pick(this.node.get())?;
+        Some(scalar(child).unwrap_or_else(|| {
+            let node = this.node.map_project_cloned(|node, _| pick(node).unwrap_or(*node));
+            JinjaValue::from_object(Self { node })
+        }))
     }
 
     fn get(this: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
         let name = key.as_str()?;
-        match this.node()? {
-            Value::Object(map) => map.get(name).map(|child| Self::child_value(this, child, Step::Key(key.clone()))),
-            _ => None,
-        }
+        Self::child(this, |node| node.as_object()?.get(name))
     }
 }
 
@@ -263,17 +246,17 @@ fn scalar(node: &Value) -> Option<JinjaValue> {
 impl Object for JsonView {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         match self.node() {
-            Some(Value::Array(_)) => ObjectRepr::Seq,
+            Value::Array(_) => ObjectRepr::Seq,
             _ => ObjectRepr::Map,
         }
     }
 
     fn get_value(self: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
-        match self.node()? {
+        match self.node() {
             Value::Object(_) => Self::get(self, key),
-            Value::Array(items) => {
+            Value::Array(_) => {
                 let index = key.as_usize()?;
-                items.get(index).map(|item| Self::child_value(self, item, Step::Index(index)))
+                Self::child(self, |node| node.as_array()?.get(index))
             }
             _ => None,
         }
@@ -281,8 +264,8 @@ impl Object for JsonView {
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
         match self.node() {
-            Some(Value::Object(map)) => Enumerator::Values(map.keys().map(|k| JinjaValue::from(k.as_str())).collect()),
-            Some(Value::Array(items)) => Enumerator::Seq(items.len()),
+            Value::Object(map) => Enumerator::Values(map.keys().map(|k| JinjaValue::from(k.as_str())).collect()),
+            Value::Array(items) => Enumerator::Seq(items.len()),
             _ => Enumerator::Empty,
         }
     }
@@ -308,6 +291,23 @@ mod tests {
         assert_eq!(eval("record"), json!({"tags": ["a", "b"], "n": 3, "x": null}));
         assert_eq!(eval("record.missing.deeper"), Value::Null);
         assert_eq!(eval("record.x is none"), json!(true));
+    }
+
+    #[test]
+    fn deep_views_read_the_right_nodes_and_outlive_their_scope() {
+        let document = json!({"a": {"items": [{"name": "x", "tags": ["p"]}, {"name": "y", "tags": ["q", "r"]}]}});
+        let held = {
+            let scope = Scope::new(document.clone());
+            let eval = |s: &str| Expression::compile(s).unwrap().eval(&scope).unwrap();
+            assert_eq!(eval("a.items[1].name"), json!("y"));
+            assert_eq!(eval("a.items[1].tags[1]"), json!("r"));
+            assert_eq!(eval("a.items | map(attribute='name') | join(',')"), json!("x,y"));
+            assert_eq!(eval("a.items[2].name"), Value::Null, "past the end: undefined");
+            assert_eq!(eval("a.items.name"), Value::Null, "a key of a list: undefined");
+            Expression::compile("a.items[0]").unwrap().eval_raw(&scope).unwrap()
+        };
+        // The scope is gone; the view it handed out keeps its document alive.
+        assert_eq!(to_json(&held).unwrap(), json!({"name": "x", "tags": ["p"]}));
     }
 
     #[test]
