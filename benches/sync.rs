@@ -128,6 +128,37 @@ fn sync(c: &mut Criterion) {
     let source = MemorySource::new();
     source.batch(|b| data.iter().for_each(|r| b.upsert(r["id"].as_str().unwrap_or_default(), r.clone())));
 
+    if let Ok(only) = std::env::var("SYNC_BENCH_ONLY") {
+        // For profiles: one sync of the 100,000 records, `memory` (engine into the memory
+        // store) or `read` (the source's pages alone); anything else: the setup alone.
+        rt.block_on(async {
+            let store = MemoryStore::new();
+            match only.as_str() {
+                "memory" => {
+                    let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "bench");
+                    let run = engine.run(&source, &job(), &CancellationToken::new()).await.expect("run");
+                    assert_eq!(run.counts.added, RECORDS as u64);
+                }
+                "read" => {
+                    let mut checkpoint = None;
+                    loop {
+                        let request = ReadRequest::new(STREAM, SyncMode::FullRefresh)
+                            .after(checkpoint.take())
+                            .with_page_size(NonZeroU32::new(PAGE as u32).expect("non-zero"));
+                        let page = black_box(source.read(request).await.expect("read"));
+                        if !page.has_more {
+                            break;
+                        }
+                        checkpoint = page.checkpoint;
+                    }
+                }
+                _ => {}
+            }
+            std::mem::forget(store);
+        });
+        return;
+    }
+
     let mut group = c.benchmark_group("sync_100k");
     group.throughput(Throughput::Elements(RECORDS as u64));
     group.sample_size(10);
@@ -148,7 +179,7 @@ fn sync(c: &mut Criterion) {
                             .with_page_size(NonZeroU32::new(PAGE as u32).expect("non-zero"));
                         let page = source.read(request).await.expect("read");
                         let write = PageWrite::new(page.records, page.checkpoint.clone(), None);
-                        black_box(store.write_page(&scope(), &write).await.expect("write"));
+                        black_box(store.write_page(&scope(), write).await.expect("write"));
                         if !page.has_more {
                             break;
                         }

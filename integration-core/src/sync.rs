@@ -277,7 +277,7 @@ impl SyncEngine {
         let mut out = BTreeMap::new();
         for (stream, records) in by_stream {
             let scope = StreamScope::new(tenant.clone(), connection.clone(), stream);
-            let summary = self.records.write_page(&scope, &PageWrite::new(records, None, None)).await?;
+            let summary = self.records.write_page(&scope, PageWrite::new(records, None, None)).await?;
             out.insert(stream.to_owned(), summary);
         }
         Ok(out)
@@ -367,7 +367,7 @@ impl SyncEngine {
                 let checkpoint =
                     if commit && !(full && envelope.complete) { Some(envelope.checkpoint()?) } else { None };
                 let write = PageWrite::new(page.records, checkpoint, Some(envelope.generation));
-                self.records.write_page(&scope, &write).await?
+                self.records.write_page(&scope, write).await?
             };
             add(&mut run.counts, summary);
             if !job.dry_run && (commit_positions || envelope.complete) {

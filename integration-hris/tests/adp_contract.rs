@@ -195,7 +195,7 @@ struct FailingWrites {
 
 #[async_trait]
 impl RecordStore for FailingWrites {
-    async fn write_page(&self, scope: &StreamScope, page: &PageWrite) -> Result<WriteSummary> {
+    async fn write_page(&self, scope: &StreamScope, page: PageWrite) -> Result<WriteSummary> {
         match self.ok_writes.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
             Ok(_) => self.inner.write_page(scope, page).await,
             Err(_) => {

@@ -255,7 +255,7 @@ impl SqlStore {
 
 #[async_trait]
 impl RecordStore for SqlStore {
-    async fn write_page(&self, scope: &StreamScope, page: &PageWrite) -> Result<WriteSummary> {
+    async fn write_page(&self, scope: &StreamScope, page: PageWrite) -> Result<WriteSummary> {
         let now = micros(self.now());
         let mut tx = self.begin().await?;
         let mut ids: Vec<&str> = page.records.iter().map(|r| r.remote_id.as_str()).collect();

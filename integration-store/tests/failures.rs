@@ -25,7 +25,7 @@ async fn a_failed_page_commits_neither_records_nor_checkpoint() {
         Some(Checkpoint::new(serde_json::json!(1))),
         None,
     );
-    store.write_page(&scope, &first).await.expect("write");
+    store.write_page(&scope, first).await.expect("write");
     // Break the change log so the next page fails after writing its first record.
     sqlx::query("DROP TABLE changes").execute(store.pool()).await.expect("drop");
     let second = PageWrite::new(
@@ -33,7 +33,7 @@ async fn a_failed_page_commits_neither_records_nor_checkpoint() {
         Some(Checkpoint::new(serde_json::json!(2))),
         None,
     );
-    let err = store.write_page(&scope, &second).await.expect_err("the page fails");
+    let err = store.write_page(&scope, second).await.expect_err("the page fails");
     assert_eq!(err.kind(), ErrorKind::Storage);
     assert!(store.record(&scope, "2").await.expect("read").is_none(), "the failed page left no record");
     let cp = store.checkpoint(&scope).await.expect("read").expect("the first page's checkpoint");

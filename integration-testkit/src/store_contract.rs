@@ -505,7 +505,7 @@ pub async fn records_count_added_updated_unchanged_deleted<S: Stores>(s: S) {
     let (t, c) = (tenant("t-rec"), conn("hr"));
     let sc = scope(&t, &c, "employees");
     let first = PageWrite::new(vec![employee("1", "Ada"), employee("2", "Grace")], None, None);
-    let sum = s.write_page(&sc, &first).await.expect("write");
+    let sum = s.write_page(&sc, first).await.expect("write");
     assert_eq!((sum.added, sum.updated, sum.unchanged, sum.deleted), (2, 0, 0, 0));
 
     let reordered: serde_json::Value = serde_json::from_str(r#"{"name":"Ada","id":"1"}"#).expect("json");
@@ -514,11 +514,11 @@ pub async fn records_count_added_updated_unchanged_deleted<S: Stores>(s: S) {
         None,
         None,
     );
-    let sum = s.write_page(&sc, &second).await.expect("write");
+    let sum = s.write_page(&sc, second).await.expect("write");
     assert_eq!((sum.added, sum.updated, sum.unchanged, sum.deleted), (1, 1, 2, 0));
 
     let sum = s
-        .write_page(&sc, &PageWrite::new(vec![Record::deleted("1"), Record::deleted("1")], None, None))
+        .write_page(&sc, PageWrite::new(vec![Record::deleted("1"), Record::deleted("1")], None, None))
         .await
         .expect("write");
     assert_eq!((sum.deleted, sum.unchanged), (1, 1), "a repeated tombstone changes nothing");
@@ -526,7 +526,7 @@ pub async fn records_count_added_updated_unchanged_deleted<S: Stores>(s: S) {
     assert!(gone.deleted);
     assert_eq!(gone.data["name"], "Ada", "the last live data is kept");
 
-    let sum = s.write_page(&sc, &PageWrite::new(vec![employee("1", "Ada")], None, None)).await.expect("write");
+    let sum = s.write_page(&sc, PageWrite::new(vec![employee("1", "Ada")], None, None)).await.expect("write");
     assert_eq!(sum.added, 1, "a record live again is added");
 
     let batch = s.changes_since(&t, None, 100).await.expect("changes");
@@ -555,14 +555,14 @@ pub async fn records_page_and_checkpoint_commit_together<S: Stores>(s: S) {
     let sc = scope(&t, &c, "employees");
     let run_id = RunId::new();
     let page = PageWrite::new(vec![employee("1", "Ada")], Some(Checkpoint::new(json!({"page": 2}))), Some(run_id));
-    s.write_page(&sc, &page).await.expect("write");
+    s.write_page(&sc, page).await.expect("write");
     let cp = StateStore::checkpoint(&s, &sc).await.expect("read").expect("committed with the page");
     assert_eq!(cp.checkpoint.as_value(), &json!({"page": 2}));
     assert_eq!(cp.run, Some(run_id));
     let rec = RecordStore::record(&s, &sc, "1").await.expect("read").expect("written");
     assert_eq!(rec.seen_by, Some(run_id));
     // A page without a checkpoint leaves the committed one alone.
-    s.write_page(&sc, &PageWrite::new(vec![employee("2", "Grace")], None, Some(run_id))).await.expect("write");
+    s.write_page(&sc, PageWrite::new(vec![employee("2", "Grace")], None, Some(run_id))).await.expect("write");
     let cp = StateStore::checkpoint(&s, &sc).await.expect("read").expect("still there");
     assert_eq!(cp.checkpoint.as_value(), &json!({"page": 2}));
 }
@@ -576,13 +576,13 @@ pub async fn records_unseen_by_a_full_refresh_are_deleted<S: Stores>(s: S) {
     let old_run = RunId::new();
     s.write_page(
         &sc,
-        &PageWrite::new(vec![employee("1", "Ada"), employee("2", "Grace"), employee("3", "Alan")], None, Some(old_run)),
+        PageWrite::new(vec![employee("1", "Ada"), employee("2", "Grace"), employee("3", "Alan")], None, Some(old_run)),
     )
     .await
     .expect("write");
-    s.write_page(&other, &PageWrite::new(vec![employee("d1", "R&D")], None, Some(old_run))).await.expect("write");
+    s.write_page(&other, PageWrite::new(vec![employee("d1", "R&D")], None, Some(old_run))).await.expect("write");
     let full = RunId::new();
-    s.write_page(&sc, &PageWrite::new(vec![employee("1", "Ada"), employee("3", "Alan Turing")], None, Some(full)))
+    s.write_page(&sc, PageWrite::new(vec![employee("1", "Ada"), employee("3", "Alan Turing")], None, Some(full)))
         .await
         .expect("write");
     let done = Checkpoint::new(json!({"completed": true}));
@@ -607,7 +607,7 @@ pub async fn change_stream_reads_every_change_once<S: Stores>(s: S) {
     let (t, c) = (tenant("t-changes"), conn("hr"));
     let sc = scope(&t, &c, "employees");
     for i in 0..25 {
-        s.write_page(&sc, &PageWrite::new(vec![employee(&format!("{i:02}"), "v1")], None, None)).await.expect("write");
+        s.write_page(&sc, PageWrite::new(vec![employee(&format!("{i:02}"), "v1")], None, None)).await.expect("write");
     }
     let mut cursor = None;
     let mut seen = Vec::new();
@@ -624,7 +624,7 @@ pub async fn change_stream_reads_every_change_once<S: Stores>(s: S) {
     let expected: Vec<String> = (0..25).map(|i| format!("{i:02}")).collect();
     assert_eq!(seen, expected);
     // New changes after the end are picked up from the saved cursor.
-    s.write_page(&sc, &PageWrite::new(vec![employee("00", "v2")], None, None)).await.expect("write");
+    s.write_page(&sc, PageWrite::new(vec![employee("00", "v2")], None, None)).await.expect("write");
     let batch = s.changes_since(&t, cursor.as_ref(), 7).await.expect("changes");
     assert_eq!(batch.changes.len(), 1);
     assert_eq!(batch.changes[0].kind, ChangeKind::Updated);
@@ -639,7 +639,7 @@ pub async fn records_are_isolated_by_tenant<S: Stores>(s: S) {
     let (a, b, c) = (tenant("t-rec-a"), tenant("t-rec-b"), conn("hr"));
     s.write_page(
         &scope(&a, &c, "employees"),
-        &PageWrite::new(vec![employee("1", "Ada")], Some(Checkpoint::new(json!(1))), None),
+        PageWrite::new(vec![employee("1", "Ada")], Some(Checkpoint::new(json!(1))), None),
     )
     .await
     .expect("write");
@@ -662,8 +662,8 @@ pub async fn records_list_in_pages<S: Stores>(s: S) {
     let (t, c) = (tenant("t-rec-list"), conn("hr"));
     let sc = scope(&t, &c, "employees");
     let records = (0..10).map(|i| employee(&format!("r{i}"), "x")).collect();
-    s.write_page(&sc, &PageWrite::new(records, None, None)).await.expect("write");
-    s.write_page(&sc, &PageWrite::new(vec![Record::deleted("r3")], None, None)).await.expect("write");
+    s.write_page(&sc, PageWrite::new(records, None, None)).await.expect("write");
+    s.write_page(&sc, PageWrite::new(vec![Record::deleted("r3")], None, None)).await.expect("write");
     let ids = |v: Vec<integration_core::store::StoredRecord>| v.into_iter().map(|r| r.remote_id).collect::<Vec<_>>();
     assert_eq!(ids(s.records(&sc, None, 3, false).await.expect("list")), ["r0", "r1", "r2"]);
     assert_eq!(ids(s.records(&sc, Some("r2"), 3, false).await.expect("list")), ["r4", "r5", "r6"]);

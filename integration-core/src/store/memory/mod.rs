@@ -9,22 +9,23 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{
-    AuditEvent, AuditSink, AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore, Change,
-    ChangeBatch, ChangeCursor, ChangeKind, Claim, ClaimRequest, ClaimToken, ClaimedRun, ConfigStore, ContentHash,
-    Enqueued, IdempotencyStore, Lease, NewAutomationRun, PageWrite, RecordStore, RunLease, RunQuery, RunRelease,
-    StateStore, StepRecord, StoredCheckpoint, StoredConfig, StoredRecord, StoredToken, StreamScope, SyncRun,
-    TokenStore, WriteSummary, refusal,
+    AuditEvent, AuditSink, AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore, Claim,
+    ClaimRequest, ClaimToken, ClaimedRun, ConfigStore, Enqueued, IdempotencyStore, Lease, NewAutomationRun, RunLease,
+    RunQuery, RunRelease, StateStore, StepRecord, StoredCheckpoint, StoredConfig, StoredToken, StreamScope, SyncRun,
+    TokenStore, refusal,
 };
 use crate::clock::{Clock, SystemClock, expiry};
 use crate::config::ConnectionStatus;
 use crate::crypto::SealedBox;
 use crate::error::{Error, Result};
 use crate::ids::{AutomationRunId, ConnectionId, RunId, TenantId};
-use crate::integration::{Checkpoint, Record};
+use crate::integration::Checkpoint;
 
 mod deliveries;
+mod records;
 
 use deliveries::Deliveries;
+use records::Records;
 
 const CURSOR_PREFIX: &str = "mem:";
 
@@ -49,8 +50,7 @@ struct State {
     tokens: HashMap<(TenantId, ConnectionId), StoredToken>,
     /// By [`claim_key`]; the tenant is kept beside the state for purging.
     claims: HashMap<String, (TenantId, ClaimState)>,
-    records: HashMap<StreamScope, BTreeMap<String, StoredRecord>>,
-    changes: HashMap<TenantId, Vec<Change>>,
+    records: Records,
     audit: Vec<AuditEvent>,
     deliveries: Deliveries,
     next_token: u64,
@@ -415,97 +415,6 @@ impl IdempotencyStore for MemoryStore {
 }
 
 impl State {
-    fn push_change(
-        &mut self,
-        scope: &StreamScope,
-        record: &StoredRecord,
-        kind: ChangeKind,
-        previous: Option<Value>,
-        at: DateTime<Utc>,
-    ) {
-        let log = self.changes.entry(scope.tenant.clone()).or_default();
-        log.push(Change {
-            cursor: ChangeCursor::new(format!("{CURSOR_PREFIX}{}", log.len() + 1)),
-            scope: scope.clone(),
-            remote_id: record.remote_id.clone(),
-            kind,
-            data: record.data.clone(),
-            previous,
-            at,
-        });
-    }
-
-    fn apply(
-        &mut self,
-        scope: &StreamScope,
-        record: &Record,
-        run: Option<RunId>,
-        now: DateTime<Utc>,
-        sum: &mut WriteSummary,
-    ) {
-        let records = self.records.entry(scope.clone()).or_default();
-        let existing = records.get_mut(&record.remote_id);
-        let change = if record.deleted {
-            match existing {
-                Some(e) if !e.deleted => {
-                    e.deleted = true;
-                    e.updated_at = now;
-                    e.seen_by = run.or(e.seen_by);
-                    sum.deleted += 1;
-                    Some((e.clone(), ChangeKind::Deleted, Some(e.data.clone())))
-                }
-                _ => {
-                    sum.unchanged += 1;
-                    None
-                }
-            }
-        } else {
-            let hash = ContentHash::of(&record.data);
-            match existing {
-                Some(e) if !e.deleted && e.hash == hash => {
-                    e.seen_by = run.or(e.seen_by);
-                    sum.unchanged += 1;
-                    None
-                }
-                Some(e) => {
-                    let kind = if e.deleted { ChangeKind::Added } else { ChangeKind::Updated };
-                    let previous = std::mem::replace(&mut e.data, record.data.clone());
-                    e.remote_data = record.remote_data.clone();
-                    e.hash = hash;
-                    e.modified_at = record.modified_at;
-                    e.deleted = false;
-                    e.seen_by = run.or(e.seen_by);
-                    e.updated_at = now;
-                    if kind == ChangeKind::Added {
-                        sum.added += 1
-                    } else {
-                        sum.updated += 1
-                    }
-                    Some((e.clone(), kind, Some(previous)))
-                }
-                None => {
-                    let stored = StoredRecord {
-                        remote_id: record.remote_id.clone(),
-                        data: record.data.clone(),
-                        remote_data: record.remote_data.clone(),
-                        hash,
-                        modified_at: record.modified_at,
-                        deleted: false,
-                        seen_by: run,
-                        created_at: now,
-                        updated_at: now,
-                    };
-                    records.insert(record.remote_id.clone(), stored.clone());
-                    sum.added += 1;
-                    Some((stored, ChangeKind::Added, None))
-                }
-            }
-        };
-        if let Some((stored, kind, previous)) = change {
-            self.push_change(scope, &stored, kind, previous, now);
-        }
-    }
-
     fn commit_checkpoint(
         &mut self,
         scope: &StreamScope,
@@ -516,86 +425,6 @@ impl State {
         if let Some(cp) = checkpoint {
             self.checkpoints.insert(scope.clone(), StoredCheckpoint { checkpoint: cp.clone(), run, updated_at: now });
         }
-    }
-}
-
-#[async_trait]
-impl RecordStore for MemoryStore {
-    async fn write_page(&self, scope: &StreamScope, page: &PageWrite) -> Result<WriteSummary> {
-        let now = self.now();
-        let mut state = self.lock();
-        let mut sum = WriteSummary::default();
-        for record in &page.records {
-            state.apply(scope, record, page.run, now, &mut sum);
-        }
-        state.commit_checkpoint(scope, page.checkpoint.as_ref(), page.run, now);
-        Ok(sum)
-    }
-
-    async fn delete_unseen(&self, scope: &StreamScope, run: RunId, checkpoint: Option<&Checkpoint>) -> Result<u64> {
-        let now = self.now();
-        let mut state = self.lock();
-        let mut gone = Vec::new();
-        if let Some(records) = state.records.get_mut(scope) {
-            for r in records.values_mut().filter(|r| !r.deleted && r.seen_by != Some(run)) {
-                r.deleted = true;
-                r.updated_at = now;
-                gone.push(r.clone());
-            }
-        }
-        for r in &gone {
-            state.push_change(scope, r, ChangeKind::Deleted, Some(r.data.clone()), now);
-        }
-        state.commit_checkpoint(scope, checkpoint, Some(run), now);
-        Ok(gone.len() as u64)
-    }
-
-    async fn record(&self, scope: &StreamScope, remote_id: &str) -> Result<Option<StoredRecord>> {
-        Ok(self.lock().records.get(scope).and_then(|r| r.get(remote_id)).cloned())
-    }
-
-    async fn records(
-        &self,
-        scope: &StreamScope,
-        after: Option<&str>,
-        limit: usize,
-        include_deleted: bool,
-    ) -> Result<Vec<StoredRecord>> {
-        let state = self.lock();
-        let Some(records) = state.records.get(scope) else { return Ok(Vec::new()) };
-        let range = match after {
-            Some(a) => records.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
-            None => records.range::<str, _>(..),
-        };
-        Ok(range.map(|(_, r)| r).filter(|r| include_deleted || !r.deleted).take(limit).cloned().collect())
-    }
-
-    async fn changes_since(
-        &self,
-        tenant: &TenantId,
-        cursor: Option<&ChangeCursor>,
-        limit: usize,
-    ) -> Result<ChangeBatch> {
-        let state = self.lock();
-        let log = state.changes.get(tenant).map(Vec::as_slice).unwrap_or_default();
-        let start = match cursor {
-            None => 0,
-            Some(c) => c
-                .as_str()
-                .strip_prefix(CURSOR_PREFIX)
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n <= log.len())
-                .ok_or_else(|| {
-                    Error::validation(
-                        "cursor",
-                        format!("{:?} is not a change cursor issued by this store for tenant {tenant}", c.as_str()),
-                    )
-                })?,
-        };
-        let changes: Vec<Change> = log[start..].iter().take(limit).cloned().collect();
-        let next =
-            changes.last().map_or_else(|| ChangeCursor::new(format!("{CURSOR_PREFIX}{start}")), |c| c.cursor.clone());
-        Ok(ChangeBatch { changes, next })
     }
 }
 
