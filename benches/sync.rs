@@ -269,10 +269,13 @@ fn sync(c: &mut Criterion) {
     });
 
     group.bench_function("sqlite/engine", |b| {
-        let descriptor = Descriptor::builder("loopback", Domain::Hris, "Loopback")
-            .stream(StreamDescriptor::new(STREAM, ["id"]))
-            .build()
-            .expect("descriptor");
+        // Its reads change nothing, so it declares read-ahead: the engine fetches page N+1 while
+        // it writes page N (SYNC_BENCH_NO_READ_AHEAD=1 measures without).
+        let stream = StreamDescriptor::new(STREAM, ["id"]);
+        let stream =
+            if std::env::var_os("SYNC_BENCH_NO_READ_AHEAD").is_some() { stream } else { stream.with_read_ahead() };
+        let descriptor =
+            Descriptor::builder("loopback", Domain::Hris, "Loopback").stream(stream).build().expect("descriptor");
         let adapter = HttpSource { descriptor, url: url.clone(), http: http.clone() };
         b.iter_custom(|iters| {
             rt.block_on(async {

@@ -168,6 +168,10 @@ pub struct StreamDescriptor {
     pub sync_modes: Vec<SyncMode>,
     /// What the stream holds.
     pub description: String,
+    /// Whether reading a page of this stream changes nothing at the provider, so the sync
+    /// engine may ask for the next page while it writes the one before (see
+    /// [`with_read_ahead`](Self::with_read_ahead)). Off unless declared.
+    pub read_ahead: bool,
 }
 
 impl StreamDescriptor {
@@ -183,6 +187,7 @@ impl StreamDescriptor {
             cursor_field: None,
             sync_modes: vec![SyncMode::FullRefresh],
             description: String::new(),
+            read_ahead: false,
         }
     }
 
@@ -204,6 +209,18 @@ impl StreamDescriptor {
     #[must_use]
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = description.into();
+        self
+    }
+
+    /// Declares that reading a page changes nothing at the provider: the sync engine then asks
+    /// for page N+1 while it writes page N, so the provider's latency and the store's writes
+    /// overlap. Do not declare it for a stream whose read acknowledges or consumes what the page
+    /// before returned (an event queue whose messages a read deletes): such a stream relies on
+    /// the engine asking for the next page only once the previous one is committed, which is
+    /// what it does otherwise.
+    #[must_use]
+    pub fn with_read_ahead(mut self) -> Self {
+        self.read_ahead = true;
         self
     }
 

@@ -98,6 +98,7 @@ pub mod crypto;
 pub mod decode;
 pub mod descriptor;
 pub mod error;
+mod hex;
 pub mod http;
 pub mod ids;
 pub mod integration;

@@ -326,6 +326,15 @@ impl SyncEngine {
         };
         let full = matches!(job.mode, SyncMode::FullRefresh | SyncMode::ResumableFullRefresh);
         let commit_positions = job.mode != SyncMode::FullRefresh;
+        let read_ahead = integration.descriptor().stream(&job.stream).is_some_and(|s| s.read_ahead);
+        let read = |position: Option<Checkpoint>| {
+            let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(position);
+            request.page_size = job.page_size;
+            request.dry_run = job.dry_run;
+            integration.read(request)
+        };
+        // The next page, when it was read while the one before was being written.
+        let mut ahead = None;
         loop {
             if cancel.is_cancelled() {
                 return Ok(RunStatus::Cancelled);
@@ -333,10 +342,10 @@ impl SyncEngine {
             if lost.load(Ordering::SeqCst) {
                 return Err(Error::conflict("the sync lease was lost; another worker may have taken the stream over"));
             }
-            let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(envelope.position.clone());
-            request.page_size = job.page_size;
-            request.dry_run = job.dry_run;
-            let page = integration.read(request).await?;
+            let page = match ahead.take() {
+                Some(page) => page?,
+                None => read(envelope.position.clone()).await?,
+            };
             run.counts.processed += page.records.len() as u64;
             run.counts.failed += page.rejected.len() as u64;
             for rejected in page.rejected {
@@ -360,14 +369,25 @@ impl SyncEngine {
             }
             envelope.position = page.checkpoint;
             envelope.complete = !page.has_more;
-            let summary = if job.dry_run {
-                self.compare(&scope, &page.records).await?
-            } else {
+            let write = async {
+                if job.dry_run {
+                    return self.compare(&scope, &page.records).await;
+                }
                 let commit = commit_positions || envelope.complete;
                 let checkpoint =
                     if commit && !(full && envelope.complete) { Some(envelope.checkpoint()?) } else { None };
-                let write = PageWrite::new(page.records, checkpoint, Some(envelope.generation));
-                self.records.write_page(&scope, write).await?
+                self.records
+                    .write_page(&scope, PageWrite::new(page.records, checkpoint, Some(envelope.generation)))
+                    .await
+            };
+            let summary = if read_ahead && !envelope.complete {
+                // The next page's read goes out while this one is written; a failed read
+                // surfaces after this page is committed, as it would have a moment later.
+                let (summary, next) = tokio::join!(write, read(envelope.position.clone()));
+                ahead = Some(next);
+                summary?
+            } else {
+                write.await?
             };
             add(&mut run.counts, summary);
             if !job.dry_run && (commit_positions || envelope.complete) {

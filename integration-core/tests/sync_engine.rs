@@ -288,3 +288,88 @@ async fn run_due_skips_a_stream_synced_within_the_interval() {
     let third = engine(&store).run_due(&source, &job, std::time::Duration::ZERO, &CancellationToken::new()).await;
     assert!(third.expect("run").is_some(), "due with a zero interval");
 }
+
+/// A records store that notes, as each page is written, how many reads the source has served.
+#[derive(Debug, Clone)]
+struct Watching {
+    inner: MemoryStore,
+    source: MemorySource,
+    seen: Arc<std::sync::Mutex<Vec<u64>>>,
+}
+
+#[async_trait]
+impl RecordStore for Watching {
+    async fn write_page(
+        &self,
+        scope: &StreamScope,
+        page: integration_core::store::PageWrite,
+    ) -> Result<integration_core::store::WriteSummary> {
+        // A store's write takes a while (it yields): long enough for a read sent beside it.
+        tokio::task::yield_now().await;
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).push(self.source.reads());
+        self.inner.write_page(scope, page).await
+    }
+    async fn delete_unseen(&self, scope: &StreamScope, run: RunId, checkpoint: Option<&Checkpoint>) -> Result<u64> {
+        self.inner.delete_unseen(scope, run, checkpoint).await
+    }
+    async fn record(
+        &self,
+        scope: &StreamScope,
+        remote_id: &str,
+    ) -> Result<Option<integration_core::store::StoredRecord>> {
+        self.inner.record(scope, remote_id).await
+    }
+    async fn records(
+        &self,
+        scope: &StreamScope,
+        after: Option<&str>,
+        limit: usize,
+        include_deleted: bool,
+    ) -> Result<Vec<integration_core::store::StoredRecord>> {
+        self.inner.records(scope, after, limit, include_deleted).await
+    }
+    async fn changes_since(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<&integration_core::store::ChangeCursor>,
+        limit: usize,
+    ) -> Result<integration_core::store::ChangeBatch> {
+        self.inner.changes_since(tenant, cursor, limit).await
+    }
+}
+
+#[tokio::test]
+async fn a_stream_that_reads_ahead_is_read_while_the_page_before_is_written() {
+    for (read_ahead, expected) in [(false, [1, 2, 3]), (true, [2, 3, 3])] {
+        let source = if read_ahead { MemorySource::new().reading_ahead() } else { MemorySource::new() };
+        (0..5).for_each(|i| source.upsert(&format!("e{i}"), json!({"v": i})));
+        let store = MemoryStore::new();
+        let watching = Watching { inner: store.clone(), source: source.clone(), seen: Arc::default() };
+        let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(watching.clone()), "worker-1");
+        let job = SyncJob::new(tenant(), conn(), STREAM, SyncMode::Incremental)
+            .with_page_size(NonZeroU32::new(2).expect("nz"));
+        let run = engine.run(&source, &job, &CancellationToken::new()).await.expect("run");
+        assert_eq!((run.status, run.counts.added), (RunStatus::Succeeded, 5));
+        // Reads served when pages 1, 2 and 3 were written: reading ahead, the next page was
+        // already read; otherwise only the page being written. No read more either way.
+        assert_eq!(*watching.seen.lock().expect("seen"), expected, "read ahead: {read_ahead}");
+        assert_eq!(source.reads(), 3, "read ahead: {read_ahead}");
+    }
+}
+
+#[tokio::test]
+async fn a_read_ahead_that_fails_stops_the_run_after_the_page_before_is_committed() {
+    let source = MemorySource::new().reading_ahead();
+    (0..6).for_each(|i| source.upsert(&format!("e{i}"), json!({"v": i})));
+    let store = MemoryStore::new();
+    let job =
+        SyncJob::new(tenant(), conn(), STREAM, SyncMode::Incremental).with_page_size(NonZeroU32::new(2).expect("nz"));
+    source.fail_on_read(2); // read while page 1 is written
+    let run = engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!((run.status, run.counts.added), (RunStatus::Failed, 2), "{run:?}");
+    let committed = store.checkpoint(&StreamScope::new(tenant(), conn(), STREAM)).await.expect("read");
+    assert!(committed.is_some(), "page 1 and its checkpoint were committed before the failure stopped the run");
+    source.clear_failure();
+    let run = engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!((run.status, run.counts.added), (RunStatus::Succeeded, 4), "resumed after page 1: {run:?}");
+}

@@ -31,6 +31,7 @@ mod codec;
 mod config;
 mod delivery;
 mod idempotency;
+mod page_sql;
 mod record;
 mod state;
 mod token;
@@ -62,6 +63,7 @@ pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
     clock: Arc<dyn Clock>,
+    page_sql: Arc<page_sql::PageSqlCache>,
 }
 
 impl fmt::Debug for SqlStore {
@@ -106,7 +108,7 @@ impl SqlStore {
             .connect(url)
             .await
             .map_err(|e| db("connect", e))?;
-        let store = Self { pool, backend, clock: Arc::new(SystemClock) };
+        let store = Self { pool, backend, clock: Arc::new(SystemClock), page_sql: Arc::default() };
         store.migrate().await?;
         Ok(store)
     }

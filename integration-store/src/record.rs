@@ -6,15 +6,17 @@ use integration_core::store::{
     Change, ChangeBatch, ChangeCursor, ChangeKind, ContentHash, PageWrite, RecordStore, StoredRecord, StreamScope,
     WriteSummary,
 };
-use integration_core::{Checkpoint, Error, Result, RunId, TenantId};
-use serde_json::Value;
+use integration_core::{Checkpoint, Error, Record, Result, RunId, TenantId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
+use std::sync::Arc;
+
 use crate::SqlStore;
 use crate::codec::{
-    corrupt, db, enum_from_text, enum_text, from_json, get, id, int, micros, opt_text, opt_time, text, time, to_json,
+    corrupt, db, enum_from_text, from_json, get, id, int, micros, opt_text, opt_time, text, time, to_json,
 };
+use crate::page_sql::PageSql;
 use sqlx::AssertSqlSafe;
 
 const CURSOR_PREFIX: &str = "sql:";
@@ -61,34 +63,26 @@ pub(crate) async fn commit_checkpoint(
 }
 
 /// How many rows one statement carries (well under SQLite's and PostgreSQL's parameter limits).
-const CHUNK: usize = 500;
+const CHUNK: usize = 1000;
 
-/// A cached row as a page sees it.
+/// A cached row as a page sees it, its JSON kept as text: what was read is written back (or
+/// logged as the previous version) without being parsed, and new data is serialized once for
+/// both the row and its change.
 struct Row {
-    data: Value,
-    remote_data: Option<Value>,
+    data: Arc<str>,
+    remote_data: Option<String>,
     hash: String,
     modified_at: Option<i64>,
     deleted: bool,
 }
 
-impl SqlStore {
-    /// `n` placeholders numbered from `first`, for parameters bound in textual order:
-    /// `$first, ...` on PostgreSQL; anonymous `?` on SQLite, where numbered ones make binding
-    /// quadratic in the number of parameters (SQLite scans a list to name each).
-    fn placeholders(&self, first: usize, n: usize) -> String {
-        match self.backend {
-            crate::Backend::Sqlite => vec!["?"; n].join(", "),
-            crate::Backend::Postgres => (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
-        }
-    }
+/// One change-log entry of a page: remote id, kind, data and previous data as JSON text.
+type PageChange<'a> = (&'a str, ChangeKind, Arc<str>, Option<Arc<str>>);
 
-    /// `rows` parenthesized groups of `per_row` placeholders, numbered from `first`.
-    fn row_placeholders(&self, first: usize, per_row: usize, rows: usize) -> String {
-        (0..rows)
-            .map(|r| format!("({})", self.placeholders(first + r * per_row, per_row)))
-            .collect::<Vec<_>>()
-            .join(", ")
+impl SqlStore {
+    /// The text of a page statement for `rows` rows.
+    fn page_sql(&self, kind: PageSql, rows: usize) -> AssertSqlSafe<Arc<str>> {
+        AssertSqlSafe(self.page_sql.get(self.backend, kind, rows))
     }
 
     /// The cached rows of `ids` in `scope`, locked for this transaction where the database locks rows.
@@ -100,17 +94,7 @@ impl SqlStore {
     ) -> Result<std::collections::HashMap<String, Row>> {
         let mut rows = std::collections::HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
-            let p = |i| self.placeholders(i, 1);
-            let sql = format!(
-                "SELECT remote_id, data, remote_data, hash, modified_at, deleted FROM records \
-                 WHERE tenant = {} AND connection = {} AND stream = {} AND remote_id IN ({}){}",
-                p(1),
-                p(2),
-                p(3),
-                self.placeholders(4, chunk.len()),
-                self.for_update()
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql))
+            let mut q = sqlx::query(self.page_sql(PageSql::LoadRows, chunk.len()))
                 .bind(scope.tenant.as_str())
                 .bind(scope.connection.as_str())
                 .bind(scope.stream.as_str());
@@ -121,10 +105,8 @@ impl SqlStore {
                 rows.insert(
                     text(&row, "remote_id")?,
                     Row {
-                        data: from_json("record data", &text(&row, "data")?)?,
-                        remote_data: opt_text(&row, "remote_data")?
-                            .map(|r| from_json("remote data", &r))
-                            .transpose()?,
+                        data: text(&row, "data")?.into(),
+                        remote_data: opt_text(&row, "remote_data")?,
                         hash: text(&row, "hash")?,
                         modified_at: get::<Option<i64>, _>(&row, "modified_at")?,
                         deleted: int(&row, "deleted")? != 0,
@@ -145,29 +127,20 @@ impl SqlStore {
         now: i64,
     ) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO records (tenant, connection, stream, remote_id, data, remote_data, hash, modified_at, deleted, \
-                 seen_by, created_at, updated_at) VALUES {} ON CONFLICT (tenant, connection, stream, remote_id) DO UPDATE \
-                 SET data = excluded.data, remote_data = excluded.remote_data, hash = excluded.hash, \
-                 modified_at = excluded.modified_at, deleted = excluded.deleted, \
-                 seen_by = COALESCE(excluded.seen_by, records.seen_by), updated_at = excluded.updated_at",
-                self.row_placeholders(1, 12, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = sqlx::query(self.page_sql(PageSql::UpsertRows, chunk.len()))
+                .bind(scope.tenant.as_str())
+                .bind(scope.connection.as_str())
+                .bind(scope.stream.as_str())
+                .bind(run)
+                .bind(now);
             for (id, row) in chunk {
                 q = q
-                    .bind(scope.tenant.as_str())
-                    .bind(scope.connection.as_str())
-                    .bind(scope.stream.as_str())
                     .bind(*id)
-                    .bind(to_json(&row.data)?)
-                    .bind(row.remote_data.as_ref().map(to_json).transpose()?)
-                    .bind(row.hash.clone())
+                    .bind(&*row.data)
+                    .bind(row.remote_data.as_deref())
+                    .bind(row.hash.as_str())
                     .bind(row.modified_at)
-                    .bind(i64::from(row.deleted))
-                    .bind(run.map(str::to_owned))
-                    .bind(now)
-                    .bind(now);
+                    .bind(i64::from(row.deleted));
             }
             q.execute(&mut **tx).await.map_err(|e| db("write records", e))?;
         }
@@ -183,16 +156,7 @@ impl SqlStore {
         run: &str,
     ) -> Result<()> {
         for chunk in ids.chunks(CHUNK) {
-            let p = |i| self.placeholders(i, 1);
-            let sql = format!(
-                "UPDATE records SET seen_by = {} WHERE tenant = {} AND connection = {} AND stream = {} AND remote_id IN ({})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                self.placeholders(5, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql))
+            let mut q = sqlx::query(self.page_sql(PageSql::MarkSeen, chunk.len()))
                 .bind(run)
                 .bind(scope.tenant.as_str())
                 .bind(scope.connection.as_str())
@@ -211,7 +175,7 @@ impl SqlStore {
         &self,
         tx: &mut Transaction<'static, Any>,
         scope: &StreamScope,
-        changes: &[(String, ChangeKind, Value, Option<Value>)],
+        changes: &[PageChange<'_>],
         now: i64,
     ) -> Result<()> {
         if changes.is_empty() {
@@ -229,23 +193,14 @@ impl SqlStore {
         .map_err(|e| db("number changes", e))?;
         let mut seq = int(&row, "seq")? - n;
         for chunk in changes.chunks(CHUNK) {
-            let sql = format!(
-                "INSERT INTO changes (tenant, seq, connection, stream, remote_id, kind, data, previous, at) VALUES {}",
-                self.row_placeholders(1, 9, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+            let mut q = sqlx::query(self.page_sql(PageSql::AppendChanges, chunk.len()))
+                .bind(scope.tenant.as_str())
+                .bind(scope.connection.as_str())
+                .bind(scope.stream.as_str())
+                .bind(now);
             for (remote_id, kind, data, previous) in chunk {
                 seq += 1;
-                q = q
-                    .bind(scope.tenant.as_str())
-                    .bind(seq)
-                    .bind(scope.connection.as_str())
-                    .bind(scope.stream.as_str())
-                    .bind(remote_id.as_str())
-                    .bind(enum_text(kind)?)
-                    .bind(to_json(data)?)
-                    .bind(previous.as_ref().map(to_json).transpose()?)
-                    .bind(now);
+                q = q.bind(seq).bind(*remote_id).bind(kind.as_str()).bind(&**data).bind(previous.as_deref());
             }
             q.execute(&mut **tx).await.map_err(|e| db("append changes", e))?;
         }
@@ -257,25 +212,25 @@ impl SqlStore {
 impl RecordStore for SqlStore {
     async fn write_page(&self, scope: &StreamScope, page: PageWrite) -> Result<WriteSummary> {
         let now = micros(self.now());
+        let (run, checkpoint) = (page.run, page.checkpoint);
+        // Ids apart from the rest, so the records can be moved in while the ids are borrowed.
+        let (page_ids, records): (Vec<String>, Vec<Record>) =
+            page.records.into_iter().map(|mut r| (std::mem::take(&mut r.remote_id), r)).unzip();
         let mut tx = self.begin().await?;
-        let mut ids: Vec<&str> = page.records.iter().map(|r| r.remote_id.as_str()).collect();
+        let mut ids: Vec<&str> = page_ids.iter().map(String::as_str).collect();
         ids.sort_unstable();
         ids.dedup();
         let mut rows = self.load_rows(&mut tx, scope, &ids).await?;
         // Apply the page in order, in memory: what changed, and the changes to log.
         let mut sum = WriteSummary::default();
         let mut dirty = std::collections::BTreeSet::new();
-        let mut changes: Vec<(String, ChangeKind, Value, Option<Value>)> = Vec::new();
-        for record in &page.records {
-            let id = record.remote_id.as_str();
-            let existing = rows.get(id);
+        let mut changes: Vec<PageChange<'_>> = Vec::new();
+        for (id, record) in page_ids.iter().map(String::as_str).zip(records) {
             if record.deleted {
-                match existing {
+                match rows.get_mut(id) {
                     Some(row) if !row.deleted => {
-                        changes.push((id.to_owned(), ChangeKind::Deleted, row.data.clone(), Some(row.data.clone())));
-                        if let Some(row) = rows.get_mut(id) {
-                            row.deleted = true;
-                        }
+                        changes.push((id, ChangeKind::Deleted, row.data.clone(), Some(row.data.clone())));
+                        row.deleted = true;
                         dirty.insert(id);
                         sum.deleted += 1;
                     }
@@ -284,7 +239,7 @@ impl RecordStore for SqlStore {
                 continue;
             }
             let hash = ContentHash::of(&record.data).to_hex();
-            let (kind, previous) = match existing {
+            let (kind, previous) = match rows.get(id) {
                 Some(row) if !row.deleted && row.hash == hash => {
                     sum.unchanged += 1;
                     continue;
@@ -294,12 +249,13 @@ impl RecordStore for SqlStore {
                 }
                 None => (ChangeKind::Added, None),
             };
-            changes.push((id.to_owned(), kind, record.data.clone(), previous));
+            let data: Arc<str> = to_json(&record.data)?.into();
+            changes.push((id, kind, data.clone(), previous));
             rows.insert(
                 id.to_owned(),
                 Row {
-                    data: record.data.clone(),
-                    remote_data: record.remote_data.clone(),
+                    data,
+                    remote_data: record.remote_data.as_ref().map(to_json).transpose()?,
                     hash,
                     modified_at: record.modified_at.map(micros),
                     deleted: false,
@@ -312,17 +268,17 @@ impl RecordStore for SqlStore {
                 sum.updated += 1;
             }
         }
-        let run = page.run.map(|r| r.to_string());
+        let run_text = run.map(|r| r.to_string());
         let changed: Vec<(&str, &Row)> = dirty.iter().filter_map(|id| rows.get(*id).map(|row| (*id, row))).collect();
-        self.upsert_rows(&mut tx, scope, &changed, run.as_deref(), now).await?;
-        if let Some(run) = &run {
+        self.upsert_rows(&mut tx, scope, &changed, run_text.as_deref(), now).await?;
+        if let Some(run) = &run_text {
             let seen: Vec<&str> =
                 ids.iter().copied().filter(|id| !dirty.contains(id) && rows.contains_key(*id)).collect();
             self.mark_seen(&mut tx, scope, &seen, run).await?;
         }
         self.append_changes(&mut tx, scope, &changes, now).await?;
-        if let Some(cp) = &page.checkpoint {
-            commit_checkpoint(&mut tx, scope, cp, page.run, now).await?;
+        if let Some(cp) = &checkpoint {
+            commit_checkpoint(&mut tx, scope, cp, run, now).await?;
         }
         tx.commit().await.map_err(|e| db("commit a page", e))?;
         Ok(sum)
@@ -345,11 +301,15 @@ impl RecordStore for SqlStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| db("find unseen records", e))?;
-        let mut changes = Vec::with_capacity(gone.len());
+        let mut unseen = Vec::with_capacity(gone.len());
         for row in &gone {
-            let data: Value = from_json("record data", &text(row, "data")?)?;
-            changes.push((text(row, "remote_id")?, ChangeKind::Deleted, data.clone(), Some(data)));
+            let data: Arc<str> = text(row, "data")?.into();
+            unseen.push((text(row, "remote_id")?, data));
         }
+        let changes: Vec<PageChange<'_>> = unseen
+            .iter()
+            .map(|(id, data)| (id.as_str(), ChangeKind::Deleted, data.clone(), Some(data.clone())))
+            .collect();
         // The same rows as selected above: this transaction holds them.
         sqlx::query(
             "UPDATE records SET deleted = 1, updated_at = $5 WHERE tenant = $1 AND connection = $2 AND stream = $3 \

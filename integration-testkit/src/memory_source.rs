@@ -73,15 +73,32 @@ impl Default for MemorySource {
 impl MemorySource {
     /// An empty source.
     pub fn new() -> Self {
-        let descriptor = Descriptor::builder("memory", Domain::Hris, "In-memory source")
-            .stream(StreamDescriptor::new(STREAM, ["id"]).with_cursor_field("seq").with_modes([
-                SyncMode::FullRefresh,
-                SyncMode::ResumableFullRefresh,
-                SyncMode::Incremental,
-            ]))
+        Self {
+            state: Arc::new(Mutex::new(State::default())),
+            descriptor: Self::describe(false),
+            unhang: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+
+    /// The same source, declaring that its reads change nothing
+    /// ([`StreamDescriptor::with_read_ahead`]): the sync engine reads the next page while it
+    /// writes the one before.
+    #[must_use]
+    pub fn reading_ahead(mut self) -> Self {
+        self.descriptor = Self::describe(true);
+        self
+    }
+
+    fn describe(read_ahead: bool) -> Descriptor {
+        let stream = StreamDescriptor::new(STREAM, ["id"]).with_cursor_field("seq").with_modes([
+            SyncMode::FullRefresh,
+            SyncMode::ResumableFullRefresh,
+            SyncMode::Incremental,
+        ]);
+        Descriptor::builder("memory", Domain::Hris, "In-memory source")
+            .stream(if read_ahead { stream.with_read_ahead() } else { stream })
             .build()
-            .unwrap_or_else(|e| unreachable!("a fixed, valid descriptor: {e}"));
-        Self { state: Arc::new(Mutex::new(State::default())), descriptor, unhang: Arc::new(tokio::sync::Notify::new()) }
+            .unwrap_or_else(|e| unreachable!("a fixed, valid descriptor: {e}"))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

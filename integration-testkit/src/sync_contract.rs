@@ -61,6 +61,8 @@ pub struct Plan {
     pub initial: u8,
     /// The page size.
     pub page_size: u32,
+    /// Whether the source lets the engine read the next page while it writes one.
+    pub read_ahead: bool,
     /// The cycles.
     pub cycles: Vec<Cycle>,
 }
@@ -84,11 +86,8 @@ fn cycle() -> impl Strategy<Value = Cycle> {
 
 /// Scenarios for [`crash_and_resume`].
 pub fn plans() -> impl Strategy<Value = Plan> {
-    (0u8..30, 1u32..7, proptest::collection::vec(cycle(), 1..5)).prop_map(|(initial, page_size, cycles)| Plan {
-        initial,
-        page_size,
-        cycles,
-    })
+    (0u8..30, 1u32..7, any::<bool>(), proptest::collection::vec(cycle(), 1..5))
+        .prop_map(|(initial, page_size, read_ahead, cycles)| Plan { initial, page_size, read_ahead, cycles })
 }
 
 fn key(id: u8) -> String {
@@ -148,7 +147,7 @@ pub async fn crash_and_resume<S: Stores>(store: S, plan: Plan) {
     let tenant = TenantId::new("t-sync").expect("tenant");
     let connection = ConnectionId::new("memory").expect("connection");
     let scope = StreamScope::new(tenant.clone(), connection.clone(), STREAM);
-    let source = MemorySource::new();
+    let source = if plan.read_ahead { MemorySource::new().reading_ahead() } else { MemorySource::new() };
     source.batch(|b| {
         for i in 0..plan.initial {
             b.upsert(&key(i), json!({ "id": key(i), "v": 0 }));

@@ -39,7 +39,7 @@ impl ContentHash {
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&self.0)
     }
 
     /// Parses lowercase or uppercase hex of 32 bytes.

@@ -18,6 +18,7 @@ use sha2::Sha256;
 use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
 use super::{Rejection, WebhookSecret};
 use crate::descriptor::{GenericHmac, SignatureEncoding};
+use crate::hex;
 
 pub(crate) type HmacSha256 = Hmac<Sha256>;
 
@@ -134,7 +135,9 @@ impl HmacLayout<'_> {
             None => text,
         };
         match self.encoding {
-            SignatureEncoding::Hex => decode_hex(text),
+            // Lowercase only: providers send lowercase, and accepting both would let a changed
+            // byte (a digit's case) still verify.
+            SignatureEncoding::Hex => hex::decode_lowercase(text),
             SignatureEncoding::Base64 => STANDARD.decode(text).ok(),
         }
     }
@@ -178,7 +181,7 @@ impl HmacLayout<'_> {
         let ts = timestamp.to_string();
         let tag = self.mac(secret, body, Some(&ts)).finalize().into_bytes();
         let encoded = match self.encoding {
-            SignatureEncoding::Hex => encode_hex(&tag),
+            SignatureEncoding::Hex => hex::encode(&tag),
             SignatureEncoding::Base64 => STANDARD.encode(tag),
         };
         let mut headers = HeaderMap::new();
@@ -195,23 +198,4 @@ pub(crate) fn insert(headers: &mut HeaderMap, name: &str, value: &str) {
     if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
         headers.append(name, value);
     }
-}
-
-/// Lowercase hex only: providers send lowercase, and accepting both would let a changed byte
-/// (a digit's case) still verify.
-pub(crate) fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
-}
-
-pub(crate) fn encode_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
-    out
 }

@@ -8,7 +8,7 @@ use http::header::AsHeaderName;
 use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 
-use super::hmac_layout::{self, GITHUB, HmacLayout, INTUIT, SLACK, XERO, encode_hex};
+use super::hmac_layout::{self, GITHUB, HmacLayout, INTUIT, SLACK, XERO};
 use super::{Rejection, WebhookSecret, standard, stripe};
 use crate::descriptor::WebhookScheme;
 
@@ -178,6 +178,6 @@ impl WebhookScheme {
             Self::Slack => field("event_id").map(Cow::Owned),
             _ => None,
         };
-        id.unwrap_or_else(|| Cow::Owned(format!("sha256:{}", encode_hex(&Sha256::digest(body)))))
+        id.unwrap_or_else(|| Cow::Owned(format!("sha256:{}", crate::hex::encode(&Sha256::digest(body)))))
     }
 }

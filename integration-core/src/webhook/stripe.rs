@@ -6,9 +6,10 @@ use hmac::{Hmac, Mac as _};
 use http::HeaderMap;
 use sha2::Sha256;
 
-use super::hmac_layout::{decode_hex, dotted, encode_hex, insert};
+use super::hmac_layout::{dotted, insert};
 use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header};
 use super::{Rejection, WebhookSecret};
+use crate::hex;
 
 const HEADER: &str = "stripe-signature";
 
@@ -31,7 +32,7 @@ pub fn parse_header(value: &str) -> Result<StripeHeader<'_>, Rejection> {
         match key {
             "t" if timestamp.is_some() => return Err(malformed("more than one t=")),
             "t" => timestamp = Some(val),
-            "v1" => v1.extend(decode_hex(val)),
+            "v1" => v1.extend(hex::decode_lowercase(val)),
             _ => {}
         }
     }
@@ -66,7 +67,7 @@ pub(crate) fn verify(
 
 pub(crate) fn sign(secret: &WebhookSecret, body: &[u8], timestamp: i64) -> HeaderMap {
     let ts = timestamp.to_string();
-    let sig = encode_hex(&mac(secret, &ts, body).finalize().into_bytes());
+    let sig = hex::encode(&mac(secret, &ts, body).finalize().into_bytes());
     let mut headers = HeaderMap::new();
     insert(&mut headers, HEADER, &format!("t={ts},v1={sig}"));
     headers
