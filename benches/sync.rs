@@ -83,6 +83,19 @@ struct HttpSource {
     http: reqwest::Client,
 }
 
+impl HttpSource {
+    fn new(url: &str, http: &reqwest::Client) -> Self {
+        // Its reads change nothing, so it declares read-ahead: the engine fetches page N+1 while
+        // it writes page N (SYNC_BENCH_NO_READ_AHEAD=1 measures without).
+        let stream = StreamDescriptor::new(STREAM, ["id"]);
+        let stream =
+            if std::env::var_os("SYNC_BENCH_NO_READ_AHEAD").is_some() { stream } else { stream.with_read_ahead() };
+        let descriptor =
+            Descriptor::builder("loopback", Domain::Hris, "Loopback").stream(stream).build().expect("descriptor");
+        Self { descriptor, url: url.to_owned(), http: http.clone() }
+    }
+}
+
 #[async_trait]
 impl Integration for HttpSource {
     fn descriptor(&self) -> &Descriptor {
@@ -130,10 +143,24 @@ fn sync(c: &mut Criterion) {
 
     if let Ok(only) = std::env::var("SYNC_BENCH_ONLY") {
         // For profiles: one sync of the 100,000 records, `memory` (engine into the memory
-        // store) or `read` (the source's pages alone); anything else: the setup alone.
+        // store), `read` (the source's pages alone) or `sqlite` (the loopback HTTP source into
+        // SQLite, timed); anything else: the setup alone.
         rt.block_on(async {
             let store = MemoryStore::new();
             match only.as_str() {
+                "sqlite" => {
+                    let url = serve(data.clone()).await;
+                    let adapter = HttpSource::new(&url, &reqwest::Client::new());
+                    let path = std::env::temp_dir().join(format!("integrations-bench-{}.db", uuid_like()));
+                    let sql = SqlStore::sqlite(&path).await.expect("open");
+                    let engine = SyncEngine::new(Arc::new(sql.clone()), Arc::new(sql.clone()), "bench");
+                    let start = Instant::now();
+                    let run = engine.run(&adapter, &job(), &CancellationToken::new()).await.expect("run");
+                    println!("sqlite: {:.0} records/s", RECORDS as f64 / start.elapsed().as_secs_f64());
+                    assert_eq!(run.counts.added, RECORDS as u64);
+                    sql.close().await;
+                    let _ = std::fs::remove_file(&path);
+                }
                 "memory" => {
                     let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "bench");
                     let run = engine.run(&source, &job(), &CancellationToken::new()).await.expect("run");
