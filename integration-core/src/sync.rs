@@ -12,7 +12,8 @@
 //!    in the run log; the page goes on;
 //! 4. a dry run reads and compares, writes nothing, and reports what would change;
 //! 5. cancellation stops at a page boundary with a consistent checkpoint;
-//! 6. every run is logged: counts, status, error, checkpoint reached.
+//! 6. every run is logged: counts, status, error, checkpoint reached (while it runs, its counts
+//!    are brought up to date at most once a second).
 //!
 //! Webhook changes take the same write path through [`SyncEngine::apply_changes`].
 //!
@@ -37,6 +38,9 @@ use crate::store::{
     ContentHash, Lease, MAX_REJECTED_KEPT, PageWrite, RecordStore, RejectedEntry, RunCounts, RunError, RunQuery,
     RunStatus, StateStore, StreamScope, SyncRun, WriteSummary,
 };
+
+/// How often a running sync updates its entry in the run log.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// One sync to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -335,6 +339,7 @@ impl SyncEngine {
         };
         // The next page, when it was read while the one before was being written.
         let mut ahead = None;
+        let mut logged = tokio::time::Instant::now();
         loop {
             if cancel.is_cancelled() {
                 return Ok(RunStatus::Cancelled);
@@ -396,7 +401,12 @@ impl SyncEngine {
             if envelope.complete {
                 break;
             }
-            self.state.update_run(run).await?;
+            // Progress in the run log, at most a second old: a write per page would cost as
+            // much as the page's own (a transaction, an fsync on SQLite).
+            if logged.elapsed() >= PROGRESS_EVERY {
+                self.state.update_run(run).await?;
+                logged = tokio::time::Instant::now();
+            }
         }
         if full && !job.dry_run {
             let done = envelope.checkpoint()?;
