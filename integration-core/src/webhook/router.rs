@@ -1,6 +1,5 @@
 //! [`WebhookRouter`]: method, path, headers and body in; status and body out.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +8,7 @@ use chrono::{DateTime, Utc};
 use http::{HeaderMap, HeaderName, Method, StatusCode, header};
 use serde_json::json;
 use tokio::sync::Notify;
+use tracing::Instrument as _;
 
 use super::endpoint::EndpointResolver;
 use super::scheme::VerifyOptions;
@@ -178,10 +178,18 @@ impl WebhookRouter {
         self.receive(method, path, headers, Body::Shared(&body)).await
     }
 
-    async fn receive(&self, method: &Method, path: &str, headers: &HeaderMap, owned: Body<'_>) -> WebhookResponse {
+    async fn receive(&self, method: &Method, path: &str, headers: &HeaderMap, body: Body<'_>) -> WebhookResponse {
+        // The span is entered on each poll (never held across an await); with no subscriber
+        // that wants it, nothing is entered at all.
+        let span = tracing::debug_span!("webhook.receive", path = %path, bytes = body.bytes().len());
+        if span.is_disabled() {
+            return self.route(method, path, headers, body).await;
+        }
+        self.route(method, path, headers, body).instrument(span).await
+    }
+
+    async fn route(&self, method: &Method, path: &str, headers: &HeaderMap, owned: Body<'_>) -> WebhookResponse {
         let body = owned.bytes();
-        let span = tracing::debug_span!("webhook.receive", path = %path, bytes = body.len());
-        let _enter = span.enter();
         if method != Method::POST {
             return self.reject(None, "", Rejection::MethodNotAllowed).await;
         }
@@ -290,8 +298,11 @@ impl WebhookRouter {
         self.wake.notify_one();
         let mut body = String::with_capacity(40 + 40 * recorded.len());
         body.push_str(r#"{"status":"accepted","deliveries":["#);
+        let mut text = uuid::Uuid::encode_buffer();
         for (i, id) in recorded.iter().enumerate() {
-            let _ = write!(body, "{}\"{id}\"", if i == 0 { "" } else { "," });
+            body.push_str(if i == 0 { "\"" } else { ",\"" });
+            body.push_str(id.as_uuid().hyphenated().encode_lower(&mut text));
+            body.push('"');
         }
         body.push_str("]}");
         WebhookResponse { status: StatusCode::OK, content_type: "application/json", body }
