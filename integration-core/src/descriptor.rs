@@ -414,6 +414,15 @@ impl DescriptorBuilder {
         self
     }
 
+    /// Turns read-ahead off for the stream `name` (see [`StreamDescriptor::with_read_ahead`]):
+    /// for a stream declared elsewhere whose reads acknowledge or consume what the page before
+    /// returned.
+    #[must_use]
+    pub fn without_read_ahead(mut self, name: &str) -> Self {
+        self.streams.iter_mut().filter(|s| s.name == name).for_each(|s| s.read_ahead = false);
+        self
+    }
+
     /// Adds each of `streams`.
     #[must_use]
     pub fn streams(mut self, streams: impl IntoIterator<Item = StreamDescriptor>) -> Self {

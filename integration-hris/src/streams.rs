@@ -81,10 +81,12 @@ impl HrisStream {
     }
 
     /// Its descriptor: full refresh always, incremental for employees when the adapter has
-    /// [`capability::EMPLOYEE_CHANGES`].
+    /// [`capability::EMPLOYEE_CHANGES`]; read ahead (the `Hris` listings change nothing at the
+    /// provider, unless an adapter says otherwise with
+    /// [`DescriptorBuilder::without_read_ahead`](integration_core::descriptor::DescriptorBuilder::without_read_ahead)).
     pub fn descriptor(self, incremental: bool) -> StreamDescriptor {
         let mut modes = vec![SyncMode::FullRefresh];
-        let base = StreamDescriptor::new(self.name(), ["remote_id"]);
+        let base = StreamDescriptor::new(self.name(), ["remote_id"]).with_read_ahead();
         let base = if incremental && self == Self::Employees {
             modes.push(SyncMode::Incremental);
             base.with_cursor_field("modified_at")

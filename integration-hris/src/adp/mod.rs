@@ -16,7 +16,8 @@
 //!   `adp-msg-msgid`, `204` when empty) until `DELETE .../{id}` removes it. Each page is one
 //!   message: the workers its events name, each read again so the record is whole (a worker
 //!   gone is a tombstone). The message is deleted only when the *next* page is asked for — the
-//!   sync engine asks only after committing the page — so a sync that fails between the two
+//!   sync engine asks only after committing the page, since this stream turns read-ahead off —
+//!   so a sync that fails between the two
 //!   loses nothing: the message is served again (at least once; the records cache absorbs a
 //!   repeat). The page cursor is the message id. ADP's queue is not time-based: `since` is
 //!   ignored. A dry run deletes nothing, so it shows the oldest message's changes and ends;
@@ -67,6 +68,8 @@ impl Adapter for Adp {
         let capabilities = [capability::EMPLOYEE_CHANGES, capability::DEPARTMENTS, capability::JOBS, capability::PAY];
         let docs = "https://developers.adp.com/articles/general/introduction-to-adp-restful-apis";
         descriptor(PROVIDER, "ADP Workforce Now", docs, capabilities)
+            // Reading the next page of changes deletes the message before: only once it is committed.
+            .without_read_ahead(HrisStream::Employees.name())
             .capability(Capability::HEALTH_CHECK)
             .setting("client_id", FieldFormat::Text, "the data connector's client id")
             .secret("client_secret", FieldFormat::Text, "the data connector's client secret")
