@@ -35,16 +35,25 @@ pub enum StandardSignature {
 pub fn parse_signatures(value: &str) -> Vec<StandardSignature> {
     value
         .split(' ')
-        .filter_map(|part| {
-            let (version, b64) = part.split_once(',')?;
+        .filter_map(|entry| {
+            let (version, b64) = split_entry(entry)?;
             let bytes = LENIENT_BASE64.decode(b64).ok()?;
-            match version {
-                "v1" => Some(StandardSignature::V1(bytes)),
-                "v1a" => Some(StandardSignature::V1a(bytes)),
-                _ => None,
-            }
+            Some(match version {
+                Version::V1 => StandardSignature::V1(bytes),
+                Version::V1a => StandardSignature::V1a(bytes),
+            })
         })
         .collect()
+}
+
+/// One `version,base64` entry of the list: a known version and its base64 text.
+fn split_entry(entry: &str) -> Option<(Version, &str)> {
+    let (version, b64) = entry.split_once(',')?;
+    match version {
+        "v1" => Some((Version::V1, b64)),
+        "v1a" => Some((Version::V1a, b64)),
+        _ => None,
+    }
 }
 
 fn signed_content(id: &str, timestamp: &str, body: &[u8]) -> Vec<u8> {
@@ -65,14 +74,9 @@ fn hmac(keyed: &HmacSha256, id: &str, timestamp: &str, body: &[u8]) -> HmacSha25
 /// match and is skipped like a signature that is not base64).
 const MAX_SIGNATURE: usize = 64;
 
-/// One `version,base64` entry of the list, decoded into `buf`: a known version and its bytes.
+/// One entry of the list decoded into `buf`, without allocating: a known version and its bytes.
 fn decode_entry<'b>(entry: &str, buf: &'b mut [u8; MAX_SIGNATURE + 3]) -> Option<(Version, &'b [u8])> {
-    let (version, b64) = entry.split_once(',')?;
-    let version = match version {
-        "v1" => Version::V1,
-        "v1a" => Version::V1a,
-        _ => return None,
-    };
+    let (version, b64) = split_entry(entry)?;
     let len = LENIENT_BASE64.decode_slice(b64, buf).ok()?;
     buf.get(..len).filter(|b| b.len() <= MAX_SIGNATURE).map(|bytes| (version, bytes))
 }
