@@ -40,17 +40,15 @@ impl DeliveryHeaders {
     /// The headers of a request, less those named in `drop`.
     pub fn from_request(headers: &HeaderMap, drop: &[HeaderName]) -> Self {
         let kept = || headers.iter().filter(|(name, _)| !drop.contains(name));
-        let mut text = String::with_capacity(kept().map(|(n, v)| n.as_str().len() + v.len() + 2).sum());
+        let mut headers =
+            Self { text: String::with_capacity(kept().map(|(n, v)| n.as_str().len() + v.len() + 2).sum()) };
         for (name, value) in kept() {
-            text.push_str(name.as_str());
-            text.push(SEPARATOR);
             match value.to_str() {
-                Ok(value) => text.push_str(value),
-                Err(_) => text.push_str(&String::from_utf8_lossy(value.as_bytes()).replace(SEPARATOR, "\u{FFFD}")),
+                Ok(value) => headers.push(name.as_str(), value),
+                Err(_) => headers.push(name.as_str(), &String::from_utf8_lossy(value.as_bytes())),
             }
-            text.push(SEPARATOR);
         }
-        Self { text }
+        headers
     }
 
     /// Adds a header (a NUL in the name or value, which HTTP cannot carry, becomes U+FFFD).
