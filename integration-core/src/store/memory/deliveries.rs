@@ -55,24 +55,21 @@ fn same_event(a: &WebhookDelivery, b: &WebhookDelivery) -> bool {
     a.event_id == b.event_id && a.connection == b.connection && a.tenant == b.tenant && a.provider == b.provider
 }
 
-impl Deliveries {
-    fn event_hash(&self, d: &WebhookDelivery) -> u64 {
-        self.hasher.hash_one((&d.tenant, &d.connection, &d.provider, &d.event_id))
-    }
+/// The deduplication index's hash of `d`: tenant, connection, provider and event id.
+fn event_hash(hasher: &hashbrown::DefaultHashBuilder, d: &WebhookDelivery) -> u64 {
+    hasher.hash_one((&d.tenant, &d.connection, &d.provider, &d.event_id))
+}
 
+impl Deliveries {
     fn record(&mut self, delivery: WebhookDelivery) -> Result<Recorded> {
         if self.by_id.contains_key(&delivery.id) {
             return Err(refusal::delivery_exists(delivery.id));
         }
         let at = self.log.len();
         if delivery.status != DeliveryStatus::Rejected {
-            let hash = self.event_hash(&delivery);
             let (log, hasher) = (&self.log, &self.hasher);
-            let rehash = |i: &usize| {
-                let d = &log[*i];
-                hasher.hash_one((&d.tenant, &d.connection, &d.provider, &d.event_id))
-            };
-            match self.by_event.entry(hash, |i| same_event(&log[*i], &delivery), rehash) {
+            let hash = event_hash(hasher, &delivery);
+            match self.by_event.entry(hash, |i| same_event(&log[*i], &delivery), |i| event_hash(hasher, &log[*i])) {
                 Entry::Occupied(first) => return Ok(Recorded::Duplicate { existing: log[*first.get()].id }),
                 Entry::Vacant(slot) => {
                     slot.insert(at);

@@ -67,6 +67,14 @@ struct Changed {
     previous: Option<Arc<Value>>,
 }
 
+impl Changed {
+    /// The deletion of a cached record: it shows the last live data, as before and after.
+    fn deletion(remote_id: &Arc<str>, cached: &Cached) -> Self {
+        let data = cached.data.clone();
+        Self { remote_id: remote_id.clone(), kind: ChangeKind::Deleted, previous: Some(data.clone()), data }
+    }
+}
+
 impl Records {
     fn stream(&mut self, scope: &StreamScope) -> &mut Stream {
         // Once a page: a scope's clone is two counted references and the stream's name.
@@ -101,12 +109,7 @@ impl Records {
         for (remote_id, cached) in stream.records.iter_mut().filter(|(_, c)| !c.deleted && c.seen_by != Some(run)) {
             cached.deleted = true;
             cached.updated_at = now;
-            changed.push(Changed {
-                remote_id: remote_id.clone(),
-                kind: ChangeKind::Deleted,
-                data: cached.data.clone(),
-                previous: Some(cached.data.clone()),
-            });
+            changed.push(Changed::deletion(remote_id, cached));
         }
         let (shared, gone) = (stream.scope.clone(), changed.len() as u64);
         self.log(&shared, changed, now);
@@ -197,13 +200,7 @@ impl Stream {
                     cached.updated_at = now;
                     cached.seen_by = run.or(cached.seen_by);
                     sum.deleted += 1;
-                    let data = cached.data.clone();
-                    Some(Changed {
-                        remote_id: remote_id.clone(),
-                        kind: ChangeKind::Deleted,
-                        previous: Some(data.clone()),
-                        data,
-                    })
+                    Some(Changed::deletion(remote_id, cached))
                 }
                 _ => {
                     sum.unchanged += 1;
