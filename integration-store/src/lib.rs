@@ -57,6 +57,17 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// ` FOR UPDATE` where the database locks rows a transaction reads (PostgreSQL); nothing on
+    /// SQLite, whose write transactions hold the whole database.
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
 /// Every store trait over one SQL database.
 #[derive(Clone)]
 pub struct SqlStore {
@@ -108,7 +119,8 @@ impl SqlStore {
             .connect(url)
             .await
             .map_err(|e| db("connect", e))?;
-        let store = Self { pool, backend, clock: Arc::new(SystemClock), page_sql: Arc::default() };
+        let page_sql = Arc::new(page_sql::PageSqlCache::new(backend));
+        let store = Self { pool, backend, clock: Arc::new(SystemClock), page_sql };
         store.migrate().await?;
         Ok(store)
     }
@@ -169,10 +181,7 @@ impl SqlStore {
 
     /// `FOR UPDATE` where the database locks rows (SQLite's write transaction already excludes).
     pub(crate) fn for_update(&self) -> &'static str {
-        match self.backend {
-            Backend::Sqlite => "",
-            Backend::Postgres => " FOR UPDATE",
-        }
+        self.backend.for_update()
     }
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {

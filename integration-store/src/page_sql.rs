@@ -27,15 +27,21 @@ pub(crate) enum PageSql {
     AppendChanges,
 }
 
-/// The cache of page statement texts, shared by a store's clones.
-#[derive(Debug, Default)]
+/// The cache of one store's page statement texts, shared by its clones.
+#[derive(Debug)]
 pub(crate) struct PageSqlCache {
+    backend: Backend,
     texts: Mutex<HashMap<(PageSql, usize), Arc<str>>>,
 }
 
 impl PageSqlCache {
-    /// The text of `kind` for `rows` rows on `backend`.
-    pub(crate) fn get(&self, backend: Backend, kind: PageSql, rows: usize) -> Arc<str> {
+    /// An empty cache for `backend`'s dialect.
+    pub(crate) fn new(backend: Backend) -> Self {
+        Self { backend, texts: Mutex::default() }
+    }
+
+    /// The text of `kind` for `rows` rows.
+    pub(crate) fn get(&self, kind: PageSql, rows: usize) -> Arc<str> {
         let mut texts = self.texts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(text) = texts.get(&(kind, rows)) {
             return text.clone();
@@ -43,7 +49,7 @@ impl PageSqlCache {
         if texts.len() >= KEPT {
             texts.clear();
         }
-        let text: Arc<str> = kind.build(backend, rows).into();
+        let text: Arc<str> = kind.build(self.backend, rows).into();
         texts.insert((kind, rows), text.clone());
         text
     }
@@ -52,10 +58,7 @@ impl PageSqlCache {
 impl PageSql {
     fn build(self, backend: Backend, rows: usize) -> String {
         let p = |i| placeholders(backend, i, 1);
-        let for_update = match backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
+        let for_update = backend.for_update();
         match self {
             Self::LoadRows => format!(
                 "SELECT remote_id, data, remote_data, hash, modified_at, deleted FROM records \
@@ -154,13 +157,13 @@ mod tests {
 
     #[test]
     fn texts_are_built_once_and_shared() {
-        let cache = PageSqlCache::default();
-        let a = cache.get(Backend::Postgres, PageSql::MarkSeen, 2);
+        let cache = PageSqlCache::new(Backend::Postgres);
+        let a = cache.get(PageSql::MarkSeen, 2);
         assert!(a.ends_with("remote_id IN ($5, $6)"), "{a}");
-        assert!(Arc::ptr_eq(&a, &cache.get(Backend::Postgres, PageSql::MarkSeen, 2)));
-        assert!(!Arc::ptr_eq(&a, &cache.get(Backend::Postgres, PageSql::MarkSeen, 3)));
+        assert!(Arc::ptr_eq(&a, &cache.get(PageSql::MarkSeen, 2)));
+        assert!(!Arc::ptr_eq(&a, &cache.get(PageSql::MarkSeen, 3)));
         for rows in 0..2 * KEPT {
-            cache.get(Backend::Sqlite, PageSql::LoadRows, rows);
+            cache.get(PageSql::LoadRows, rows);
         }
         assert!(cache.texts.lock().unwrap().len() <= KEPT, "the cache stays bounded");
     }

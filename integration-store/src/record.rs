@@ -1,6 +1,8 @@
 //! [`RecordStore`] on SQL: records and their checkpoint in one transaction, and a per-tenant
 //! change log whose sequence numbers become visible in order.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use integration_core::store::{
     Change, ChangeBatch, ChangeCursor, ChangeKind, ContentHash, PageWrite, RecordStore, StoredRecord, StreamScope,
@@ -9,8 +11,6 @@ use integration_core::store::{
 use integration_core::{Checkpoint, Error, Record, Result, RunId, TenantId};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
-
-use std::sync::Arc;
 
 use crate::SqlStore;
 use crate::codec::{
@@ -82,7 +82,7 @@ type PageChange<'a> = (&'a str, ChangeKind, Arc<str>, Option<Arc<str>>);
 impl SqlStore {
     /// The text of a page statement for `rows` rows.
     fn page_sql(&self, kind: PageSql, rows: usize) -> AssertSqlSafe<Arc<str>> {
-        AssertSqlSafe(self.page_sql.get(self.backend, kind, rows))
+        AssertSqlSafe(self.page_sql.get(kind, rows))
     }
 
     /// The cached rows of `ids` in `scope`, locked for this transaction where the database locks rows.
