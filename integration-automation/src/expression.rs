@@ -214,12 +214,9 @@ impl JsonView {
 
     /// The child `pick` chooses below `this`: a scalar converted at once, a container as a view
     /// of its own.
-    fn child(this: &Arc<Self>, pick: impl for<'a> Fn(&'a Value) -> Option<&'a Value>) -> Option<JinjaValue> {
-        let child = pick(this.node.get())?;
-        Some(scalar(child).unwrap_or_else(|| {
-            let node = this.node.map_project_cloned(|node, _| pick(node).unwrap_or(*node));
-            JinjaValue::from_object(Self { node })
-        }))
+    fn child(this: &Arc<Self>, pick: impl for<'a> FnOnce(&'a Value) -> Option<&'a Value>) -> Option<JinjaValue> {
+        let node: Yoke<&'static Value, _> = this.node.try_map_project_cloned(|node, _| pick(node).ok_or(())).ok()?;
+        Some(scalar(node.get()).unwrap_or_else(|| JinjaValue::from_object(Self { node })))
     }
 
     fn get(this: &Arc<Self>, key: &JinjaValue) -> Option<JinjaValue> {
