@@ -152,14 +152,8 @@ fn sync(c: &mut Criterion) {
                     let url = serve(data.clone()).await;
                     let adapter = HttpSource::new(&url, &reqwest::Client::new());
                     let path = std::env::temp_dir().join(format!("integrations-bench-{}.db", uuid_like()));
-                    let sql = SqlStore::sqlite(&path).await.expect("open");
-                    let engine = SyncEngine::new(Arc::new(sql.clone()), Arc::new(sql.clone()), "bench");
-                    let start = Instant::now();
-                    let run = engine.run(&adapter, &job(), &CancellationToken::new()).await.expect("run");
-                    println!("sqlite: {:.0} records/s", RECORDS as f64 / start.elapsed().as_secs_f64());
-                    assert_eq!(run.counts.added, RECORDS as u64);
-                    sql.close().await;
-                    let _ = std::fs::remove_file(&path);
+                    let took = sync_into_sqlite(&adapter, &path).await;
+                    println!("sqlite: {:.0} records/s", RECORDS as f64 / took.as_secs_f64());
                 }
                 "memory" => {
                     let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "bench");
@@ -296,27 +290,12 @@ fn sync(c: &mut Criterion) {
     });
 
     group.bench_function("sqlite/engine", |b| {
-        // Its reads change nothing, so it declares read-ahead: the engine fetches page N+1 while
-        // it writes page N (SYNC_BENCH_NO_READ_AHEAD=1 measures without).
-        let stream = StreamDescriptor::new(STREAM, ["id"]);
-        let stream =
-            if std::env::var_os("SYNC_BENCH_NO_READ_AHEAD").is_some() { stream } else { stream.with_read_ahead() };
-        let descriptor =
-            Descriptor::builder("loopback", Domain::Hris, "Loopback").stream(stream).build().expect("descriptor");
-        let adapter = HttpSource { descriptor, url: url.clone(), http: http.clone() };
+        let adapter = HttpSource::new(&url, &http);
         b.iter_custom(|iters| {
             rt.block_on(async {
                 let mut total = Duration::ZERO;
                 for n in 0..iters {
-                    let path = dir.join(format!("engine-{n}-{}.db", uuid_like()));
-                    let store = SqlStore::sqlite(&path).await.expect("open");
-                    let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "bench");
-                    let start = Instant::now();
-                    let run = engine.run(&adapter, &job(), &CancellationToken::new()).await.expect("run");
-                    total += start.elapsed();
-                    assert_eq!(run.counts.added, RECORDS as u64, "{run:?}");
-                    store.close().await;
-                    let _ = std::fs::remove_file(&path);
+                    total += sync_into_sqlite(&adapter, &dir.join(format!("engine-{n}-{}.db", uuid_like()))).await;
                 }
                 total
             })
@@ -324,6 +303,20 @@ fn sync(c: &mut Criterion) {
     });
     group.finish();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One full sync of `adapter` into a new SQLite file at `path` (removed after): how long the
+/// sync took, opening and closing the store aside.
+async fn sync_into_sqlite(adapter: &HttpSource, path: &std::path::Path) -> Duration {
+    let store = SqlStore::sqlite(path).await.expect("open");
+    let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "bench");
+    let start = Instant::now();
+    let run = engine.run(adapter, &job(), &CancellationToken::new()).await.expect("run");
+    let took = start.elapsed();
+    assert_eq!(run.counts.added, RECORDS as u64, "{run:?}");
+    store.close().await;
+    let _ = std::fs::remove_file(path);
+    took
 }
 
 fn uuid_like() -> u128 {
