@@ -26,10 +26,13 @@
 //! );
 //! ```
 
+use std::fmt::Write as _;
+
 use integration_core::{Error, Result};
 use serde_json::{Map, Value};
 
-use crate::expression::{Expression, Scope};
+use crate::expression::budget::Bounded;
+use crate::expression::{Expression, MAX_OUTPUT, Scope};
 
 /// A compiled input template.
 #[derive(Debug, Clone, PartialEq)]
@@ -148,19 +151,24 @@ fn render_node(node: &Node, scope: &Scope) -> Result<Value> {
         Node::Literal(v) => v.clone(),
         Node::Typed(e) => e.eval(scope)?,
         Node::Text(parts) => {
-            let mut out = String::new();
+            // Written through a bound: a value's printed form (a long list, say) is never built
+            // past the largest text a template may render.
+            let mut out = Bounded::keeping(MAX_OUTPUT);
+            let too_large = || {
+                Error::validation("input", format!("the rendered text is larger than the {MAX_OUTPUT} bytes allowed"))
+            };
             for part in parts {
                 match part {
-                    Part::Text(t) => out.push_str(t),
+                    Part::Text(t) => out.write_str(t).map_err(|_| too_large())?,
                     Part::Expression(e) => {
                         let value = e.eval_raw(scope)?;
                         if !value.is_undefined() && !value.is_none() {
-                            out.push_str(&value.to_string());
+                            write!(out, "{value}").map_err(|_| too_large())?;
                         }
                     }
                 }
             }
-            Value::String(out)
+            Value::String(out.text.unwrap_or_default())
         }
         Node::Object(fields) => {
             let mut map = Map::with_capacity(fields.len());

@@ -4,9 +4,13 @@
 //! - No code execution: expressions read the scope (the trigger, earlier steps' outputs) and call
 //!   MiniJinja's built-in filters and tests; nothing reaches the file system, the network or the
 //!   host's types.
-//! - Bounded cost: every evaluation runs on [`FUEL`] units of fuel (about one per instruction),
-//!   and MiniJinja refuses the built-ins that could otherwise allocate without bound (a `range`
-//!   over 100,000 items, a string repeated past its size limit) with an error.
+//! - Bounded cost: an expression's text is measured before it is parsed (length, operators,
+//!   nesting: [`shape`] — a long chain would otherwise overflow the parser's stack); every
+//!   evaluation runs on [`FUEL`] units of fuel (about one per instruction) and a
+//!   [budget](budget::EVALUATION_BUDGET) of bytes that every filter, function and growing
+//!   operator draws on before it builds a value ([`language`], [`rewrite`]); a result is at most
+//!   [`MAX_OUTPUT`] bytes. Past any of these, evaluation fails with an error, never with the
+//!   process's memory.
 //! - Missing data is not an error: `previous.employment.status` on an added record (no
 //!   `previous`) is undefined, and compares unequal to everything.
 //!
@@ -25,14 +29,22 @@
 //! assert!(terminated.is_true(&Scope::new(change)).unwrap());
 //! assert!(!terminated.is_true(&Scope::new(json!({ "record": {} }))).unwrap());
 //! assert!(Expression::compile("record.status ==").is_err());
+//!
+//! // Within the fuel, but far past what one evaluation may build:
+//! let doubling = Expression::compile(r#"("x" * 1000000) | replace("x", "xx") | replace("x", "xx") | replace("x", "xx")"#).unwrap();
+//! assert!(doubling.eval(&Scope::new(json!({}))).unwrap_err().message().contains("too large"));
 //! ```
 
+pub mod budget;
+mod language;
+mod rewrite;
+pub mod shape;
+
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use integration_core::{Error, Result};
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JinjaValue};
-use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use yoke::Yoke;
@@ -40,14 +52,7 @@ use yoke::Yoke;
 /// The fuel one evaluation may burn (MiniJinja counts roughly one unit per instruction).
 pub const FUEL: u64 = 20_000;
 
-/// The one environment every expression compiles against: built-in filters and tests, fuel on,
-/// chainable undefined values. Immutable once built.
-static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_fuel(Some(FUEL));
-    env.set_undefined_behavior(UndefinedBehavior::Chainable);
-    env
-});
+pub use budget::MAX_OUTPUT;
 
 /// A compiled expression with its source.
 #[derive(Clone)]
@@ -57,11 +62,15 @@ pub struct Expression {
 }
 
 impl Expression {
-    /// Compiles `source`; a syntax error is a `Validation` error naming the problem.
+    /// Compiles `source`; a syntax error, or an expression too long or too deeply nested to
+    /// parse safely ([`shape`]), is a `Validation` error naming the problem.
     pub fn compile(source: &str) -> Result<Self> {
-        let compiled = ENVIRONMENT.compile_expression_owned(source.to_owned()).map_err(|e| {
-            Error::validation("expression", format!("the expression {source:?} does not compile: {}", describe(&e)))
-        })?;
+        shape::check(source).map_err(|why| Error::validation("expression", why))?;
+        let refused = |e: &minijinja::Error| {
+            Error::validation("expression", format!("the expression {source:?} does not compile: {}", describe(e)))
+        };
+        let text = rewrite::rewrite(source).map_err(|e| refused(&e))?.unwrap_or_else(|| source.to_owned());
+        let compiled = language::ENVIRONMENT.compile_expression_owned(text).map_err(|e| refused(&e))?;
         Ok(Self { source: source.into(), compiled: Arc::new(compiled) })
     }
 
@@ -84,7 +93,7 @@ impl Expression {
 
     /// Evaluates to MiniJinja's value.
     pub(crate) fn eval_raw(&self, scope: &Scope) -> Result<JinjaValue> {
-        self.compiled.eval(&scope.root).map_err(|e| {
+        budget::within(budget::EVALUATION_BUDGET, || self.compiled.eval(&scope.root)).map_err(|e| {
             Error::validation("expression", format!("the expression {:?} failed: {}", self.source, describe(&e)))
         })
     }
@@ -123,13 +132,28 @@ fn describe(e: &minijinja::Error) -> String {
     }
 }
 
-/// A MiniJinja value as JSON; undefined becomes `null`.
+/// A MiniJinja value as JSON; undefined becomes `null`. A value whose JSON would be larger than
+/// [`MAX_OUTPUT`] is refused before it is converted.
 pub(crate) fn to_json(value: &JinjaValue) -> Result<Value> {
     if value.is_undefined() {
         return Ok(Value::Null);
     }
-    serde_json::to_value(value)
-        .map_err(|e| Error::validation("expression", format!("the expression's value is not JSON: {e}")))
+    let not_json =
+        |e: &dyn fmt::Display| Error::validation("expression", format!("the expression's value is not JSON: {e}"));
+    if value.as_str().is_none_or(|s| s.len() > MAX_OUTPUT / 2) {
+        let mut size = budget::CountingSink::new(MAX_OUTPUT);
+        if let Err(e) = serde_json::to_writer(&mut size, value) {
+            return Err(if e.is_io() {
+                Error::validation(
+                    "expression",
+                    format!("the expression's value is larger than the {MAX_OUTPUT} bytes a result may be"),
+                )
+            } else {
+                not_json(&e)
+            });
+        }
+    }
+    serde_json::to_value(value).map_err(|e| not_json(&e))
 }
 
 /// What an expression can read: the trigger's data at the top level (`record`, `previous`,
