@@ -83,3 +83,39 @@ async fn server_errors_are_retryable_and_client_errors_are_not() {
     assert!(!err.is_retryable());
     assert_eq!(err.status(), Some(422));
 }
+
+/// A receiver answering 200 MiB: `http.request` keeps 64 KiB and stops reading there, so the
+/// receiver manages to send no more than what the socket buffers take.
+#[tokio::test]
+async fn a_huge_answer_is_read_only_up_to_the_limit() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    const TOTAL: u64 = 200 * 1024 * 1024;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = vec![0u8; 4096];
+        let _ = socket.read(&mut request).await;
+        let head = format!("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {TOTAL}\r\n\r\n");
+        socket.write_all(head.as_bytes()).await.unwrap();
+        let chunk = vec![b'x'; 64 * 1024];
+        while counter.load(Ordering::SeqCst) < TOTAL {
+            if socket.write_all(&chunk).await.is_err() {
+                break;
+            }
+            counter.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+        }
+    });
+    let out = loopback_allowed().run(call(format!("http://127.0.0.1:{port}/big"), json!(1))).await.unwrap();
+    let body = out["body"].as_str().unwrap();
+    assert!(body.len() < 70 * 1024, "{} bytes kept", body.len());
+    assert!(body.ends_with(&format!("… ({TOTAL} bytes in all)")), "{}", &body[body.len() - 40..]);
+    tokio::time::timeout(Duration::from_secs(30), server).await.unwrap().unwrap();
+    let sent = sent.load(Ordering::SeqCst);
+    assert!(sent < 32 * 1024 * 1024, "the receiver sent {sent} bytes: the answer was read past the limit");
+}
