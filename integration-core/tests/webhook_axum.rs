@@ -58,3 +58,50 @@ async fn deliveries_through_axum_are_verified_limited_and_recorded() {
     assert_eq!(rejected.len(), 2, "{rejected:?}");
     server.abort();
 }
+
+/// A client that announces 100 bytes, sends 7 and closes: recorded as `incomplete_body`, not
+/// as `too_large`.
+#[tokio::test]
+async fn a_body_cut_short_is_recorded_as_incomplete() {
+    use tokio::io::AsyncWriteExt;
+
+    let store = Arc::new(MemoryStore::new());
+    let endpoints = Arc::new(StaticEndpoints::new());
+    let tenant = TenantId::new("acme").expect("tenant");
+    endpoints
+        .add_endpoint(
+            "repo-1",
+            Endpoint::new(
+                tenant.clone(),
+                ConnectionId::new("code").expect("connection"),
+                ProviderId::new("github").expect("provider"),
+                WebhookScheme::GitHub,
+                vec![WebhookSecret::new("gh-secret")],
+            ),
+        )
+        .expect("endpoint");
+    let router = WebhookRouter::new(endpoints, store.clone(), store.clone());
+    let app = axum::Router::new().nest("/webhooks", integration_core::webhook::axum::routes(Arc::new(router)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = "POST /webhooks/github/repo-1 HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n";
+    socket.write_all(head.as_bytes()).await.expect("head");
+    socket.write_all(b"{\"a\":1,").await.expect("some of the body");
+    socket.shutdown().await.expect("close");
+    drop(socket);
+
+    let recorded = integration_testkit::poll::eventually(std::time::Duration::from_secs(10), || {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        async move {
+            let all = store.list_deliveries(&tenant, &DeliveryQuery::new()).await.ok()?;
+            all.into_iter().find_map(|d| d.rejection)
+        }
+    })
+    .await;
+    assert_eq!(recorded.as_deref(), Some("incomplete_body"));
+    server.abort();
+}

@@ -325,7 +325,9 @@ fn xero_setup() -> (Setup, WebhookSecret) {
     let s = setup();
     let key = WebhookSecret::new("xero-webhook-key");
     let xero = ProviderId::new("xero").expect("provider");
-    s.endpoints.add_app(AppEndpoint::new(xero.clone(), WebhookScheme::Xero, vec![key.clone()], "/events/*/tenantId"));
+    s.endpoints
+        .add_app(AppEndpoint::new(xero.clone(), WebhookScheme::Xero, vec![key.clone()], "/events/*/tenantId"))
+        .expect("app");
     s.endpoints.add_account(&xero, "xt-1", tenant(), ConnectionId::new("books-1").expect("c"));
     s.endpoints.add_account(&xero, "xt-2", TenantId::new("globex").expect("t"), ConnectionId::new("books").expect("c"));
     (s, key)
@@ -364,7 +366,7 @@ async fn slack_url_verification_challenge() {
     let s = setup();
     let secret = WebhookSecret::new("slack-signing-secret");
     let slack = ProviderId::new("slack").expect("provider");
-    s.endpoints.add_app(AppEndpoint::new(slack, WebhookScheme::Slack, vec![secret.clone()], "/team_id"));
+    s.endpoints.add_app(AppEndpoint::new(slack, WebhookScheme::Slack, vec![secret.clone()], "/team_id")).expect("app");
     let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
     let headers = WebhookScheme::Slack.sign(&secret, body, s.clock.now().timestamp(), "").expect("sign");
     let r = s.router.handle(&Method::POST, "/slack", &headers, body).await;

@@ -284,8 +284,13 @@ fn event_ids_come_from_the_provider_or_the_body_hash() {
     let h = WebhookScheme::StandardWebhooks.sign(&s, BODY, TS, "msg_77").expect("sign");
     assert_eq!(WebhookScheme::StandardWebhooks.event_id(&h, BODY), "msg_77");
     assert_eq!(WebhookScheme::Slack.event_id(&HeaderMap::new(), BODY), "Ev42");
+    // X-GitHub-Delivery is not signed: the id is the body's digest, so a captured delivery sent
+    // again under a fresh X-GitHub-Delivery is the same delivery.
     let gh = WebhookScheme::GitHub.sign(&secret("g"), BODY, TS, "delivery-9").expect("sign");
-    assert_eq!(WebhookScheme::GitHub.event_id(&gh, BODY), "delivery-9");
+    let replayed = WebhookScheme::GitHub.sign(&secret("g"), BODY, TS, "delivery-10").expect("sign");
+    let id = WebhookScheme::GitHub.event_id(&gh, BODY);
+    assert!(id.starts_with("sha256:"), "{id}");
+    assert_eq!(WebhookScheme::GitHub.event_id(&replayed, BODY), id);
     let xero = WebhookScheme::Xero.event_id(&HeaderMap::new(), BODY);
     assert!(xero.starts_with("sha256:") && xero.len() == 7 + 64, "{xero}");
     assert_ne!(xero, WebhookScheme::Xero.event_id(&HeaderMap::new(), b"other"));

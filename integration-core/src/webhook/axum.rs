@@ -12,15 +12,18 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 
 use super::{WebhookResponse, WebhookRouter};
 
 /// Routes that pass every request under them to `router`: `/{provider}` and `/{provider}/{key}`.
-/// The body is read up to the router's limit, no further.
+/// The body is read up to the router's limit, no further (a `Content-Length` above it is
+/// answered `413` before anything is read); a body cut short is answered `400
+/// incomplete_body`.
 pub fn routes(router: Arc<WebhookRouter>) -> axum::Router {
     axum::Router::new().route("/{*path}", axum::routing::any(receive)).with_state(router)
 }
@@ -32,11 +35,55 @@ async fn receive(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let response = match axum::body::to_bytes(body, router.body_limit()).await {
-        Ok(bytes) => router.handle_bytes(&method, uri.path(), &headers, bytes).await,
-        Err(_) => router.handle_oversized(uri.path()).await,
+    let limit = router.body_limit();
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|len| len > limit as u64) {
+        return into_response(router.handle_oversized(uri.path()).await);
+    }
+    let response = match read_body(body, limit).await {
+        Read::Complete(bytes) => router.handle_bytes(&method, uri.path(), &headers, bytes).await,
+        Read::TooLarge => router.handle_oversized(uri.path()).await,
+        Read::Incomplete => router.handle_incomplete(uri.path()).await,
     };
     into_response(response)
+}
+
+/// How reading a request body ended.
+enum Read {
+    Complete(Bytes),
+    /// Past the limit: reading stopped there.
+    TooLarge,
+    /// Cut short: the connection broke, or fewer bytes came than announced.
+    Incomplete,
+}
+
+async fn read_body(mut body: Body, limit: usize) -> Read {
+    use axum::body::HttpBody as _;
+    let mut bytes = BytesMut::new();
+    let mut first: Option<Bytes> = None;
+    loop {
+        match std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
+            None => break,
+            Some(Err(_)) => return Read::Incomplete,
+            Some(Ok(frame)) => {
+                let Ok(chunk) = frame.into_data() else { continue };
+                let held = first.as_ref().map_or(0, Bytes::len) + bytes.len();
+                if held + chunk.len() > limit {
+                    return Read::TooLarge;
+                }
+                // The common case is one chunk: kept as it is, without a copy.
+                match first.take() {
+                    None if bytes.is_empty() => first = Some(chunk),
+                    Some(head) => {
+                        bytes.extend_from_slice(&head);
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    None => bytes.extend_from_slice(&chunk),
+                }
+            }
+        }
+    }
+    Read::Complete(first.unwrap_or_else(|| bytes.freeze()))
 }
 
 fn into_response(r: WebhookResponse) -> Response {

@@ -42,6 +42,26 @@ impl Endpoint {
     ) -> Self {
         Self { tenant, connection, provider, scheme, secrets }
     }
+
+    /// Checks that the endpoint can verify deliveries: a scheme that can verify, at least one
+    /// secret, and each secret well-formed for the scheme. A `Validation` error names the
+    /// secret at fault (`secrets[1]`); its text never appears.
+    pub fn validate(&self) -> Result<()> {
+        check_secrets(&self.scheme, &self.secrets)
+    }
+}
+
+fn check_secrets(scheme: &WebhookScheme, secrets: &[WebhookSecret]) -> Result<()> {
+    scheme.validate().map_err(|why| Error::validation("scheme", why))?;
+    if secrets.is_empty() {
+        return Err(Error::validation("secrets", "an endpoint needs at least one secret"));
+    }
+    for (i, secret) in secrets.iter().enumerate() {
+        scheme
+            .check_secret(secret)
+            .map_err(|why| Error::validation(format!("secrets[{i}]"), format!("secrets[{i}]: {why}")))?;
+    }
+    Ok(())
 }
 
 /// A provider app's endpoint, shared by every connection of that provider (Xero, Intuit, Slack
@@ -67,6 +87,11 @@ impl AppEndpoint {
     /// An app endpoint for `provider`.
     pub fn new(provider: ProviderId, scheme: WebhookScheme, secrets: Vec<WebhookSecret>, account_path: &str) -> Self {
         Self { provider, scheme, secrets, account_path: account_path.to_owned() }
+    }
+
+    /// Checks that the app can verify deliveries, as [`Endpoint::validate`] does.
+    pub fn validate(&self) -> Result<()> {
+        check_secrets(&self.scheme, &self.secrets)
     }
 
     /// The distinct account ids in `payload`, in order of appearance.
@@ -140,8 +165,11 @@ impl StaticEndpoints {
     }
 
     /// Serves `endpoint` at `/{provider}/{key}`. `key` is an unguessable path segment of the
-    /// host's choosing (not the tenant's name); it must be 1 to 128 URL-safe characters.
+    /// host's choosing (not the tenant's name); it must be 1 to 128 URL-safe characters. The
+    /// endpoint is [validated](Endpoint::validate) first: a malformed secret is refused here,
+    /// not discovered when deliveries fail.
     pub fn add_endpoint(&self, key: &str, endpoint: Endpoint) -> Result<()> {
+        endpoint.validate()?;
         let ok = (1..=128).contains(&key.len())
             && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'));
         if !ok {
@@ -152,10 +180,12 @@ impl StaticEndpoints {
         Ok(())
     }
 
-    /// Serves `app` at `/{provider}`.
-    pub fn add_app(&self, app: AppEndpoint) {
+    /// Serves `app` at `/{provider}`, once [validated](AppEndpoint::validate).
+    pub fn add_app(&self, app: AppEndpoint) -> Result<()> {
+        app.validate()?;
         let mut t = self.inner.write().unwrap_or_else(|p| p.into_inner());
         t.apps.insert(app.provider.to_string(), Arc::new(app));
+        Ok(())
     }
 
     /// Routes app deliveries for `account` to `tenant`'s `connection`.

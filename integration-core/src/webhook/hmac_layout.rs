@@ -14,8 +14,9 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::Sha256;
+use subtle::ConstantTimeEq as _;
 
-use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
+use super::scheme::{MAX_SIGNATURES, Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
 use super::{Rejection, WebhookSecret};
 use crate::descriptor::{GenericHmac, SignatureEncoding};
 use crate::hex;
@@ -159,9 +160,14 @@ impl HmacLayout<'_> {
             }
             None => None,
         };
-        // Several signatures may be sent during a secret rotation: comma or space separated.
-        let candidates: Vec<Vec<u8>> =
-            header.split([',', ' ']).filter(|s| !s.is_empty()).filter_map(|s| self.decode(s)).collect();
+        // Several signatures may be sent during a secret rotation: comma or space separated;
+        // the first MAX_SIGNATURES are considered.
+        let candidates: Vec<Vec<u8>> = header
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .take(MAX_SIGNATURES)
+            .filter_map(|s| self.decode(s))
+            .collect();
         if candidates.is_empty() {
             return Err(Rejection::MalformedHeader {
                 header: self.signature_header.to_owned(),
@@ -169,8 +175,8 @@ impl HmacLayout<'_> {
             });
         }
         for secret in secrets {
-            let mac = self.mac(secret, body, timestamp.map(|t| t.0));
-            if candidates.iter().any(|c| mac.clone().verify_slice(c).is_ok()) {
+            let tag = self.mac(secret, body, timestamp.map(|t| t.0)).finalize().into_bytes();
+            if candidates.iter().any(|c| bool::from(tag.as_slice().ct_eq(c))) {
                 return Ok(Verified { timestamp: timestamp.map(|t| t.1) });
             }
         }

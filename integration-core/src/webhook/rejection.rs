@@ -43,6 +43,9 @@ pub enum Rejection {
     },
     /// A verified app delivery whose body is not JSON, so no account can be read from it. `400`.
     UnroutablePayload,
+    /// The body ended before it was complete: the client announced more than it sent, or the
+    /// connection broke while it was being read. `400`.
+    IncompleteBody,
     /// The endpoint's configuration cannot verify anything (no secret, a malformed secret).
     /// `500`: the fault is ours, and the provider should retry once it is fixed.
     Misconfigured(String),
@@ -53,7 +56,7 @@ impl Rejection {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::UnknownRoute => StatusCode::NOT_FOUND,
-            Self::UnroutablePayload => StatusCode::BAD_REQUEST,
+            Self::UnroutablePayload | Self::IncompleteBody => StatusCode::BAD_REQUEST,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,6 +82,7 @@ impl Rejection {
             Self::Stale { .. } => "stale_timestamp",
             Self::Future { .. } => "future_timestamp",
             Self::UnroutablePayload => "unroutable_payload",
+            Self::IncompleteBody => "incomplete_body",
             Self::Misconfigured(_) => "misconfigured_endpoint",
         }
     }
@@ -99,6 +103,7 @@ impl fmt::Display for Rejection {
                 write!(f, "the signed timestamp is {ahead_secs}s in the future, beyond the tolerance")
             }
             Self::UnroutablePayload => f.write_str("the body is not JSON, so no account can be read from it"),
+            Self::IncompleteBody => f.write_str("the body ended before it was complete"),
             Self::Misconfigured(why) => write!(f, "the endpoint cannot verify deliveries: {why}"),
         }
     }

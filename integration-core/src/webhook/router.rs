@@ -11,8 +11,9 @@ use tokio::sync::Notify;
 use tracing::Instrument as _;
 
 use super::endpoint::EndpointResolver;
+use super::rejection_log::{RejectionLog, Verdict};
 use super::scheme::VerifyOptions;
-use super::{DEFAULT_TOLERANCE, Rejection};
+use super::{DEFAULT_TOLERANCE, Rejection, RejectionLimit};
 use crate::clock::{Clock, SystemClock};
 use crate::descriptor::WebhookScheme;
 use crate::error::{Error, Result};
@@ -101,6 +102,7 @@ pub struct WebhookRouter {
     tolerance: Duration,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    rejections: Arc<RejectionLog>,
 }
 
 /// Whose delivery it is.
@@ -133,7 +135,19 @@ impl WebhookRouter {
             tolerance: DEFAULT_TOLERANCE,
             clock: Arc::new(SystemClock),
             wake: Arc::new(Notify::new()),
+            rejections: Arc::new(RejectionLog::new(RejectionLimit::default())),
         }
+    }
+
+    /// Sets how many rejected deliveries of one endpoint are recorded individually (delivery
+    /// log and audit) per window — default 100 every 10 minutes. Past that, rejections are
+    /// counted: an audit event says when counting starts, and the first rejection of a later
+    /// window audits how many were counted, by reason. So requests from anyone who knows an
+    /// endpoint's URL cannot grow the database without bound. Counts are kept per router.
+    #[must_use]
+    pub fn with_rejection_limit(mut self, limit: RejectionLimit) -> Self {
+        self.rejections = Arc::new(RejectionLog::new(limit));
+        self
     }
 
     /// Sets the body limit in bytes.
@@ -311,13 +325,24 @@ impl WebhookRouter {
     /// Answers a delivery whose body the framework stopped reading at the limit: `413`,
     /// recorded against the endpoint when the path names one.
     pub async fn handle_oversized(&self, path: &str) -> WebhookResponse {
+        self.reject_unread(path, Rejection::TooLarge { limit: self.body_limit }).await
+    }
+
+    /// Answers a delivery whose body ended before it was complete (the client announced more
+    /// than it sent, or the connection broke): `400 incomplete_body`, recorded against the
+    /// endpoint when the path names one.
+    pub async fn handle_incomplete(&self, path: &str) -> WebhookResponse {
+        self.reject_unread(path, Rejection::IncompleteBody).await
+    }
+
+    async fn reject_unread(&self, path: &str, rejection: Rejection) -> WebhookResponse {
         let trimmed = path.trim_matches('/');
         let endpoint = match trimmed.split_once('/') {
             Some((provider, key)) => self.endpoints.endpoint(provider, key).await.ok().flatten(),
             None => None,
         };
         let provider = trimmed.split('/').next().unwrap_or_default();
-        self.reject(endpoint.as_deref(), provider, Rejection::TooLarge { limit: self.body_limit }).await
+        self.reject(endpoint.as_deref(), provider, rejection).await
     }
 
     /// Records the delivery unless the same event is already recorded for the connection (the
@@ -360,46 +385,68 @@ impl WebhookRouter {
         }
     }
 
-    /// Records a rejection (delivery log and audit when the tenant is known; tracing always) and
-    /// builds the answer.
+    /// Records a rejection (delivery log and audit when the tenant is known, within the
+    /// endpoint's [`RejectionLimit`]; tracing always) and builds the answer.
     async fn reject(
         &self,
         endpoint: Option<&super::Endpoint>,
         provider: &str,
         rejection: Rejection,
     ) -> WebhookResponse {
+        let Some(e) = endpoint else {
+            tracing::warn!(provider, reason = rejection.reason(), detail = %rejection, "webhook rejected");
+            return WebhookResponse::rejected(&rejection);
+        };
+        let now = self.clock.now();
+        let key = (e.tenant.clone(), e.connection.clone(), e.provider.clone());
+        let counted = match self.rejections.admit(&key, rejection.reason(), now) {
+            Verdict::Record { counted } => counted,
+            Verdict::Count { announce } => {
+                tracing::debug!(provider, reason = rejection.reason(), "webhook rejected (counted, not recorded)");
+                if announce {
+                    let note = "rejections from this endpoint reached the limit recorded per window; further ones in this window are counted, not recorded";
+                    tracing::warn!(provider, tenant = %e.tenant, connection = %e.connection, "{note}");
+                    self.audit_rejection(e, note.to_owned()).await;
+                }
+                return WebhookResponse::rejected(&rejection);
+            }
+        };
         tracing::warn!(provider, reason = rejection.reason(), detail = %rejection, "webhook rejected");
-        if let Some(e) = endpoint {
-            let now = self.clock.now();
-            let record = WebhookDelivery {
-                id: DeliveryId::new(),
-                tenant: e.tenant.clone(),
-                connection: e.connection.clone(),
-                provider: e.provider.clone(),
-                event_id: String::new(),
-                headers: DeliveryHeaders::new(),
-                body: Bytes::new(),
-                received_at: now,
-                status: DeliveryStatus::Rejected,
-                attempts: 0,
-                next_attempt_at: now,
-                last_error: None,
-                rejection: Some(rejection.reason().to_owned()),
-                outcome: None,
-                completed_at: Some(now),
-            };
-            if let Err(err) = self.deliveries.record_delivery(record).await {
-                tracing::error!(error = %err, "could not record a rejected delivery");
-            }
-            let event = AuditEvent::new(e.tenant.clone(), AuditAction::WebhookRejected)
-                .connection(e.connection.clone())
-                .provider(e.provider.clone())
-                .failed(format!("{}: {rejection}", rejection.reason()));
-            if let Err(err) = self.audit.audit(event).await {
-                tracing::error!(error = %err, "could not audit a rejected delivery");
-            }
+        if let Some(counted) = counted {
+            self.audit_rejection(e, counted.describe()).await;
         }
+        let record = WebhookDelivery {
+            id: DeliveryId::new(),
+            tenant: e.tenant.clone(),
+            connection: e.connection.clone(),
+            provider: e.provider.clone(),
+            event_id: String::new(),
+            headers: DeliveryHeaders::new(),
+            body: Bytes::new(),
+            received_at: now,
+            status: DeliveryStatus::Rejected,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            rejection: Some(rejection.reason().to_owned()),
+            outcome: None,
+            completed_at: Some(now),
+        };
+        if let Err(err) = self.deliveries.record_delivery(record).await {
+            tracing::error!(error = %err, "could not record a rejected delivery");
+        }
+        self.audit_rejection(e, format!("{}: {rejection}", rejection.reason())).await;
         WebhookResponse::rejected(&rejection)
+    }
+
+    async fn audit_rejection(&self, e: &super::Endpoint, detail: String) {
+        let event = AuditEvent::new(e.tenant.clone(), AuditAction::WebhookRejected)
+            .connection(e.connection.clone())
+            .provider(e.provider.clone())
+            .failed(detail);
+        if let Err(err) = self.audit.audit(event).await {
+            tracing::error!(error = %err, "could not audit a rejected delivery");
+        }
     }
 }
 

@@ -15,6 +15,32 @@ use crate::descriptor::WebhookScheme;
 /// The default timestamp tolerance: five minutes either way.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
+/// The most signatures of one header that are considered: a provider sends one per active
+/// secret (two or three during a rotation). Entries past these are ignored, so a header
+/// stuffed with hundreds of signatures costs no more than one with sixteen.
+pub const MAX_SIGNATURES: usize = 16;
+
+/// The secrets of an endpoint that can verify anything under `scheme`: a malformed one (a typo
+/// in an old `whsec_` during a rotation) is skipped with a logged error, so the others still
+/// verify; none usable is a misconfiguration.
+fn usable(scheme: &WebhookScheme, secrets: &[WebhookSecret]) -> Result<Vec<WebhookSecret>, Rejection> {
+    let mut first_error = None;
+    let mut sound = Vec::with_capacity(secrets.len());
+    for (i, secret) in secrets.iter().enumerate() {
+        match scheme.check_secret(secret) {
+            Ok(()) => sound.push(secret.clone()),
+            Err(why) => {
+                tracing::error!(secret = i, %why, "a webhook secret of this endpoint is unusable and is skipped; fix the endpoint's secrets");
+                first_error.get_or_insert(why);
+            }
+        }
+    }
+    if sound.is_empty() {
+        return Err(Rejection::Misconfigured(first_error.unwrap_or_else(|| "no secret is configured".to_owned())));
+    }
+    Ok(sound)
+}
+
 /// What verification is checked against.
 #[derive(Debug, Clone, Copy)]
 pub struct VerifyOptions {
@@ -98,8 +124,28 @@ impl WebhookScheme {
         }
     }
 
+    /// Whether `secret` can verify deliveries under this scheme: not blank and, for Standard
+    /// Webhooks, a well-formed `whsec_` / `whsk_` / `whpk_` key. Checked when an endpoint is
+    /// added ([`Endpoint::validate`](super::Endpoint::validate)); at verification a bad one is
+    /// skipped.
+    pub fn check_secret(&self, secret: &WebhookSecret) -> Result<(), String> {
+        if secret.is_blank() {
+            return Err("the secret is empty".to_owned());
+        }
+        match self {
+            Self::StandardWebhooks => secret.standard().map(drop).map_err(|e| match e {
+                Rejection::Misconfigured(why) => why,
+                other => other.to_string(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Verifies a delivery's signature against any of `secrets` (several during a rotation),
-    /// and its timestamp against the tolerance. Comparisons are constant-time.
+    /// and its timestamp against the tolerance. Comparisons are constant-time. A malformed
+    /// secret among them is skipped (and logged); only when none is usable is the endpoint
+    /// [`Misconfigured`](Rejection::Misconfigured). At most [`MAX_SIGNATURES`] signatures of
+    /// the header are considered.
     ///
     /// ```
     /// use integration_core::WebhookScheme;
@@ -125,6 +171,14 @@ impl WebhookScheme {
         if secrets.is_empty() {
             return Err(Rejection::Misconfigured("no secret is configured".into()));
         }
+        // The common case — every secret sound — costs one check per secret and no allocation.
+        let owned: Vec<WebhookSecret>;
+        let secrets = if secrets.iter().all(|s| self.check_secret(s).is_ok()) {
+            secrets
+        } else {
+            owned = usable(self, secrets)?;
+            &owned
+        };
         match self {
             Self::StandardWebhooks => standard::verify(headers, body, secrets, options),
             Self::Stripe => stripe::verify(headers, body, secrets, options),
@@ -154,10 +208,13 @@ impl WebhookScheme {
         }
     }
 
-    /// The provider's id for the event, used to deduplicate deliveries: `webhook-id` (Standard
-    /// Webhooks), the body's `id` (Stripe), `X-GitHub-Delivery` (GitHub), the body's `event_id`
-    /// (Slack Events API). Otherwise, or when absent, `sha256:<hex>` of the body: a provider's
-    /// retry of the same body is the same delivery.
+    /// The provider's id for the event, used to deduplicate deliveries — always one the
+    /// signature covers, or a replay could pass as new: `webhook-id` (Standard Webhooks, signed
+    /// with the body), the body's `id` (Stripe), the body's `event_id` (Slack Events API).
+    /// Otherwise `sha256:<hex>` of the signed body: a provider's retry of the same body is the
+    /// same delivery. GitHub's `X-GitHub-Delivery` is not signed — a captured delivery sent
+    /// again under a fresh one would be accepted a second time — so GitHub deliveries are
+    /// identified by their body's digest too (the header stays in the delivery's headers).
     pub fn event_id(&self, headers: &HeaderMap, body: &[u8]) -> String {
         self.event_id_in(headers, body).into_owned()
     }
@@ -165,7 +222,6 @@ impl WebhookScheme {
     /// [`event_id`](Self::event_id), borrowed from the headers where it is one of them.
     pub(crate) fn event_id_in<'h>(&self, headers: &'h HeaderMap, body: &[u8]) -> Cow<'h, str> {
         static STANDARD_ID: HeaderName = HeaderName::from_static(standard::ID);
-        static GITHUB_DELIVERY: HeaderName = HeaderName::from_static("x-github-delivery");
         let header = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
         let field = |name: &str| -> Option<String> {
             let value: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -174,7 +230,6 @@ impl WebhookScheme {
         let id = match self {
             Self::StandardWebhooks => header(&STANDARD_ID).map(Cow::Borrowed),
             Self::Stripe => field("id").map(Cow::Owned),
-            Self::GitHub => header(&GITHUB_DELIVERY).map(Cow::Borrowed),
             Self::Slack => field("event_id").map(Cow::Owned),
             _ => None,
         };

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -39,6 +39,12 @@ impl WebhookSecret {
         Self::from(SecretString::from(text.into()))
     }
 
+    /// Whether the secret is empty (or only whitespace): an HMAC keyed with nothing proves
+    /// nothing.
+    pub(crate) fn is_blank(&self) -> bool {
+        self.text.expose_secret().trim().is_empty()
+    }
+
     /// An HMAC-SHA256 keyed with the secret's bytes, as every scheme but Standard Webhooks uses
     /// it; update it with the signed content.
     pub(crate) fn raw_hmac(&self) -> HmacSha256 {
@@ -64,7 +70,10 @@ impl WebhookSecret {
                 .as_slice()
                 .try_into()
                 .map_err(|_| Rejection::Misconfigured("a whpk_ public key is 32 bytes".into()))?;
-            Ok(StandardKey::Public(array))
+            // Decompressed once here, not for every signature checked.
+            let key = VerifyingKey::from_bytes(&array)
+                .map_err(|_| Rejection::Misconfigured("the whpk_ public key is not an Ed25519 point".into()))?;
+            Ok(StandardKey::Public(key))
         } else if let Some(b64) = text.strip_prefix("whsk_") {
             let bytes = decode(b64, "whsk_ signing key")?;
             // A 32-byte seed, or a 64-byte seed ‖ public key.
@@ -94,7 +103,7 @@ pub(crate) enum StandardKey {
     /// public half, to verify.
     Signing(Box<SigningKey>),
     /// `whpk_`: an Ed25519 public key, to verify (`v1a`).
-    Public([u8; 32]),
+    Public(VerifyingKey),
 }
 
 impl fmt::Debug for WebhookSecret {

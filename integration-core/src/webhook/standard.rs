@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName};
 use subtle::ConstantTimeEq as _;
 
 use super::hmac_layout::{HmacSha256, dotted, insert};
-use super::scheme::{Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
+use super::scheme::{MAX_SIGNATURES, Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
 use super::secret::{LENIENT_BASE64, StandardKey};
 use super::{Rejection, WebhookSecret};
 
@@ -102,23 +102,31 @@ pub(crate) fn verify(
     check_timestamp(ts, options)?;
     let list = one_header(headers, &SIGNATURE_NAME)?;
     // The list is decoded entry by entry into a buffer on the stack, once per secret (usually
-    // one); each secret's tag is computed at most once, when a signature of its kind turns up.
+    // one), and only its first MAX_SIGNATURES entries. Each secret's HMAC tag is computed at
+    // most once; the signed content an Ed25519 signature covers is put together at most once.
     let mut buf = [0u8; MAX_SIGNATURE + 3];
     let mut any_signature = false;
+    let mut content = None;
+    let entries = || list.split(' ').filter(|e| !e.is_empty()).take(MAX_SIGNATURES);
     for secret in secrets {
+        let key = secret.standard()?;
         let mut tag = None;
-        for entry in list.split(' ') {
+        for entry in entries() {
             let Some((version, signature)) = decode_entry(entry, &mut buf) else { continue };
             any_signature = true;
-            let matched = match (version, secret.standard()?) {
+            let matched = match (version, key) {
                 (Version::V1, StandardKey::Hmac(keyed)) => {
                     let tag = tag.get_or_insert_with(|| hmac(keyed, id, ts_text, body).finalize().into_bytes());
                     bool::from(tag.as_slice().ct_eq(signature))
                 }
-                (Version::V1a, StandardKey::Public(public)) => verify_ed25519(public, signature, id, ts_text, body),
-                (Version::V1a, StandardKey::Signing(key)) => {
-                    verify_ed25519(&key.verifying_key().to_bytes(), signature, id, ts_text, body)
+                (Version::V1a, StandardKey::Public(public)) => {
+                    verify_ed25519(public, signature, content.get_or_insert_with(|| signed_content(id, ts_text, body)))
                 }
+                (Version::V1a, StandardKey::Signing(key)) => verify_ed25519(
+                    &key.verifying_key(),
+                    signature,
+                    content.get_or_insert_with(|| signed_content(id, ts_text, body)),
+                ),
                 _ => false,
             };
             if matched {
@@ -132,10 +140,9 @@ pub(crate) fn verify(
     Err(Rejection::SignatureMismatch)
 }
 
-fn verify_ed25519(public: &[u8; 32], signature: &[u8], id: &str, ts: &str, body: &[u8]) -> bool {
-    let Ok(key) = VerifyingKey::from_bytes(public) else { return false };
+fn verify_ed25519(key: &VerifyingKey, signature: &[u8], content: &[u8]) -> bool {
     let Ok(signature) = Signature::from_slice(signature) else { return false };
-    key.verify_strict(&signed_content(id, ts, body), &signature).is_ok()
+    key.verify_strict(content, &signature).is_ok()
 }
 
 pub(crate) fn sign(secret: &WebhookSecret, body: &[u8], timestamp: i64, id: &str) -> Result<HeaderMap, Rejection> {
