@@ -42,12 +42,13 @@ impl OidcProvider {
     /// The registered redirect URI.
     pub const REDIRECT_URI: &'static str = REDIRECT_URI;
 
-    /// Starts a provider on a free port; `None` (with the reason printed) when Node.js or the
-    /// installed package is missing on a developer's machine. Blocks until it listens.
+    /// Starts a provider on a free port, installing the pinned package first if it is not
+    /// installed yet; `None` (with the reason printed) when Node.js or npm is missing on a
+    /// developer's machine. Blocks until it listens.
     pub fn start() -> Option<Self> {
         let dir = repository_root().join("peers/oidc-provider");
-        if !dir.join("node_modules/oidc-provider").is_dir() {
-            match unavailable("oidc-provider", "peers/oidc-provider/node_modules is missing")? {}
+        if let Err(why) = super::npm_install(&dir) {
+            match unavailable("oidc-provider", &why)? {}
         }
         let spawned = Command::new("node")
             .arg("server.mjs")
