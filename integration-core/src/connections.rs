@@ -187,6 +187,12 @@ impl Connections {
         Ok(deleted)
     }
 
+    /// A connection's status, read without opening its secrets; `None` if there is no such
+    /// connection.
+    pub async fn status(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Option<ConnectionStatus>> {
+        Ok(self.store.get(tenant, connection).await?.map(|stored| stored.status))
+    }
+
     /// Sets a connection's status; returns the new revision.
     pub async fn set_status(
         &self,

@@ -26,8 +26,9 @@
 //! );
 //! ```
 //!
-//! Secrets never belong in an error. The HTTP layer calls [`Error::redact`] with every credential
-//! it injected, so a provider that echoes a token back in its error body does not leak it.
+//! Secrets never belong in an error. The HTTP layer scrubs every form of every credential an
+//! attempt sent (see [`redact`](crate::redact)) from a provider's body before an error keeps
+//! it, so a provider that echoes a token back in its error body does not leak it.
 
 use std::fmt;
 use std::time::Duration;
@@ -317,22 +318,29 @@ impl Error {
         self
     }
 
-    /// Replaces every occurrence of `secret` in the message, code and body with `[REDACTED]`.
+    /// Replaces every form of `secret` (as sent raw, encoded in a form or query, in base64, in
+    /// JSON) in the message, code and body with `[REDACTED]`.
     ///
     /// Secrets shorter than 4 bytes are left alone: redacting them would mangle ordinary text.
     #[must_use]
-    pub fn redact(mut self, secret: &str) -> Self {
-        const MASK: &str = "[REDACTED]";
-        if secret.len() < 4 {
+    pub fn redact(self, secret: &str) -> Self {
+        self.redact_with(&crate::redact::Redactor::new().secret(secret))
+    }
+
+    /// Scrubs everything `redactor` knows from the message, code and body. The body was
+    /// truncated already: scrub a provider's body with [`Redactor::scrub_bytes`] before
+    /// [`Error::with_body`] where a secret could straddle the cut (the HTTP layer does).
+    ///
+    /// [`Redactor::scrub_bytes`]: crate::redact::Redactor::scrub_bytes
+    #[must_use]
+    pub fn redact_with(mut self, redactor: &crate::redact::Redactor) -> Self {
+        if redactor.is_empty() {
             return self;
         }
         let inner = &mut *self.0;
-        if inner.message.contains(secret) {
-            inner.message = inner.message.replace(secret, MASK);
-        }
-        for text in [&mut inner.code, &mut inner.body].into_iter().flatten() {
-            if text.contains(secret) {
-                *text = text.replace(secret, MASK);
+        for text in [Some(&mut inner.message), inner.code.as_mut(), inner.body.as_mut()].into_iter().flatten() {
+            if let std::borrow::Cow::Owned(scrubbed) = redactor.scrub(text) {
+                *text = scrubbed;
             }
         }
         self

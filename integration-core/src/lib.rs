@@ -104,6 +104,7 @@ pub mod ids;
 pub mod integration;
 pub mod pagination;
 mod per_key;
+pub mod redact;
 pub mod registry;
 pub mod schedule;
 pub mod schema;

@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use integration_core::auth::{AuthEvent, OAuth2Client, OAuth2Source, ProviderMetadata, TokenManager, TokenSet};
+use integration_core::auth::{
+    AuthEvent, OAuth2Client, OAuth2Endpoints, OAuth2Source, ProviderMetadata, TokenManager, TokenSet,
+};
 use integration_core::clock::ManualClock;
 use integration_core::crypto::{KeyRing, Sealer, SealingKey};
 use integration_core::http::{HttpClient, HttpPolicy, ProviderClient};
@@ -183,4 +185,46 @@ async fn concurrent_refreshes_from_two_processes_keep_the_grant_alive() {
         revoked |= matches!(event, AuthEvent::ReauthorizationRequired { .. });
     }
     assert!(revoked, "a ReauthorizationRequired event was raised");
+}
+
+/// RFC 7662 and RFC 7009 against the real provider: a live token introspects active; the token
+/// manager's `revoke` (what an adapter's `disconnect` calls) ends the grant at the provider.
+#[tokio::test]
+async fn introspection_and_revocation_end_a_grant() {
+    use integration_core::auth::TokenKind;
+    let Some(peer) = peer().await else { return };
+    let client = confidential(&peer);
+    assert!(peer.metadata.endpoints().revocation.is_some(), "discovery gives the revocation endpoint");
+    let tokens = authorize(&peer, &client, "erin").await;
+
+    let info = client.introspect(&tokens.access_token, TokenKind::Access).await.expect("introspect");
+    assert!(info.active);
+    assert_eq!(info.client_id.as_deref(), Some(OidcProvider::CONFIDENTIAL_CLIENT));
+    assert_eq!(info.subject.as_deref(), Some("erin"));
+    assert!(info.expires_at.is_some_and(|at| at > chrono::Utc::now()));
+
+    let store = MemoryStore::new();
+    let sealer = Sealer::new(KeyRing::new("k1", SealingKey::generate()));
+    let manager =
+        TokenManager::builder(Arc::new(store.clone()), sealer, Arc::new(OAuth2Source::refresh_token(client.clone())))
+            .build();
+    let (tenant, connection) = (TenantId::new("acme").expect("id"), ConnectionId::new("sso").expect("id"));
+    manager.store(&tenant, &connection, tokens.clone()).await.expect("store");
+    assert!(manager.revoke(&tenant, &connection).await.expect("revoke"), "revoked at the provider");
+    assert!(TokenStore::token(&store, &tenant, &connection).await.expect("read").is_none(), "and forgotten here");
+
+    let refresh = tokens.refresh_token.as_ref().expect("refresh token");
+    let info = client.introspect(refresh, TokenKind::Refresh).await.expect("introspect");
+    assert!(!info.active, "the refresh token is revoked");
+    let err = client.refresh(refresh).await.expect_err("a revoked grant cannot be refreshed");
+    assert_eq!(err.kind(), ErrorKind::AuthRevoked, "{err}");
+
+    // Without a revocation endpoint there is nothing to call: Unsupported, not a silent success.
+    let bare = OAuth2Client::new(
+        peer.http.clone(),
+        OidcProvider::CONFIDENTIAL_CLIENT,
+        OAuth2Endpoints::new(None, peer.metadata.token_endpoint.clone()),
+    );
+    let err = bare.revoke(&tokens.access_token, TokenKind::Access).await.expect_err("no endpoint");
+    assert_eq!(err.kind(), ErrorKind::Unsupported);
 }

@@ -59,7 +59,10 @@ impl ProviderMetadata {
 
     /// The OAuth2 endpoints.
     pub fn endpoints(&self) -> OAuth2Endpoints {
-        OAuth2Endpoints::new(self.authorization_endpoint.clone(), self.token_endpoint.clone())
+        let mut endpoints = OAuth2Endpoints::new(self.authorization_endpoint.clone(), self.token_endpoint.clone());
+        endpoints.revocation.clone_from(&self.revocation_endpoint);
+        endpoints.introspection.clone_from(&self.introspection_endpoint);
+        endpoints
     }
 
     /// Whether the provider supports PKCE with S256.

@@ -200,11 +200,15 @@ impl JwtBearer {
             let parsed: TokenResponse = response.json().map_err(|e| e.with_provider(provider))?;
             return Ok(TokenSet::from_response(&parsed, now));
         }
-        let error = match serde_json::from_slice::<BasicErrorResponse>(response.bytes()) {
+        // The assertion (a bearer credential for an hour) may be echoed: scrubbed first.
+        let redactor = response.redactor();
+        let body = redactor.scrub_bytes(response.bytes());
+        let error = match serde_json::from_slice::<BasicErrorResponse>(&body) {
             Ok(body) => token_error(oauth2::RequestTokenError::ServerResponse(body), Grant::JwtBearer),
-            Err(_) => Error::from_response(response.status(), response.headers(), response.bytes()),
+            Err(_) => Error::from_response(response.status(), response.headers(), &body),
         };
-        Err(error.with_status(response.status().as_u16()).with_delivery(Delivery::Responded).with_provider(provider))
+        let error = error.with_status(response.status().as_u16()).with_delivery(Delivery::Responded);
+        Err(error.with_provider(provider).redact_with(&redactor))
     }
 }
 

@@ -44,6 +44,14 @@ pub trait TokenSource: Send + Sync + std::fmt::Debug {
     /// A new token set replacing `current` (`None` when nothing is stored yet), its expiry
     /// computed from `now`. A response without a refresh token keeps `current`'s.
     async fn fetch(&self, current: Option<&TokenSet>, now: DateTime<Utc>) -> Result<TokenSet>;
+
+    /// Revokes `token` at the provider (RFC 7009): `Ok(true)` once revoked, `Ok(false)` when
+    /// the provider offers no revocation (the default), so the grant ends only where the
+    /// provider's own console ends it.
+    async fn revoke(&self, token: &TokenSet) -> Result<bool> {
+        let _ = token;
+        Ok(false)
+    }
 }
 
 /// Something the token manager did that the host may want to act on.
@@ -82,9 +90,10 @@ struct Seen {
 struct Slot {
     flight: tokio::sync::Mutex<()>,
     seen: Mutex<Option<Seen>>,
-    /// The stored version whose refresh the provider refused: callers queued behind that
-    /// refresh fail fast instead of presenting the dead refresh token again.
-    revoked: Mutex<Option<u64>>,
+    /// The digest of the refresh token the provider refused: callers queued behind that refresh
+    /// fail fast instead of presenting the dead token again. Keyed by the token itself, not the
+    /// stored version, which restarts after `forget` and a new authorization.
+    revoked: Mutex<Option<[u8; 32]>>,
 }
 
 /// Fresh tokens for connections of one OAuth client, refreshed once per connection at a time:
@@ -149,7 +158,8 @@ pub struct TokenManagerBuilder {
 }
 
 impl TokenManagerBuilder {
-    /// Refresh this long before expiry (default 5 minutes).
+    /// Refresh this long before expiry (default 5 minutes), but never earlier than halfway
+    /// through the token's lifetime.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
         self.inner.margin = margin;
         self
@@ -228,8 +238,10 @@ impl TokenManager {
     }
 
     /// Stores a token set obtained outside the manager (after an authorization-code exchange),
-    /// replacing whatever is stored. Returns the new version.
-    pub async fn store(&self, tenant: &TenantId, connection: &ConnectionId, token: TokenSet) -> Result<u64> {
+    /// replacing whatever is stored. Returns the new version. A connection marked
+    /// "reauthorization required" is marked active again: this is its new authorization.
+    pub async fn store(&self, tenant: &TenantId, connection: &ConnectionId, mut token: TokenSet) -> Result<u64> {
+        token.issued_at.get_or_insert_with(|| self.clock.now());
         let sealed = token.seal(&self.sealer, tenant, connection).await?;
         let slot = self.slot(tenant, connection);
         let _turn = slot.flight.lock().await;
@@ -237,7 +249,9 @@ impl TokenManager {
             let expected = self.store.token(tenant, connection).await?.map_or(0, |t| t.version);
             match self.store.compare_and_swap(tenant, connection, expected, &sealed).await {
                 Ok(version) => {
+                    *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                     remember(&slot, version, token);
+                    self.reauthorized(tenant, connection).await;
                     return Ok(version);
                 }
                 Err(e) if e.kind() == ErrorKind::Conflict => continue,
@@ -251,7 +265,52 @@ impl TokenManager {
         let slot = self.slot(tenant, connection);
         let _turn = slot.flight.lock().await;
         *slot.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         self.store.delete_token(tenant, connection).await
+    }
+
+    /// Ends a connection's grant: revokes its tokens at the provider where the
+    /// [`TokenSource`] can (the refresh token, which takes the grant's access tokens with it, or
+    /// else the access token), then forgets them here. Returns whether the provider revoked
+    /// anything. The tokens are forgotten even when revocation fails, and the error returned:
+    /// a grant the provider keeps must be ended in its console.
+    pub async fn revoke(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<bool> {
+        let slot = self.slot(tenant, connection);
+        let current = {
+            let _turn = slot.flight.lock().await;
+            self.load(tenant, connection, &slot).await?
+        };
+        let revoked = match &current {
+            Some(seen) => self.source.revoke(&seen.token).await,
+            None => Ok(false),
+        };
+        self.forget(tenant, connection).await?;
+        let revoked = revoked?;
+        if revoked {
+            self.audit
+                .audit(
+                    AuditEvent::new(tenant.clone(), AuditAction::TokenRevoked)
+                        .connection(connection.clone())
+                        .detail("revoked at the provider on disconnect"),
+                )
+                .await
+                .unwrap_or_else(|e| tracing::warn!(error = %e, "audit sink failed"));
+        }
+        Ok(revoked)
+    }
+
+    /// Marks a connection that needed a new authorization active again, now that it has one.
+    async fn reauthorized(&self, tenant: &TenantId, connection: &ConnectionId) {
+        let Some(connections) = &self.connections else { return };
+        match connections.status(tenant, connection).await {
+            Ok(Some(ConnectionStatus::ReauthorizationRequired)) => {
+                if let Err(e) = connections.set_status(tenant, connection, ConnectionStatus::Active).await {
+                    tracing::warn!(tenant = %tenant, connection = %connection, error = %e, "could not mark the connection active after its new authorization");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the connection's status"),
+        }
     }
 
     /// A valid access token and its stored version, refreshed first if it expires within the
@@ -283,7 +342,8 @@ impl TokenManager {
     }
 
     fn will_do(&self, seen: &Seen, rejected: Option<u64>) -> bool {
-        rejected.is_none_or(|r| seen.version > r) && !seen.token.expires_within(self.margin, self.clock.now())
+        let margin = seen.token.refresh_margin(self.margin);
+        rejected.is_none_or(|r| seen.version > r) && !seen.token.expires_within(margin, self.clock.now())
     }
 
     async fn load(&self, tenant: &TenantId, connection: &ConnectionId, slot: &Slot) -> Result<Option<Seen>> {
@@ -307,12 +367,8 @@ impl TokenManager {
         // Whoever held the turn before us may have renewed it, here or in another process.
         let mut current = self.load(tenant, connection, slot).await?;
         let revoked = *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if revoked.is_some() && revoked == current.as_ref().map(|s| s.version) {
-            return Err(Error::new(
-                ErrorKind::AuthRevoked,
-                "the provider refused this connection's refresh token: the connection must be authorized again",
-            )
-            .with_code("invalid_grant"));
+        if revoked.is_some() && revoked == current.as_ref().and_then(|s| refresh_digest(&s.token)) {
+            return Err(refused_before());
         }
         let deadline = tokio::time::Instant::now() + self.peer_wait;
         loop {
@@ -354,6 +410,13 @@ impl TokenManager {
         if let Some(seen) = current.as_ref().filter(|s| self.will_do(s, rejected)) {
             return Ok(seen.clone()); // refreshed by another process just before we took the lock
         }
+        // Another process may have been refused and marked the connection: its refresh token is
+        // dead, and presenting it again could count against the grant.
+        if let Some(connections) = &self.connections
+            && connections.status(tenant, connection).await? == Some(ConnectionStatus::ReauthorizationRequired)
+        {
+            return Err(refused_before());
+        }
         let expected = current.as_ref().map_or(0, |s| s.version);
         let old = current.map(|s| s.token);
         let span = tracing::info_span!("token.refresh", tenant = %tenant, connection = %connection);
@@ -362,7 +425,8 @@ impl TokenManager {
             Ok(token) => token,
             Err(e) => {
                 if e.kind() == ErrorKind::AuthRevoked {
-                    *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(expected);
+                    *slot.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        old.as_ref().and_then(refresh_digest);
                 }
                 return Err(self.refresh_failed(tenant, connection, e).await);
             }
@@ -370,6 +434,7 @@ impl TokenManager {
         if token.refresh_token.is_none() {
             token.refresh_token = old.and_then(|o| o.refresh_token);
         }
+        token.issued_at.get_or_insert_with(|| self.clock.now());
         let sealed = token.seal(&self.sealer, tenant, connection).await?;
         // Persist before use: the provider may have retired the old refresh token already.
         let version = match self.store.compare_and_swap(tenant, connection, expected, &sealed).await {
@@ -424,6 +489,22 @@ impl TokenManager {
         });
         error
     }
+}
+
+/// The error of a refresh not attempted because the provider already refused the token.
+fn refused_before() -> Error {
+    Error::new(
+        ErrorKind::AuthRevoked,
+        "the provider refused this connection's refresh token: the connection must be authorized again",
+    )
+    .with_code("invalid_grant")
+}
+
+/// A SHA-256 digest of the token set's refresh token: enough to recognize it, nothing to use.
+fn refresh_digest(token: &TokenSet) -> Option<[u8; 32]> {
+    use secrecy::ExposeSecret as _;
+    use sha2::Digest as _;
+    token.refresh_token.as_ref().map(|t| sha2::Sha256::digest(t.expose_secret().as_bytes()).into())
 }
 
 fn remember(slot: &Slot, version: u64, token: TokenSet) {

@@ -33,7 +33,7 @@ mod token_set;
 pub use discovery::ProviderMetadata;
 pub use jwt_bearer::{JwtBearer, ServiceAccountKey};
 pub use manager::{AuthEvent, TokenManager, TokenManagerBuilder, TokenSource};
-pub use oauth2_client::{AuthorizationRequest, OAuth2Client, OAuth2Endpoints, OAuth2Source};
+pub use oauth2_client::{AuthorizationRequest, Introspection, OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenKind};
 pub use static_credentials::{ApiKey, Basic, Bearer};
 pub use token_set::TokenSet;
 

@@ -7,14 +7,15 @@ use std::future::Future;
 use std::pin::Pin;
 
 use async_trait::async_trait;
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
 };
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken,
-    TokenUrl,
+    AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardRevocableToken, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -23,6 +24,7 @@ use super::manager::TokenSource;
 use super::token_set::{TokenResponse, TokenSet};
 use crate::error::{Delivery, Error, ErrorKind, Result};
 use crate::http::ProviderClient;
+use crate::redact::Redactor;
 
 type Client<HasAuthUrl> = oauth2::Client<
     BasicErrorResponse,
@@ -45,13 +47,70 @@ pub struct OAuth2Endpoints {
     pub authorization: Option<Url>,
     /// The token endpoint.
     pub token: Url,
+    /// The token revocation endpoint (RFC 7009), if the provider has one.
+    pub revocation: Option<Url>,
+    /// The token introspection endpoint (RFC 7662), if the provider has one.
+    pub introspection: Option<Url>,
 }
 
 impl OAuth2Endpoints {
     /// Endpoints from their URLs.
     pub fn new(authorization: Option<Url>, token: Url) -> Self {
-        Self { authorization, token }
+        Self { authorization, token, revocation: None, introspection: None }
     }
+
+    /// Sets the revocation endpoint (RFC 7009).
+    #[must_use]
+    pub fn with_revocation(mut self, url: Url) -> Self {
+        self.revocation = Some(url);
+        self
+    }
+
+    /// Sets the introspection endpoint (RFC 7662).
+    #[must_use]
+    pub fn with_introspection(mut self, url: Url) -> Self {
+        self.introspection = Some(url);
+        self
+    }
+}
+
+/// Which kind of token is revoked or introspected: the `token_type_hint` sent with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenKind {
+    /// An access token.
+    Access,
+    /// A refresh token (revoking one revokes its grant's access tokens too, RFC 7009 §2.1).
+    Refresh,
+}
+
+impl TokenKind {
+    fn hint(self) -> &'static str {
+        match self {
+            Self::Access => "access_token",
+            Self::Refresh => "refresh_token",
+        }
+    }
+}
+
+/// What an introspection endpoint says of a token (RFC 7662 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Introspection {
+    /// Whether the token is active: issued by this provider, not expired, not revoked.
+    pub active: bool,
+    /// The scopes granted.
+    pub scopes: Vec<String>,
+    /// The client it was issued to.
+    pub client_id: Option<String>,
+    /// The user (resource owner) it was issued for, by name.
+    pub username: Option<String>,
+    /// The subject (`sub`).
+    pub subject: Option<String>,
+    /// When it expires.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was issued.
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 /// The start of an authorization-code flow: send the user to `url`; keep `state` and
@@ -158,6 +217,20 @@ impl OAuth2Client {
         self
     }
 
+    /// Every form of the credentials a token request of this client carries: the client secret
+    /// (also as `base64(client_id:client_secret)`, raw and form-encoded per RFC 6749 §2.3.1) and
+    /// `also` (the refresh token, code, verifier or token sent).
+    fn redactor(&self, also: &[&SecretString]) -> Redactor {
+        let mut redactor = Redactor::new();
+        if let Some(secret) = &self.client_secret {
+            redactor.add_basic(&self.client_id, secret.expose_secret());
+        }
+        for secret in also {
+            redactor.add_secret(secret.expose_secret());
+        }
+        redactor
+    }
+
     fn client(&self) -> Client<EndpointNotSet> {
         let mut client = oauth2::Client::new(ClientId::new(self.client_id.clone()))
             .set_token_uri(TokenUrl::from_url(self.endpoints.token.clone()))
@@ -210,7 +283,9 @@ impl OAuth2Client {
         }
         let now = Utc::now();
         let response = request.request_async(&Via { client: self, operation: "oauth2.exchange_code" }).await;
+        let code = SecretString::from(code.to_owned());
         self.finish(response, Grant::AuthorizationCode, now)
+            .map_err(|e| e.redact_with(&self.redactor(&[&code, pkce_verifier])))
     }
 
     /// A token for the client itself (the client-credentials grant).
@@ -226,7 +301,7 @@ impl OAuth2Client {
             request = request.add_extra_param(name.clone(), value.clone());
         }
         let response = request.request_async(&Via { client: self, operation: "oauth2.client_credentials" }).await;
-        self.finish(response, Grant::ClientCredentials, now)
+        self.finish(response, Grant::ClientCredentials, now).map_err(|e| e.redact_with(&self.redactor(&[])))
     }
 
     /// New tokens from a refresh token. The provider may rotate the refresh token: store the
@@ -243,14 +318,109 @@ impl OAuth2Client {
             request = request.add_extra_param(name.clone(), value.clone());
         }
         let response = request.request_async(&Via { client: self, operation: "oauth2.refresh" }).await;
-        self.finish(response, Grant::RefreshToken, now)
+        self.finish(response, Grant::RefreshToken, now).map_err(|e| e.redact_with(&self.redactor(&[refresh_token])))
+    }
+
+    /// Revokes `token` at the provider's revocation endpoint (RFC 7009): a form `POST` of the
+    /// token and its `token_type_hint`, with the client's authentication. Revoking a refresh
+    /// token revokes the access tokens of its grant too. A token the provider no longer knows
+    /// counts as revoked (the RFC answers `200` for it); a provider without a revocation
+    /// endpoint is an `Unsupported` error. The endpoint must be `https` (or on loopback, for
+    /// tests): the token travels in the body.
+    pub async fn revoke(&self, token: &SecretString, kind: TokenKind) -> Result<()> {
+        let provider = self.http.provider().as_str();
+        let Some(url) = &self.endpoints.revocation else {
+            return Err(
+                Error::unsupported("token revocation (no revocation endpoint is configured)").with_provider(provider)
+            );
+        };
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !loopback {
+            return Err(Error::config(format!(
+                "the revocation endpoint {url} is not https; it would send the token in clear"
+            ))
+            .with_provider(provider)
+            .with_field("revocation"));
+        }
+        let mut form = vec![("token", token.expose_secret().to_owned()), ("token_type_hint", kind.hint().to_owned())];
+        let mut request = self.http.post(url.as_str()).operation("oauth2.revoke");
+        match &self.client_secret {
+            Some(secret) if !self.credentials_in_body => {
+                // RFC 6749 §2.3.1: both parts form-encoded, then Basic.
+                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                let pair = format!("{}:{}", encode(&self.client_id), encode(secret.expose_secret()));
+                let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+                request = request.header("Authorization", &value);
+            }
+            Some(secret) => {
+                form.push(("client_id", self.client_id.clone()));
+                form.push(("client_secret", secret.expose_secret().to_owned()));
+            }
+            None => form.push(("client_id", self.client_id.clone())),
+        }
+        // Revoking twice leaves the token revoked: safe to repeat.
+        let result = request.form(&form).idempotent().accept_client_errors().send().await;
+        let response = result.map_err(|e| e.redact_with(&self.redactor(&[token])))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let body = response.redactor().scrub_bytes(response.bytes()).into_owned();
+        let code = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+        let kind = match code.as_deref() {
+            Some("unsupported_token_type") => ErrorKind::Unsupported,
+            Some("invalid_client" | "unauthorized_client") => ErrorKind::AuthInvalid,
+            _ => ErrorKind::Provider,
+        };
+        let mut error =
+            Error::new(kind, format!("the revocation endpoint refused the request ({})", response.status()))
+                .with_status(response.status().as_u16())
+                .with_body(&body)
+                .with_provider(provider)
+                .with_operation("oauth2.revoke");
+        if let Some(code) = code {
+            error = error.with_code(code);
+        }
+        Err(error.redact_with(&self.redactor(&[token])))
+    }
+
+    /// Asks the provider's introspection endpoint (RFC 7662) whether `token` is active, and
+    /// what it grants. A provider without an introspection endpoint is an `Unsupported` error.
+    pub async fn introspect(&self, token: &SecretString, kind: TokenKind) -> Result<Introspection> {
+        use oauth2::TokenIntrospectionResponse as _;
+        let Some(url) = &self.endpoints.introspection else {
+            return Err(Error::unsupported("token introspection (no introspection endpoint is configured)")
+                .with_provider(self.http.provider().as_str()));
+        };
+        let client = self.client().set_introspection_url(IntrospectionUrl::from_url(url.clone()));
+        let access = AccessToken::new(token.expose_secret().to_owned());
+        let request = client.introspect(&access).set_token_type_hint(kind.hint());
+        let response = request.request_async(&Via { client: self, operation: "oauth2.introspect" }).await;
+        let response = response.map_err(|e| {
+            oauth_error(e, "the introspection endpoint refused the request")
+                .with_provider(self.http.provider().as_str())
+                .with_operation("oauth2.introspect")
+                .redact_with(&self.redactor(&[token]))
+        })?;
+        Ok(Introspection {
+            active: response.active(),
+            scopes: response.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+            client_id: response.client_id().map(|c| c.to_string()),
+            username: response.username().map(str::to_owned),
+            subject: response.sub().map(str::to_owned),
+            expires_at: response.exp(),
+            issued_at: response.iat(),
+        })
     }
 
     /// Sends one of the `oauth2` crate's requests through the provider's client.
     async fn send(&self, request: oauth2::HttpRequest, operation: &'static str) -> Result<oauth2::HttpResponse> {
         let (parts, body) = request.into_parts();
+        // A 4xx answer is the protocol's own error (invalid_grant...), read by the oauth2 crate;
+        // a 5xx, a 429 or a transport failure stays our error, with its status and retryability.
         let mut outgoing =
-            self.http.request(parts.method, parts.uri.to_string()).operation(operation).accept_any_status();
+            self.http.request(parts.method, parts.uri.to_string()).operation(operation).accept_client_errors();
         // Asking again for a client-credentials token only issues another token, so that POST is
         // retried like a GET. A refresh is not: the provider may have rotated the refresh token.
         if operation == Grant::ClientCredentials.operation() {
@@ -272,9 +442,15 @@ impl OAuth2Client {
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
         }
-        builder
-            .body(response.bytes().to_vec())
-            .map_err(|e| Error::invalid_response(format!("unreadable token response: {e}")))
+        // An error body may echo the request (the refresh token, the client's Basic
+        // credentials): scrubbed before the oauth2 crate keeps any of it. Never a success body,
+        // which may rightly return the refresh token it was sent.
+        let body = if response.status().is_success() {
+            response.bytes().to_vec()
+        } else {
+            response.redactor().scrub_bytes(response.bytes()).into_owned()
+        };
+        builder.body(body).map_err(|e| Error::invalid_response(format!("unreadable token response: {e}")))
     }
 
     fn finish(
@@ -365,6 +541,27 @@ pub(crate) fn token_error(error: RequestTokenError<Error, BasicErrorResponse>, g
     }
 }
 
+/// A revocation or introspection endpoint's refusal as an [`Error`].
+fn oauth_error<T: oauth2::ErrorResponse + 'static>(error: RequestTokenError<Error, T>, what: &str) -> Error {
+    match error {
+        RequestTokenError::Request(e) => e,
+        RequestTokenError::ServerResponse(response) => {
+            let text = response.to_string();
+            let kind =
+                if text.starts_with("unsupported_token_type") { ErrorKind::Unsupported } else { ErrorKind::Provider };
+            Error::new(kind, format!("{what}: {text}")).with_delivery(Delivery::Responded)
+        }
+        RequestTokenError::Parse(e, body) => {
+            Error::invalid_response(format!("{what}: the answer is not a standard OAuth2 response: {e}"))
+                .with_body(&body)
+                .with_delivery(Delivery::Responded)
+        }
+        RequestTokenError::Other(message) => {
+            Error::new(ErrorKind::Provider, message).with_delivery(Delivery::Responded)
+        }
+    }
+}
+
 /// A [`TokenSource`] from an [`OAuth2Client`]: the refresh-token grant (starting from a stored
 /// token set, or from a refresh token in the connection's configuration), or the
 /// client-credentials grant for machine-to-machine connections.
@@ -410,6 +607,25 @@ impl OAuth2Source {
 
 #[async_trait]
 impl TokenSource for OAuth2Source {
+    /// Revokes the refresh token (and with it the grant's access tokens) or, for a grant
+    /// without one, the access token — when the provider has a revocation endpoint. A
+    /// configured refresh token (an administrator's) is not revoked: disconnecting one
+    /// connection must not end the API client's own grant.
+    async fn revoke(&self, token: &TokenSet) -> Result<bool> {
+        if self.client.endpoints.revocation.is_none() {
+            return Ok(false);
+        }
+        let configured = match &self.grant {
+            SourceGrant::ConfiguredRefreshToken(configured) => Some(configured.expose_secret()),
+            _ => None,
+        };
+        match token.refresh_token.as_ref().filter(|t| Some(t.expose_secret()) != configured) {
+            Some(refresh) => self.client.revoke(refresh, TokenKind::Refresh).await?,
+            None => self.client.revoke(&token.access_token, TokenKind::Access).await?,
+        }
+        Ok(true)
+    }
+
     async fn fetch(&self, current: Option<&TokenSet>, now: DateTime<Utc>) -> Result<TokenSet> {
         let stored = current.and_then(|c| c.refresh_token.as_ref());
         match &self.grant {

@@ -24,6 +24,9 @@ pub struct TokenSet {
     pub scopes: Vec<String>,
     /// The OpenID Connect ID token, if one came with it.
     pub id_token: Option<SecretString>,
+    /// When it was issued (when the response came, or when it was stored): with
+    /// `expires_at`, its lifetime, which caps how early it is renewed.
+    pub issued_at: Option<DateTime<Utc>>,
 }
 
 impl TokenSet {
@@ -35,6 +38,7 @@ impl TokenSet {
             expires_at: None,
             scopes: Vec::new(),
             id_token: None,
+            issued_at: None,
         }
     }
 
@@ -59,6 +63,25 @@ impl TokenSet {
         self
     }
 
+    /// Sets when it was issued.
+    #[must_use]
+    pub fn with_issued_at(mut self, at: DateTime<Utc>) -> Self {
+        self.issued_at = Some(at);
+        self
+    }
+
+    /// How long before expiry to renew it: `margin`, but at most half its lifetime (when both
+    /// its issue and expiry times are known), so a short-lived token is not renewed on every use.
+    pub fn refresh_margin(&self, margin: std::time::Duration) -> std::time::Duration {
+        match (self.issued_at, self.expires_at) {
+            (Some(issued), Some(expires)) => {
+                let half = (expires - issued).to_std().unwrap_or_default() / 2;
+                margin.min(half)
+            }
+            _ => margin,
+        }
+    }
+
     /// Whether the access token expires within `margin` of `now` (a token without an expiry
     /// never does).
     pub fn expires_within(&self, margin: std::time::Duration, now: DateTime<Utc>) -> bool {
@@ -76,6 +99,7 @@ impl TokenSet {
             expires_at,
             scopes: response.scopes().map(|s| s.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
             id_token: response.extra_fields().id_token.clone().map(SecretString::from),
+            issued_at: Some(now),
         }
     }
 
@@ -92,6 +116,7 @@ impl TokenSet {
             expires_at: self.expires_at,
             scopes: &self.scopes,
             id_token: self.id_token.as_ref().map(ExposeSecret::expose_secret),
+            issued_at: self.issued_at,
         };
         let json = Zeroizing::new(
             serde_json::to_vec(&stored).map_err(|e| Error::storage(format!("could not encode a token set: {e}")))?,
@@ -115,6 +140,7 @@ impl TokenSet {
             expires_at: stored.expires_at,
             scopes: stored.scopes,
             id_token: stored.id_token,
+            issued_at: stored.issued_at,
         })
     }
 }
@@ -149,6 +175,8 @@ struct Stored<'a> {
     expires_at: Option<DateTime<Utc>>,
     scopes: &'a [String],
     id_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +188,8 @@ struct Opened {
     scopes: Vec<String>,
     #[serde(default)]
     id_token: Option<SecretString>,
+    #[serde(default)]
+    issued_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
@@ -191,5 +221,16 @@ mod tests {
         assert!(set.expires_within(std::time::Duration::from_secs(60), now));
         assert!(!set.expires_within(std::time::Duration::from_secs(59), now));
         assert!(!TokenSet::new("t").expires_within(std::time::Duration::from_secs(3600), now));
+    }
+
+    #[test]
+    fn the_margin_is_at_most_half_the_lifetime() {
+        let now = Utc::now();
+        let five_minutes = TokenSet::new("t").with_issued_at(now).with_expires_at(now + TimeDelta::seconds(300));
+        let margin = std::time::Duration::from_secs(300);
+        assert_eq!(five_minutes.refresh_margin(margin), std::time::Duration::from_secs(150));
+        let hour = TokenSet::new("t").with_issued_at(now).with_expires_at(now + TimeDelta::seconds(3600));
+        assert_eq!(hour.refresh_margin(margin), margin);
+        assert_eq!(TokenSet::new("t").with_expires_at(now).refresh_margin(margin), margin, "lifetime unknown");
     }
 }

@@ -24,6 +24,7 @@ use crate::auth::{AuthStamp, Authenticator};
 use crate::descriptor::Descriptor;
 use crate::error::{Delivery, Error, ErrorKind, Result, truncate_body};
 use crate::ids::{ProviderId, TenantId};
+use crate::redact::Redactor;
 
 /// The process's HTTP client: one connection pool (reqwest, rustls) and the state every
 /// provider's policy shares — circuit breakers per host, rate limiters per provider × tenant,
@@ -213,7 +214,7 @@ impl ProviderClient {
             idempotency_key: false,
             read_only: false,
             idempotent: false,
-            any_status: false,
+            any_status: AnyStatus::No,
             error: None,
         }
     }
@@ -258,8 +259,17 @@ pub struct Request<'a> {
     idempotency_key: bool,
     read_only: bool,
     idempotent: bool,
-    any_status: bool,
+    any_status: AnyStatus,
     error: Option<Error>,
+}
+
+/// Which refused responses a request returns instead of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AnyStatus {
+    No,
+    /// 4xx but 429: what a protocol reads error bodies of (OAuth2).
+    ClientErrors,
+    All,
 }
 
 impl Request<'_> {
@@ -369,7 +379,16 @@ impl Request<'_> {
     /// one (retries still happen as for any request). For protocols that read error bodies
     /// themselves, such as OAuth2 token endpoints.
     pub fn accept_any_status(mut self) -> Self {
-        self.any_status = true;
+        self.any_status = AnyStatus::All;
+        self
+    }
+
+    /// Returns the final response for a client error (4xx but 429) instead of an error, for
+    /// protocols that read such error bodies themselves (OAuth2's `invalid_grant`); a 5xx, a
+    /// 429 or a transport failure is still an [`Error`], classified and retried as usual — so
+    /// it keeps its status and says whether retrying may help.
+    pub fn accept_client_errors(mut self) -> Self {
+        self.any_status = AnyStatus::ClientErrors;
         self
     }
 
@@ -461,7 +480,57 @@ struct Prepared {
     headers: HeaderMap,
     body: Option<Bytes>,
     safe_to_repeat: bool,
-    any_status: bool,
+    any_status: AnyStatus,
+}
+
+impl Prepared {
+    /// A form body, whose credential fields must not come back in an error.
+    fn form(&self) -> Option<&Bytes> {
+        let form = self
+            .headers
+            .get(CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/x-www-form-urlencoded"));
+        self.body.as_ref().filter(|_| form)
+    }
+}
+
+/// What one attempt sent that must not come back in an error: its credential headers, the
+/// query parameters its authenticator added and a form body. Cheap to keep (header values and
+/// bodies are reference-counted); made into a [`Redactor`] only when an error needs one.
+#[derive(Debug, Clone, Default)]
+struct Sent {
+    headers: HeaderMap,
+    added_query: Option<String>,
+    form: Option<Bytes>,
+}
+
+impl Sent {
+    /// What `request` (built from `prepared`, then authorized) carries; `None` when nothing.
+    fn of(request: &reqwest::Request, prepared: &Prepared) -> Option<Self> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in request.headers() {
+            if value.is_sensitive() || name == http::header::AUTHORIZATION || name == http::header::PROXY_AUTHORIZATION
+            {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        let (sent, built) = (request.url().query().unwrap_or_default(), prepared.url.query().unwrap_or_default());
+        let added_query = (sent.len() != built.len()).then(|| sent.strip_prefix(built).unwrap_or(sent).to_owned());
+        let form = prepared.form().cloned();
+        (!headers.is_empty() || added_query.is_some() || form.is_some()).then_some(Self { headers, added_query, form })
+    }
+
+    fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::new();
+        redactor.add_headers(&self.headers);
+        if let Some(query) = &self.added_query {
+            redactor.add_query(query);
+        }
+        if let Some(form) = &self.form {
+            redactor.add_form(form);
+        }
+        redactor
+    }
 }
 
 impl Prepared {
@@ -569,15 +638,26 @@ impl ProviderClient {
                     tokio::time::sleep(wait).await;
                 }
                 verdict => {
-                    if prepared.any_status
-                        && let Some(response) = refused
-                    {
-                        return Ok(response);
+                    if let Some(response) = refused {
+                        let status = response.status;
+                        let pass = match prepared.any_status {
+                            AnyStatus::All => true,
+                            AnyStatus::ClientErrors => {
+                                status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS
+                            }
+                            AnyStatus::No => false,
+                        };
+                        if pass {
+                            return Ok(response);
+                        }
                     }
-                    return Err(match verdict.explanation(attempt) {
+                    let error = match verdict.explanation(attempt) {
                         Some(note) => error.with_note(&note),
                         None => error,
-                    });
+                    };
+                    // Retryable says what the retries said: not when repeating it could apply
+                    // it twice.
+                    return Err(if verdict == Verdict::Unsafe { error.with_retryable(false) } else { error });
                 }
             }
         }
@@ -600,6 +680,7 @@ impl ProviderClient {
             },
             None => None,
         };
+        let sent = Sent::of(&request, prepared).map(Arc::new);
         let span = tracing::debug_span!("http.attempt", attempt, status = tracing::field::Empty);
         let exchange = transport::exchange(&self.http.inner, request, self.policy.max_body_bytes);
         let own = self.policy.timeouts.attempt.map(|limit| (Instant::now() + limit, limit));
@@ -626,16 +707,20 @@ impl ProviderClient {
             span.record("status", status.as_u16());
         }
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
-            return Ok(Attempt::Done(Response { status, headers, body, attempts: attempt }));
+            return Ok(Attempt::Done(Response { status, headers, body, attempts: attempt, sent }));
         }
-        let mut error = Error::from_response(status, &headers, &body);
+        // The provider may echo what it was sent: every form of it is scrubbed from the whole
+        // body before the error keeps a message or a truncated copy of it.
+        let redactor = sent.as_deref().map(Sent::redactor).unwrap_or_default();
+        let mut error = Error::from_response(status, &headers, &redactor.scrub_bytes(&body));
         if let Some(explained) = self.policy.error_message_header.as_deref().and_then(|name| headers.get(name))
             && let Ok(text) = explained.to_str()
             && !text.trim().is_empty()
         {
             error = error.with_note(text.trim());
         }
-        Ok(Attempt::Refused(stamp, error, Response { status, headers, body, attempts: attempt }))
+        let error = error.redact_with(&redactor);
+        Ok(Attempt::Refused(stamp, error, Response { status, headers, body, attempts: attempt, sent }))
     }
 }
 
@@ -662,6 +747,7 @@ pub struct Response {
     headers: HeaderMap,
     body: Bytes,
     attempts: u32,
+    sent: Option<Arc<Sent>>,
 }
 
 impl Response {
@@ -691,13 +777,23 @@ impl Response {
     }
 
     /// The body parsed as JSON; an [`InvalidResponse`](ErrorKind::InvalidResponse) error keeping
-    /// the (truncated) body when it does not parse into `T`.
+    /// the (truncated) body when it does not parse into `T`, with what the request sent
+    /// scrubbed from it.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
+            let redactor = self.redactor();
             Error::invalid_response(format!("the response body is not the JSON expected: {e}"))
                 .with_status(self.status.as_u16())
-                .with_body(truncate_body(&self.body).as_bytes())
+                .with_body(truncate_body(&redactor.scrub_bytes(&self.body)).as_bytes())
                 .with_delivery(Delivery::Responded)
+                .redact_with(&redactor)
         })
+    }
+
+    /// Every form of the credentials the request carried (its credential headers, the query
+    /// parameters its authenticator added, a form body's credential fields): scrub them from
+    /// anything of this response that goes into an error or a log.
+    pub fn redactor(&self) -> Redactor {
+        self.sent.as_deref().map(Sent::redactor).unwrap_or_default()
     }
 }

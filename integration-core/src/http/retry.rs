@@ -12,6 +12,11 @@
 //! The wait is the provider's (`Retry-After` in seconds or as a date, or a rate-limit reset
 //! header) when it gave one — up to [`RetryPolicy::max_retry_after`] — and otherwise full-jitter
 //! exponential backoff.
+//!
+//! The final error says what the retries said: one not retried because the request may have
+//! taken effect and is not safe to repeat answers `false` to
+//! [`Error::is_retryable`](crate::Error::is_retryable), whatever its kind; one that ran out of
+//! attempts, budget or time keeps `true` (a later try may succeed).
 
 use std::sync::Arc;
 use std::time::Duration;

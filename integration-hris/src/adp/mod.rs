@@ -160,8 +160,9 @@ impl Integration for Adp {
     }
 
     async fn disconnect(&self) -> Result<()> {
-        // Client credentials are revoked in ADP's console; forget the access token held here.
-        self.tokens.forget(&self.tenant, &self.connection).await.map(|_| ())
+        // ADP publishes no revocation endpoint: client credentials are revoked in its console.
+        // This revokes what the token source can and forgets the access token held here.
+        self.tokens.revoke(&self.tenant, &self.connection).await.map(|_| ())
     }
 
     async fn health_check(&self) -> Result<Health> {

@@ -188,9 +188,10 @@ impl Integration for Workday {
     }
 
     async fn disconnect(&self) -> Result<()> {
-        // Refresh tokens are revoked in the tenant (Manage Refresh Tokens for Integrations);
-        // this forgets the access tokens held for the connection.
-        self.tokens.forget(&self.connection.0, &self.connection.1).await.map(drop)
+        // Workday publishes no revocation endpoint for API clients: the configured refresh
+        // token is revoked in the tenant (Manage Refresh Tokens for Integrations). This revokes
+        // what the token source can and forgets the tokens held for the connection.
+        self.tokens.revoke(&self.connection.0, &self.connection.1).await.map(drop)
     }
 
     async fn health_check(&self) -> Result<Health> {
