@@ -172,6 +172,36 @@ pub struct StreamDescriptor {
     /// engine may ask for the next page while it writes the one before (see
     /// [`with_read_ahead`](Self::with_read_ahead)). Off unless declared.
     pub read_ahead: bool,
+    /// The most pages and records one run reads before it stops, failed (see [`RunLimits`]).
+    pub limits: RunLimits,
+}
+
+/// How much one sync run may read before it stops, failed: a provider that never ends its
+/// listing (a total that never comes, new records on every page) cannot keep a run going
+/// forever. The defaults — 50,000 pages, 10 million records — are far above what a sane
+/// listing of one stream needs; a stream that needs more says so with
+/// [`StreamDescriptor::with_limits`], and a job can set its own ([`SyncJob`](crate::sync::SyncJob)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct RunLimits {
+    /// Pages one run may read.
+    pub max_pages: u64,
+    /// Records (and rejected records) one run may read.
+    pub max_records: u64,
+}
+
+impl RunLimits {
+    /// `max_pages` pages and `max_records` records.
+    pub const fn new(max_pages: u64, max_records: u64) -> Self {
+        Self { max_pages, max_records }
+    }
+}
+
+impl Default for RunLimits {
+    /// 50,000 pages, 10,000,000 records.
+    fn default() -> Self {
+        Self { max_pages: 50_000, max_records: 10_000_000 }
+    }
 }
 
 impl StreamDescriptor {
@@ -188,6 +218,7 @@ impl StreamDescriptor {
             sync_modes: vec![SyncMode::FullRefresh],
             description: String::new(),
             read_ahead: false,
+            limits: RunLimits::default(),
         }
     }
 
@@ -221,6 +252,13 @@ impl StreamDescriptor {
     #[must_use]
     pub fn with_read_ahead(mut self) -> Self {
         self.read_ahead = true;
+        self
+    }
+
+    /// Sets how much one run may read (default [`RunLimits::default`]).
+    #[must_use]
+    pub fn with_limits(mut self, limits: RunLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -441,6 +479,22 @@ impl DescriptorBuilder {
     #[must_use]
     pub fn setting(self, key: &str, format: FieldFormat, description: &str) -> Self {
         self.field(ConfigField::required(key, format).with_description(description))
+    }
+
+    /// Declares where the provider's API is: the [`BASE_URL`](crate::schema::BASE_URL) setting
+    /// every adapter reads its API root from (an https URL; optional with the provider's
+    /// public host as `default`, required for tenant-specific hosts such as Workday's). One
+    /// name for every adapter, so a host points any of them at a sandbox, a regional host or a
+    /// test fake the same way; read it with [`IntegrationConfig::base_url`](crate::IntegrationConfig::base_url).
+    #[must_use]
+    pub fn base_url(self, default: Option<&str>, description: &str) -> Self {
+        let key = crate::schema::BASE_URL;
+        match default {
+            Some(default) => {
+                self.optional_setting(key, FieldFormat::HttpsUrl, &format!("{description}, default {default}"))
+            }
+            None => self.setting(key, FieldFormat::HttpsUrl, description),
+        }
     }
 
     /// Adds an optional setting: [`ConfigField::optional`] with its description.

@@ -13,7 +13,16 @@
 //! 4. a dry run reads and compares, writes nothing, and reports what would change;
 //! 5. cancellation stops at a page boundary with a consistent checkpoint;
 //! 6. every run is logged: counts, status, error, checkpoint reached (while it runs, its counts
-//!    are brought up to date at most once a second).
+//!    are brought up to date at most once a second); a run whose worker died is marked
+//!    [`Abandoned`](RunStatus::Abandoned), with the checkpoint it had committed, when the
+//!    stream's lease is next taken;
+//! 7. a listing that never ends cannot keep a run going: a page that repeats the previous page's
+//!    records, or more pages or records than the stream's [`RunLimits`], ends the run failed
+//!    with an error saying so;
+//! 8. a complete answer whose body did not parse (a provider glitch) is read again, up to
+//!    [`READ_RETRIES`] times a page with a short backoff, each retry counted in the run log
+//!    ([`RunCounts::retried_reads`]); a body cut short of its length is a transport failure,
+//!    retried by the HTTP layer.
 //!
 //! Webhook changes take the same write path through [`SyncEngine::apply_changes`].
 //!
@@ -30,7 +39,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use crate::descriptor::SyncMode;
+use crate::descriptor::{RunLimits, SyncMode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{ConnectionId, RunId, TenantId};
 use crate::integration::{Checkpoint, Integration, ReadRequest, RecordChange};
@@ -41,6 +50,12 @@ use crate::store::{
 
 /// How often a running sync updates its entry in the run log.
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// How many times one page's read is repeated after an answer whose body did not parse.
+pub const READ_RETRIES: u32 = 3;
+
+/// How many of a stream's recent runs are looked at for abandoned ones when its lease is taken.
+const ABANDONED_LOOKBACK: usize = 50;
 
 /// One sync to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +73,15 @@ pub struct SyncJob {
     pub dry_run: bool,
     /// A page size hint for the adapter.
     pub page_size: Option<NonZeroU32>,
+    /// How much this run may read; `None` takes the stream's
+    /// [`limits`](crate::descriptor::StreamDescriptor::limits).
+    pub limits: Option<RunLimits>,
 }
 
 impl SyncJob {
     /// A job for `stream` of `tenant`'s `connection` in `mode`.
     pub fn new(tenant: TenantId, connection: ConnectionId, stream: impl Into<String>, mode: SyncMode) -> Self {
-        Self { tenant, connection, stream: stream.into(), mode, dry_run: false, page_size: None }
+        Self { tenant, connection, stream: stream.into(), mode, dry_run: false, page_size: None, limits: None }
     }
 
     /// Makes it a dry run.
@@ -77,6 +95,13 @@ impl SyncJob {
     #[must_use]
     pub fn with_page_size(mut self, size: NonZeroU32) -> Self {
         self.page_size = Some(size);
+        self
+    }
+
+    /// Sets how much this run may read, over the stream's own limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: RunLimits) -> Self {
+        self.limits = Some(limits);
         self
     }
 
@@ -205,12 +230,44 @@ impl SyncEngine {
                 .with_provider(descriptor.provider.as_str()));
         }
         let key = format!("sync/{}/{}", job.connection, job.stream);
-        self.state.acquire_lease(&job.tenant, &key, &self.worker, self.lease_ttl).await?.ok_or_else(|| {
-            Error::conflict(format!(
-                "{} of connection {} is being synced by another worker",
-                job.stream, job.connection
-            ))
-        })
+        let lease =
+            self.state.acquire_lease(&job.tenant, &key, &self.worker, self.lease_ttl).await?.ok_or_else(|| {
+                Error::conflict(format!(
+                    "{} of connection {} is being synced by another worker",
+                    job.stream, job.connection
+                ))
+            })?;
+        if let Err(e) = self.mark_abandoned(job).await {
+            tracing::warn!(error = %e, stream = %job.stream, "could not mark abandoned runs in the run log");
+        }
+        Ok(lease)
+    }
+
+    /// With the stream's lease in hand, no run of it can still be going: one the log shows
+    /// running died with its worker. It is marked abandoned, with the checkpoint it committed.
+    async fn mark_abandoned(&self, job: &SyncJob) -> Result<()> {
+        let query =
+            RunQuery::new().connection(job.connection.clone()).stream(job.stream.clone()).limit(ABANDONED_LOOKBACK);
+        let runs = self.state.list_runs(&job.tenant, &query).await?;
+        let mut running = runs.into_iter().filter(|r| r.status == RunStatus::Running).peekable();
+        if running.peek().is_none() {
+            return Ok(());
+        }
+        let committed = self.state.checkpoint(&job.scope()).await?;
+        for mut run in running {
+            tracing::warn!(run = %run.id, stream = %job.stream, "a run of this stream was still marked running: its worker died; marked abandoned");
+            run.status = RunStatus::Abandoned;
+            run.completed_at = Some(chrono::Utc::now());
+            if let Some(stored) = committed.as_ref().filter(|c| c.run == Some(run.id)) {
+                run.checkpoint = Some(stored.checkpoint.clone());
+            }
+            run.error = Some(RunError {
+                kind: ErrorKind::Cancelled.as_str().to_owned(),
+                message: "the run's worker stopped before it finished (killed or lost); the next run resumes from the checkpoint it committed".to_owned(),
+            });
+            self.state.update_run(&run).await?;
+        }
+        Ok(())
     }
 
     async fn run_leased(
@@ -330,7 +387,10 @@ impl SyncEngine {
         };
         let full = matches!(job.mode, SyncMode::FullRefresh | SyncMode::ResumableFullRefresh);
         let commit_positions = job.mode != SyncMode::FullRefresh;
-        let read_ahead = integration.descriptor().stream(&job.stream).is_some_and(|s| s.read_ahead);
+        let stream = integration.descriptor().stream(&job.stream);
+        let read_ahead = stream.is_some_and(|s| s.read_ahead);
+        let limits = job.limits.or(stream.map(|s| s.limits)).unwrap_or_default();
+        let (mut pages, mut previous_page) = (0u64, None::<u64>);
         let read = |position: Option<Checkpoint>| {
             let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(position);
             request.page_size = job.page_size;
@@ -347,12 +407,17 @@ impl SyncEngine {
             if lost.load(Ordering::SeqCst) {
                 return Err(Error::conflict("the sync lease was lost; another worker may have taken the stream over"));
             }
-            let page = match ahead.take() {
-                Some(page) => page?,
-                None => read(envelope.position.clone()).await?,
+            let first = match ahead.take() {
+                Some(page) => page,
+                None => read(envelope.position.clone()).await,
             };
+            let page = self.retry_unparsable(first, &read, envelope.position.clone(), run).await?;
+            pages += 1;
             run.counts.processed += page.records.len() as u64;
             run.counts.failed += page.rejected.len() as u64;
+            if page.has_more {
+                check_repeat(&page, &mut previous_page).map_err(|e| e.with_provider(run.provider.as_str()))?;
+            }
             for rejected in page.rejected {
                 tracing::warn!(remote_id = ?rejected.remote_id, error = %rejected.error, "record rejected; kept in the run log");
                 if run.rejected.len() < MAX_REJECTED_KEPT {
@@ -401,6 +466,9 @@ impl SyncEngine {
             if envelope.complete {
                 break;
             }
+            // Checked once the page is written: a resumable run that stops here resumes after it.
+            check_limits(pages, run.counts.processed + run.counts.failed, limits)
+                .map_err(|e| e.with_provider(run.provider.as_str()))?;
             // Progress in the run log, at most a second old: a write per page would cost as
             // much as the page's own (a transaction, an fsync on SQLite).
             if logged.elapsed() >= PROGRESS_EVERY {
@@ -414,6 +482,41 @@ impl SyncEngine {
             run.checkpoint = Some(done);
         }
         Ok(if run.counts.failed > 0 { RunStatus::PartiallySucceeded } else { RunStatus::Succeeded })
+    }
+
+    /// The page `first` brought, or — when it was an answer whose body did not parse — the same
+    /// read repeated, up to [`READ_RETRIES`] times with a short backoff, each counted.
+    async fn retry_unparsable<F, Fut>(
+        &self,
+        first: Result<crate::integration::Page>,
+        read: &F,
+        position: Option<Checkpoint>,
+        run: &mut SyncRun,
+    ) -> Result<crate::integration::Page>
+    where
+        F: Fn(Option<Checkpoint>) -> Fut,
+        Fut: std::future::Future<Output = Result<crate::integration::Page>>,
+    {
+        let mut result = first;
+        let mut retries = 0;
+        while let Err(e) = &result {
+            if !is_unparsable_answer(e) || retries >= READ_RETRIES {
+                break;
+            }
+            retries += 1;
+            run.counts.retried_reads += 1;
+            let wait = crate::backoff::full_jitter(Duration::from_millis(50), Duration::from_secs(2), retries);
+            tracing::warn!(error = %e, retry = retries, wait_ms = wait.as_millis() as u64, "the provider's answer did not parse; reading the page again");
+            tokio::time::sleep(wait).await;
+            result = read(position.clone()).await;
+        }
+        result.map_err(|e| {
+            if retries > 0 && is_unparsable_answer(&e) {
+                e.with_note(&format!("read {} times", retries + 1))
+            } else {
+                e
+            }
+        })
     }
 
     /// What writing `records` would change (dry runs).
@@ -432,6 +535,44 @@ impl SyncEngine {
         }
         Ok(sum)
     }
+}
+
+/// A complete answer the adapter could not use because its body did not parse: worth reading
+/// again (a provider glitch), unlike a failure the provider meant.
+fn is_unparsable_answer(error: &Error) -> bool {
+    error.kind() == ErrorKind::InvalidResponse && error.status().is_some_and(|s| (200..300).contains(&s))
+}
+
+/// Whether the listing is still getting somewhere: a page that repeats the one before record
+/// for record ends it.
+fn check_repeat(page: &crate::integration::Page, previous: &mut Option<u64>) -> Result<()> {
+    use std::hash::{Hash as _, Hasher as _};
+    if !page.records.is_empty() {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for record in &page.records {
+            record.remote_id.hash(&mut hasher);
+        }
+        let digest = hasher.finish();
+        if *previous == Some(digest) {
+            return Err(Error::invalid_response(format!(
+                "the provider returned the same {} records as on the page before while saying more follow: reading on would never end",
+                page.records.len()
+            )));
+        }
+        *previous = Some(digest);
+    }
+    Ok(())
+}
+
+/// Whether a run that read `pages` pages and `records` records, with more to come, may go on.
+fn check_limits(pages: u64, records: u64, limits: RunLimits) -> Result<()> {
+    if pages >= limits.max_pages || records >= limits.max_records {
+        return Err(Error::invalid_response(format!(
+            "the run read {pages} pages and {records} records and the provider still says more follow; it stops at {} pages or {} records (StreamDescriptor::with_limits, SyncJob::with_limits)",
+            limits.max_pages, limits.max_records
+        )));
+    }
+    Ok(())
 }
 
 /// Aborts the task when dropped.

@@ -296,7 +296,7 @@ pub async fn runs_are_logged_newest_first<S: Stores>(s: S) {
     assert_eq!(s.create_run(&first).await.expect_err("duplicate").kind(), ErrorKind::Conflict);
     let mut done = first.clone();
     done.status = RunStatus::PartiallySucceeded;
-    done.counts = RunCounts { processed: 10, added: 7, updated: 1, deleted: 1, failed: 1 };
+    done.counts = RunCounts { processed: 10, added: 7, updated: 1, deleted: 1, failed: 1, ..RunCounts::default() };
     done.checkpoint = Some(Checkpoint::new(json!({"since": "2026-01-01"})));
     done.completed_at = Some(chrono::Utc::now());
     s.update_run(&done).await.expect("update");

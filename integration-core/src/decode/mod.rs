@@ -32,9 +32,11 @@
 
 mod dates;
 mod fields;
+mod numbers;
 
 pub use self::dates::{parse_date, parse_time};
 pub use self::fields::Fields;
+pub use self::numbers::{UNREPRESENTABLE_NUMBER, mark_unrepresentable_numbers};
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -215,6 +215,7 @@ impl ProviderClient {
             read_only: false,
             idempotent: false,
             any_status: AnyStatus::No,
+            max_body: None,
             error: None,
         }
     }
@@ -260,6 +261,7 @@ pub struct Request<'a> {
     read_only: bool,
     idempotent: bool,
     any_status: AnyStatus,
+    max_body: Option<usize>,
     error: Option<Error>,
 }
 
@@ -383,6 +385,15 @@ impl Request<'_> {
         self
     }
 
+    /// Allows this request's answer up to `bytes`, over the policy's
+    /// [`max_body_bytes`](HttpPolicy::max_body_bytes): for the one call known to return a whole
+    /// dataset at once (BambooHR's custom report of every employee), sized from what it returns
+    /// per record rather than raising the limit of every call.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body = Some(bytes);
+        self
+    }
+
     /// Returns the final response for a client error (4xx but 429) instead of an error, for
     /// protocols that read such error bodies themselves (OAuth2's `invalid_grant`); a 5xx, a
     /// 429 or a transport failure is still an [`Error`], classified and retried as usual — so
@@ -401,6 +412,7 @@ impl Request<'_> {
         let prepared = Prepared {
             safe_to_repeat: self.idempotency_key || self.read_only || self.idempotent || is_idempotent(&self.method),
             any_status: self.any_status,
+            max_body: self.max_body,
             method: self.method,
             url,
             headers: self.headers,
@@ -481,6 +493,7 @@ struct Prepared {
     body: Option<Bytes>,
     safe_to_repeat: bool,
     any_status: AnyStatus,
+    max_body: Option<usize>,
 }
 
 impl Prepared {
@@ -682,7 +695,8 @@ impl ProviderClient {
         };
         let sent = Sent::of(&request, prepared).map(Arc::new);
         let span = tracing::debug_span!("http.attempt", attempt, status = tracing::field::Empty);
-        let exchange = transport::exchange(&self.http.inner, request, self.policy.max_body_bytes);
+        let max_body = prepared.max_body.unwrap_or(self.policy.max_body_bytes);
+        let exchange = transport::exchange(&self.http.inner, request, max_body);
         let own = self.policy.timeouts.attempt.map(|limit| (Instant::now() + limit, limit));
         let cut = [own.map(|(at, _)| at), deadline.map(|d| d.at)].into_iter().flatten().min();
         let traced = !span.is_disabled();
@@ -779,8 +793,21 @@ impl Response {
     /// The body parsed as JSON; an [`InvalidResponse`](ErrorKind::InvalidResponse) error keeping
     /// the (truncated) body when it does not parse into `T`, with what the request sent
     /// scrubbed from it.
+    ///
+    /// A number too large for any float (`1e400`) does not fail the whole body: it is read as
+    /// `{"$unrepresentable_number": "1e400"}` ([`mark_unrepresentable_numbers`]), so only the
+    /// record whose field is read as a number is rejected.
+    ///
+    /// [`mark_unrepresentable_numbers`]: crate::decode::mark_unrepresentable_numbers
     pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| {
+        let parsed =
+            serde_json::from_slice(&self.body).or_else(|e| {
+                match crate::decode::mark_unrepresentable_numbers(&self.body) {
+                    Some(marked) => serde_json::from_slice(&marked),
+                    None => Err(e),
+                }
+            });
+        parsed.map_err(|e| {
             let redactor = self.redactor();
             Error::invalid_response(format!("the response body is not the JSON expected: {e}"))
                 .with_status(self.status.as_u16())

@@ -38,6 +38,9 @@ pub enum RunStatus {
     Failed,
     /// Stopped on request at a page boundary.
     Cancelled,
+    /// Its worker died (a killed task, a lost process) while it ran: found still running when
+    /// the stream's lease was next taken. Its checkpoint is the one it had committed.
+    Abandoned,
 }
 
 impl RunStatus {
@@ -54,6 +57,7 @@ impl RunStatus {
             Self::PartiallySucceeded => "partially_succeeded",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Abandoned => "abandoned",
         }
     }
 }
@@ -71,6 +75,10 @@ pub struct RunCounts {
     pub deleted: u64,
     /// Records rejected by the adapter's mapping.
     pub failed: u64,
+    /// Reads repeated because the provider's answer could not be used (a complete `200` whose
+    /// body did not parse).
+    #[serde(default)]
+    pub retried_reads: u64,
 }
 
 /// Why a run failed: the error's kind and text (never a secret, as no error holds one).
