@@ -44,16 +44,16 @@ struct TinyHr {
 impl Adapter for TinyHr {
     fn describe() -> Result<Descriptor> {
         descriptor("tinyhr", "TinyHR", "https://tinyhr.example.com/docs/api/v2", [Capability::HEALTH_CHECK])
-            .setting("base_url", FieldFormat::HttpsUrl, "the API host")
+            .base_url(None, "the API host")
             .secret("token", FieldFormat::Text, "an API token (Settings → API)")
             .build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let base = format!("{}/api/v2", config.setting_str("base_url")?.trim_end_matches('/'));
+        let base = format!("{}/api/v2", config.base_url(None)?.as_str().trim_end_matches('/'));
         let token = Bearer::new(config.secret("token")?.expose_secret());
-        let client = context.http.provider(&descriptor).for_tenant(config.tenant.clone()).with_auth(Arc::new(token));
+        let client = context.provider_client(&descriptor, config).with_auth(Arc::new(token));
         Ok(Self { descriptor, client, base })
     }
 }

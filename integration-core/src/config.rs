@@ -250,6 +250,12 @@ impl IntegrationConfig {
         })
     }
 
+    /// The provider's API root: the [`BASE_URL`](crate::schema::BASE_URL) setting, or `default`
+    /// when it is not set (`None`: required). Errors as for [`setting_url`](Self::setting_url).
+    pub fn base_url(&self, default: Option<&str>) -> Result<Url> {
+        self.setting_url(crate::schema::BASE_URL, default)
+    }
+
     /// The secret `key`, or a [`Config`](crate::ErrorKind::Config) error naming `secrets.<key>`
     /// and the provider.
     pub fn secret(&self, key: &str) -> Result<&SecretString> {

@@ -122,6 +122,6 @@ pub use integration::{
     Checkpoint, ConnectionInfo, Health, HealthStatus, Integration, IntegrationEvent, Page, ReadRequest, Record,
     RecordChange, RejectedRecord, VerifiedWebhook, WebhookOutcome,
 };
-pub use registry::{BuildContext, Factory, Registry, TokenVault};
+pub use registry::{BuildContext, Factory, HttpPolicyHook, Registry, TokenVault};
 pub use sync::{SyncEngine, SyncJob};
 pub use tokio_util::sync::CancellationToken;

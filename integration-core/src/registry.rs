@@ -22,7 +22,7 @@ use crate::config::IntegrationConfig;
 use crate::crypto::{KeyRing, Sealer, SealingKey};
 use crate::descriptor::{Descriptor, Domain};
 use crate::error::{Error, Result};
-use crate::http::HttpClient;
+use crate::http::{HttpClient, HttpPolicy, ProviderClient};
 use crate::ids::{ConnectionId, ProviderId, TenantId};
 use crate::integration::{Health, Integration};
 use crate::store::{MemoryStore, TokenStore};
@@ -37,17 +37,33 @@ pub trait Factory: Send + Sync + fmt::Debug {
 }
 
 /// What the registry hands every adapter it builds: resources shared across connections.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct BuildContext {
     /// The process-wide HTTP client: its connection pool, circuit breakers, rate limiters and
-    /// retry budgets are shared by every adapter. Adapters take their provider's client with
-    /// [`HttpClient::provider`].
+    /// retry budgets are shared by every adapter. Adapters take their connection's client with
+    /// [`BuildContext::provider_client`].
     pub http: HttpClient,
     /// Where OAuth adapters keep their tokens, sealed: with a store shared by many processes a
     /// token is refreshed once across all of them. `None`: each adapter keeps its tokens in
     /// memory, sealed with a key generated for the process, and refreshes once per process.
     pub tokens: Option<TokenVault>,
+    /// The host's say over each connection's HTTP policy (see [`BuildContext::with_http_policy`]).
+    pub http_policy: Option<HttpPolicyHook>,
+}
+
+/// A host's adjustment of the HTTP policy an adapter declares, per connection: given the
+/// connection's configuration and the declared policy, the policy to use.
+pub type HttpPolicyHook = Arc<dyn Fn(&IntegrationConfig, HttpPolicy) -> HttpPolicy + Send + Sync>;
+
+impl fmt::Debug for BuildContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuildContext")
+            .field("http", &self.http)
+            .field("tokens", &self.tokens)
+            .field("http_policy", &self.http_policy.as_ref().map(|_| "host hook"))
+            .finish()
+    }
 }
 
 /// A token store and the sealer its tokens are sealed with.
@@ -63,7 +79,53 @@ pub struct TokenVault {
 impl BuildContext {
     /// A context around an existing client (to share the host application's pool).
     pub fn with_http(http: HttpClient) -> Self {
-        Self { http, tokens: None }
+        Self { http, tokens: None, http_policy: None }
+    }
+
+    /// Lets the host adjust the HTTP policy (timeouts, retries, rate limit, body limit) an
+    /// adapter declares, per connection — longer timeouts for one tenant's slow Workday,
+    /// retries off in a test:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use integration_core::BuildContext;
+    /// use integration_core::http::{RetryPolicy, Timeouts};
+    ///
+    /// let context = BuildContext::default().with_http_policy(|config, declared| {
+    ///     if config.tenant.as_str() == "slow-corp" {
+    ///         declared.with_timeouts(Timeouts::standard().with_attempt(Some(Duration::from_secs(120))))
+    ///     } else {
+    ///         declared.with_retry(RetryPolicy::standard().with_max_attempts(6))
+    ///     }
+    /// });
+    /// # drop(context);
+    /// ```
+    #[must_use]
+    pub fn with_http_policy(
+        mut self,
+        hook: impl Fn(&IntegrationConfig, HttpPolicy) -> HttpPolicy + Send + Sync + 'static,
+    ) -> Self {
+        self.http_policy = Some(Arc::new(hook));
+        self
+    }
+
+    /// The HTTP client of one connection: the provider's declared policy, as the host's
+    /// [`with_http_policy`](Self::with_http_policy) adjusts it for `config`, rate limited under
+    /// the connection's tenant. What adapters build their calls on.
+    pub fn provider_client(&self, descriptor: &Descriptor, config: &IntegrationConfig) -> ProviderClient {
+        let policy = self.http_policy_for(descriptor, config);
+        self.http.provider_with(descriptor.provider.clone(), policy).for_tenant(config.tenant.clone())
+    }
+
+    /// The HTTP policy of one connection: the provider's declared one, as the host's hook
+    /// adjusts it (for an adapter that builds a client of its own, such as one presenting a
+    /// client certificate).
+    pub fn http_policy_for(&self, descriptor: &Descriptor, config: &IntegrationConfig) -> HttpPolicy {
+        let declared = descriptor.http.clone();
+        match &self.http_policy {
+            Some(hook) => hook(config, declared),
+            None => declared,
+        }
     }
 
     /// Keeps OAuth tokens in `store`, sealed with `sealer`.
@@ -93,7 +155,7 @@ impl Default for BuildContext {
     /// reqwest's defaults would hit too).
     fn default() -> Self {
         let http = HttpClient::new().unwrap_or_else(|_| HttpClient::from_reqwest(reqwest::Client::new()));
-        Self { http, tokens: None }
+        Self { http, tokens: None, http_policy: None }
     }
 }
 

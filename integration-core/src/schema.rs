@@ -25,6 +25,16 @@
 //! assert_eq!(err.provider(), Some("bamboohr"));
 //! ```
 
+/// The setting every adapter reads its provider's API root from (`https://api.example.com`):
+/// declared with [`DescriptorBuilder::base_url`](crate::descriptor::DescriptorBuilder::base_url),
+/// read with [`IntegrationConfig::base_url`](crate::IntegrationConfig::base_url). Point an
+/// adapter at a sandbox, a regional host or a fake with it.
+pub const BASE_URL: &str = "base_url";
+
+/// The setting an adapter whose provider authenticates on a separate host reads that host
+/// from (ADP's `accounts.adp.com`).
+pub const AUTH_BASE_URL: &str = "auth_base_url";
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 

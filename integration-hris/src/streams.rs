@@ -2,12 +2,16 @@
 //! [`Integration::read`](integration_core::Integration::read) is one call to [`read`], so a typed
 //! listing and a sync share one code path.
 //!
-//! | stream | full refresh | incremental |
+//! | stream | full refresh (also resumable) | incremental |
 //! |---|---|---|
 //! | `employees` | [`Hris::employees`] | [`Hris::employee_changes`], after a first full pass |
 //! | `departments` | [`Hris::departments`] | — |
 //! | `jobs` | [`Hris::jobs`] | — |
 //! | `time_off` | [`Hris::time_off`] | — |
+//!
+//! Every stream offers [`SyncMode::ResumableFullRefresh`]: the page cursor of a full listing is
+//! committed with each page, so a full sync killed halfway (a Workday tenant's thousands of
+//! workers) resumes at the page it reached, its sweep still counting what it saw before.
 //!
 //! The checkpoint holds the page cursor within a pass and, between passes, the inclusive lower
 //! bound for the next change listing: the provider's change mark when it gives one
@@ -80,12 +84,13 @@ impl HrisStream {
         Self::ALL.into_iter().filter(served).map(|s| s.descriptor(incremental)).collect()
     }
 
-    /// Its descriptor: full refresh always, incremental for employees when the adapter has
+    /// Its descriptor: full refresh and resumable full refresh always, incremental for
+    /// employees when the adapter has
     /// [`capability::EMPLOYEE_CHANGES`]; read ahead (the `Hris` listings change nothing at the
     /// provider, unless an adapter says otherwise with
     /// [`DescriptorBuilder::without_read_ahead`](integration_core::descriptor::DescriptorBuilder::without_read_ahead)).
     pub fn descriptor(self, incremental: bool) -> StreamDescriptor {
-        let mut modes = vec![SyncMode::FullRefresh];
+        let mut modes = vec![SyncMode::FullRefresh, SyncMode::ResumableFullRefresh];
         let base = StreamDescriptor::new(self.name(), ["remote_id"]).with_read_ahead();
         let base = if incremental && self == Self::Employees {
             modes.push(SyncMode::Incremental);

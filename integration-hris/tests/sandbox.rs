@@ -47,7 +47,7 @@ async fn workday() {
     let vars =
         env(&["WORKDAY_HOST", "WORKDAY_TENANT", "WORKDAY_CLIENT_ID", "WORKDAY_CLIENT_SECRET", "WORKDAY_REFRESH_TOKEN"]);
     let config = config("workday")
-        .with_setting("host", vars[0].clone())
+        .with_setting("base_url", vars[0].clone())
         .with_setting("tenant", vars[1].clone())
         .with_secret("client_id", vars[2].clone())
         .with_secret("client_secret", vars[3].clone())

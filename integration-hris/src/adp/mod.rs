@@ -1,6 +1,6 @@
 //! ADP Workforce Now, following ADP's developer articles and its published sample payloads:
 //!
-//! - auth: OAuth2 client credentials at `{accounts_base}/auth/oauth/v2/token` (client id and
+//! - auth: OAuth2 client credentials at `{auth_base_url}/auth/oauth/v2/token` (client id and
 //!   secret by HTTP Basic, `grant_type` in the form), tokens valid an hour and renewed on expiry
 //!   or on a `401`; **mutual TLS** with the ADP-signed client certificate on every call, token
 //!   and API alike (<https://developers.adp.com/articles/general/access-tokens>,
@@ -27,8 +27,8 @@
 //!   on the error; `429` and `503` are retried, honouring `Retry-After`.
 //!
 //! Configuration: `client_id`; secrets `client_secret`, `client_certificate` and `client_key`
-//! (PEM); optional `ca_certificate` (PEM, an extra root to trust), `api_base` (default
-//! `https://api.adp.com`) and `accounts_base` (default `https://accounts.adp.com`).
+//! (PEM); optional `ca_certificate` (PEM, an extra root to trust), `base_url` (default
+//! `https://api.adp.com`) and `auth_base_url` (default `https://accounts.adp.com`).
 
 mod wire;
 
@@ -37,6 +37,7 @@ use std::sync::Arc;
 use integration_core::RejectedRecord;
 use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
 use integration_core::http::{ClientCertificate, HttpClient, join_path};
+use integration_core::schema::AUTH_BASE_URL;
 use reqwest::StatusCode;
 use url::Url;
 
@@ -76,22 +77,23 @@ impl Adapter for Adp {
             .secret("client_certificate", FieldFormat::Pem, "the ADP-signed client certificate (PEM)")
             .secret("client_key", FieldFormat::Pem, "the client certificate's private key (unencrypted PEM)")
             .optional_setting("ca_certificate", FieldFormat::Pem, "an extra root certificate to trust (PEM)")
-            .optional_setting("api_base", FieldFormat::HttpsUrl, "the API host, default https://api.adp.com")
-            .optional_setting("accounts_base", FieldFormat::HttpsUrl, "token host, default https://accounts.adp.com")
+            .base_url(Some("https://api.adp.com"), "the API host")
+            .optional_setting(AUTH_BASE_URL, FieldFormat::HttpsUrl, "the token host, default https://accounts.adp.com")
             .build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let api = config.setting_url("api_base", Some("https://api.adp.com"))?;
-        let accounts = config.setting_url("accounts_base", Some("https://accounts.adp.com"))?;
+        let api = config.base_url(Some("https://api.adp.com"))?;
+        let accounts = config.setting_url(AUTH_BASE_URL, Some("https://accounts.adp.com"))?;
         let token_url = join_path(&accounts, "/auth/oauth/v2/token", &[]);
         let client_id = config.setting_str("client_id")?.to_owned();
         let secret = config.secret("client_secret")?.expose_secret();
         // ADP wants the client certificate on every call, token and API alike: a client (and a
         // connection pool) of the connection's own.
         let http = HttpClient::builder().client_certificate(config, ClientCertificate::default())?.build()?;
-        let http = http.provider(&descriptor).for_tenant(config.tenant.clone());
+        let policy = context.http_policy_for(&descriptor, config);
+        let http = http.provider_with(descriptor.provider.clone(), policy).for_tenant(config.tenant.clone());
         let oauth = OAuth2Client::new(http.clone(), client_id.clone(), OAuth2Endpoints::new(None, token_url))
             .with_client_secret(secret);
         let tokens = context.token_manager(Arc::new(OAuth2Source::client_credentials(oauth, &[])));
@@ -102,7 +104,7 @@ impl Adapter for Adp {
 }
 
 impl Adp {
-    /// A GET of `api_base` + `path` (+ `id`, escaped), traced as `template`.
+    /// A GET of `base_url` + `path` (+ `id`, escaped), traced as `template`.
     async fn get(&self, path: &str, id: Option<&str>, template: &str, query: &[(&str, String)]) -> Result<Response> {
         let request = self
             .client

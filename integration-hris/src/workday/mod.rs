@@ -29,7 +29,7 @@
 //! - errors: `{"error": "...", "errors": [{"error", "code", "field", "path"}]}`; 429 when the
 //!   tenant is loaded, without `Retry-After` (backoff then).
 //!
-//! Configuration: `host` (the API host, e.g. `https://wd2-impl-services1.workday.com`),
+//! Configuration: `base_url` (the API host, e.g. `https://wd2-impl-services1.workday.com`),
 //! `tenant`, secrets `client_id`, `client_secret`, `refresh_token`; optional `staffing_version`
 //! (default `v6`) and `hire_dates` (default `true`).
 
@@ -52,6 +52,10 @@ pub const PROVIDER: &str = "workday";
 /// The largest page Workday serves.
 const MAX_PAGE: u32 = 100;
 
+/// Pages of search results allowed per page of searched worker ids (a term can match a few
+/// workers whose names contain it).
+const SEARCH_PAGES_PER_TERM_PAGE: usize = 5;
+
 /// The Workday adapter for one connection.
 #[derive(Debug)]
 pub struct Workday {
@@ -69,7 +73,7 @@ impl Adapter for Workday {
         let capabilities = [capability::DEPARTMENTS, capability::JOBS, Capability::HEALTH_CHECK];
         let docs = "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html";
         descriptor(PROVIDER, "Workday", docs, capabilities)
-            .setting("host", FieldFormat::HttpsUrl, "the API host, e.g. https://wd2-impl-services1.workday.com")
+            .base_url(None, "the API host, e.g. https://wd2-impl-services1.workday.com")
             .setting("tenant", FieldFormat::Text, "the tenant name")
             .secret("client_id", FieldFormat::Text, "the API client's id (View API Clients)")
             .secret("client_secret", FieldFormat::Text, "the API client's secret")
@@ -89,11 +93,11 @@ impl Adapter for Workday {
                 .with_provider(PROVIDER));
         }
         let hire_dates = config.settings.get("hire_dates").and_then(Value::as_bool).unwrap_or(true);
-        let host = config.setting_url("host", None)?;
+        let host = config.base_url(None)?;
         // An https URL (the schema checked it), so it takes a path.
         let api = join_path(&host, "ccx/api/staffing", &[version, &tenant]);
         let token_url = join_path(&host, "ccx/oauth2", &[&tenant, "token"]);
-        let http = context.http.provider(&descriptor).for_tenant(config.tenant.clone());
+        let http = context.provider_client(&descriptor, config);
         let (id, secret) =
             (config.secret("client_id")?.expose_secret(), config.secret("client_secret")?.expose_secret());
         let oauth =
@@ -137,7 +141,20 @@ impl Workday {
             workers.iter().filter_map(|w| text(w, "workerId").or_else(|| text(w, "descriptor"))).collect();
         let mut active = BTreeSet::new();
         let mut offset = 0;
-        while !terms.is_empty() {
+        // The search matches at most a few workers per term; a total that never ends (or
+        // pages that never empty) must not keep one listing page going forever.
+        let max_pages = terms.len().div_ceil(MAX_PAGE as usize) * SEARCH_PAGES_PER_TERM_PAGE;
+        for searched in 0.. {
+            if terms.is_empty() {
+                break;
+            }
+            if searched == max_pages {
+                return Err(Error::invalid_response(format!(
+                    "the worker search for {} workers did not end after {max_pages} pages",
+                    terms.len()
+                ))
+                .with_provider(PROVIDER));
+            }
             let query = [("search", terms.join(" ")), ("limit", MAX_PAGE.to_string()), ("offset", offset.to_string())];
             let page: Collection = self.get(&["workers"], "/workers", &query).await?;
             active.extend(page.data.iter().filter_map(|w| text(w, "id")));

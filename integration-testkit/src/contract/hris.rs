@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use integration_core::descriptor::RunLimits;
 use integration_core::store::{ChangeKind, MemoryStore, RecordStore, RunStatus, StreamScope, SyncRun};
 use integration_core::webhook::{VerifyOptions, WebhookSecret};
 use integration_core::{
@@ -97,6 +98,8 @@ macro_rules! hris_contract_suite {
         $crate::hris_contract_suite!(@each $fixture;
             full_sync_equals_the_dataset,
             full_sync_recovers_from_transient_faults,
+            malformed_answers_are_read_again,
+            a_resumable_full_refresh_resumes_where_it_stopped,
             duplicates_across_pages_are_absorbed,
             incremental_sync_yields_exactly_the_changes,
             full_refresh_detects_terminations_and_deletions,
@@ -231,6 +234,55 @@ pub async fn full_sync_recovers_from_transient_faults<F: HrisFixture>() {
     let run = harness.sync(fixture.hris().as_ref(), HrisStream::Employees, SyncMode::FullRefresh, Some(5)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(faults.served().len(), 4, "every fault was served: {:?}", faults.served());
+    assert_cache_equals_dataset(&fixture, &harness).await;
+}
+
+/// A complete answer whose body does not parse (a provider glitch) is read again: the run
+/// succeeds, the retries counted in its log.
+pub async fn malformed_answers_are_read_again<F: HrisFixture>() {
+    let fixture = F::start(People::generate(24, 9)).await;
+    fixture.faults().inject(Fault::MalformedJson, 2);
+    let harness = Harness::new();
+    let run = harness.sync(fixture.hris().as_ref(), HrisStream::Employees, SyncMode::FullRefresh, Some(5)).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(run.counts.retried_reads, 2, "each unparsable answer was read again once");
+    assert_cache_equals_dataset(&fixture, &harness).await;
+}
+
+/// A resumable full refresh stopped after two pages resumes at the third, not the first, and
+/// ends with exactly the dataset.
+pub async fn a_resumable_full_refresh_resumes_where_it_stopped<F: HrisFixture>() {
+    let fixture = F::start(People::generate(25, 23)).await;
+    let harness = Harness::new();
+    let hris = fixture.hris();
+    let job = |limits: Option<RunLimits>| {
+        let job = SyncJob::new(
+            harness.tenant.clone(),
+            harness.connection.clone(),
+            HrisStream::Employees.name(),
+            SyncMode::ResumableFullRefresh,
+        )
+        .with_page_size(NonZeroU32::new(5).expect("5"));
+        match limits {
+            Some(limits) => job.with_limits(limits),
+            None => job,
+        }
+    };
+    let never = CancellationToken::new();
+    let stopped = harness.engine.run(hris.as_ref(), &job(Some(RunLimits::new(2, 1_000))), &never).await.expect("run");
+    if stopped.status == RunStatus::Succeeded {
+        return skip("a_resumable_full_refresh_resumes_where_it_stopped", "the provider serves everything in one page");
+    }
+    assert_eq!(stopped.status, RunStatus::Failed, "stopped by its page limit");
+    let read_before = stopped.counts.processed;
+    let resumed = harness.engine.run(hris.as_ref(), &job(None), &never).await.expect("run");
+    assert_eq!(resumed.status, RunStatus::Succeeded, "{:?}", resumed.error);
+    assert_eq!(
+        read_before + resumed.counts.processed,
+        23,
+        "the resumed run read only what the stopped one had not: {read_before} + {}",
+        resumed.counts.processed
+    );
     assert_cache_equals_dataset(&fixture, &harness).await;
 }
 

@@ -126,7 +126,7 @@ impl FakeAdp {
         Self { server, shared, authority, client_certificate }
     }
 
-    /// `https://127.0.0.1:<port>`: the adapter's `api_base` and `accounts_base`.
+    /// `https://127.0.0.1:<port>`: the adapter's `base_url` and `auth_base_url`.
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
@@ -165,8 +165,8 @@ impl FakeAdp {
         let (certificate, key) = &self.client_certificate;
         IntegrationConfig::new(tenant, connection, Domain::Hris, provider)
             .with_setting("client_id", CLIENT_ID)
-            .with_setting("api_base", self.base_url())
-            .with_setting("accounts_base", self.base_url())
+            .with_setting("base_url", self.base_url())
+            .with_setting("auth_base_url", self.base_url())
             .with_setting("ca_certificate", self.ca_certificate())
             .with_secret("client_secret", CLIENT_SECRET)
             .with_secret("client_certificate", certificate.as_str())

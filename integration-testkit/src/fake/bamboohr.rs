@@ -103,7 +103,7 @@ impl FakeBambooHr {
         Self { server: FakeServer::start(app).await, shared, faults }
     }
 
-    /// `http://127.0.0.1:<port>`: the adapter's `api_base` setting.
+    /// `http://127.0.0.1:<port>`: the adapter's `base_url` setting.
     pub fn base_url(&self) -> String {
         self.server.base_url()
     }
@@ -129,7 +129,7 @@ impl FakeBambooHr {
         let provider = ProviderId::new("bamboohr").expect("a valid provider id");
         IntegrationConfig::new(tenant, connection, Domain::Hris, provider)
             .with_setting("company_domain", COMPANY)
-            .with_setting("api_base", self.base_url())
+            .with_setting("base_url", self.base_url())
             .with_secret("api_key", API_KEY)
     }
 

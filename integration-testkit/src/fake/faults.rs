@@ -44,6 +44,10 @@ pub enum Fault {
     /// next page on (for the rest of the pass) every page starts one record earlier, so the
     /// last record of the page before comes again and nothing is skipped.
     DuplicateAcrossPages,
+    /// A listing that never ends: the request's `offset` is ignored (every page is the first)
+    /// and the answer's `total` says there are `u64::MAX` records — the same records on every
+    /// page, with a false total.
+    EndlessTotal,
 }
 
 #[derive(Debug)]
@@ -167,5 +171,28 @@ pub async fn apply(faults: Faults, on_expired: OnExpired, request: Request, next
         }
         Fault::ExpiredToken => on_expired(),
         Fault::DuplicateAcrossPages => next.run(request).await,
+        Fault::EndlessTotal => {
+            let mut request = request;
+            let uri = request.uri().clone();
+            if let Some(query) = uri.query() {
+                let first_page: Vec<String> = query
+                    .split('&')
+                    .map(|pair| if pair.starts_with("offset=") { "offset=0".to_owned() } else { pair.to_owned() })
+                    .collect();
+                if let Ok(rewritten) = format!("{}?{}", uri.path(), first_page.join("&")).parse() {
+                    *request.uri_mut() = rewritten;
+                }
+            }
+            let response = next.run(request).await;
+            let (mut parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            if let Some(total) = json.get_mut("total") {
+                *total = serde_json::Value::from(u64::MAX);
+            }
+            let body = serde_json::to_vec(&json).unwrap_or_default();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(body))
+        }
     }
 }

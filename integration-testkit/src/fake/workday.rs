@@ -153,7 +153,7 @@ impl FakeWorkday {
         #[allow(clippy::expect_used)]
         let provider = ProviderId::new("workday").expect("a valid provider id");
         IntegrationConfig::new(tenant, connection, Domain::Hris, provider)
-            .with_setting("host", self.base_url())
+            .with_setting("base_url", self.base_url())
             .with_setting("tenant", TENANT)
             .with_secret("client_id", CLIENT_ID)
             .with_secret("client_secret", CLIENT_SECRET)
