@@ -23,6 +23,35 @@
 //! # let _: Option<Error> = None;
 //! ```
 //!
+//! What implementing the SDK's traits takes comes with it: the `async_trait` attribute they are
+//! written with, and the `http` types the webhook router exchanges.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use integrations::http::{HeaderMap, Method, StatusCode};
+//! use integrations::store::{MemoryStore, WebhookDelivery};
+//! use integrations::webhook::{DeliveryHandler, StaticEndpoints, WebhookRouter};
+//! use integrations::{async_trait, Result, VerifiedWebhook, WebhookOutcome};
+//!
+//! #[derive(Debug)]
+//! struct Print;
+//!
+//! #[async_trait]
+//! impl DeliveryHandler for Print {
+//!     async fn handle(&self, delivery: &WebhookDelivery, _: VerifiedWebhook) -> Result<WebhookOutcome> {
+//!         println!("{}", delivery.event_id);
+//!         Ok(WebhookOutcome::default())
+//!     }
+//! }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let store = Arc::new(MemoryStore::new());
+//! let router = WebhookRouter::new(Arc::new(StaticEndpoints::new()), store.clone(), store);
+//! let answer = router.handle(&Method::POST, "/nobody/here", &HeaderMap::new(), b"{}").await;
+//! assert_eq!(answer.status, StatusCode::NOT_FOUND);
+//! # });
+//! ```
+//!
 //! Start with the crate docs of [`integration_core`], then `ARCHITECTURE.md` in the repository.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]

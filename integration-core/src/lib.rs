@@ -124,4 +124,9 @@ pub use integration::{
 };
 pub use registry::{BuildContext, Factory, HttpPolicyHook, Registry, TokenVault};
 pub use sync::{SyncEngine, SyncJob};
+
+/// The attribute macro the SDK's traits are written with: implementing
+/// [`Integration`], a store trait or a [`DeliveryHandler`](webhook::DeliveryHandler) needs it, and
+/// this one is the version the traits expect.
+pub use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;

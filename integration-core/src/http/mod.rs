@@ -50,6 +50,11 @@
 //! # Ok(()) }
 //! ```
 
+/// The `http` crate's types the SDK exchanges (the webhook router's method, headers and status;
+/// the client's headers), re-exported so a host names the version the SDK uses:
+/// `integrations::http::{HeaderMap, Method, StatusCode}`.
+pub use ::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+
 mod circuit;
 mod client;
 mod mutual_tls;
