@@ -546,9 +546,12 @@ fn is_unparsable_answer(error: &Error) -> bool {
 /// Whether the listing is still getting somewhere: a page that repeats the one before record
 /// for record ends it.
 fn check_repeat(page: &crate::integration::Page, previous: &mut Option<u64>) -> Result<()> {
-    use std::hash::{Hash as _, Hasher as _};
+    use std::hash::{BuildHasher as _, Hash as _, Hasher as _};
+    // Compared only within one run, so any fixed seed will do: foldhash's, at a few
+    // instructions an id.
+    static SEED: std::sync::LazyLock<hashbrown::DefaultHashBuilder> = std::sync::LazyLock::new(Default::default);
     if !page.records.is_empty() {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        let mut hasher = SEED.build_hasher();
         for record in &page.records {
             record.remote_id.hash(&mut hasher);
         }
