@@ -4,7 +4,7 @@
 //! MiniJinja's fuel counts instructions, not bytes: within its fuel an expression can still
 //! double a string with `replace` over and over, repeat a string to 100 MB with `*`, or join a
 //! range into 90 MB. So the language's filters, functions and growing operators (see
-//! [`language`](super::language)) say what they are about to build before building it, and the
+//! `language`) say what they are about to build before building it, and the
 //! evaluation fails with "too large" once its budget is spent. The budget lives in a thread
 //! local for the duration of one synchronous evaluation (MiniJinja evaluates on the calling
 //! thread), so no state is shared between evaluations.

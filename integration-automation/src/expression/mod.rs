@@ -8,9 +8,9 @@
 //!   nesting: [`shape`] — a long chain would otherwise overflow the parser's stack); every
 //!   evaluation runs on [`FUEL`] units of fuel (about one per instruction) and a
 //!   [budget](budget::EVALUATION_BUDGET) of bytes that every filter, function and growing
-//!   operator draws on before it builds a value ([`language`], [`rewrite`]); a result is at most
-//!   [`MAX_OUTPUT`] bytes. Past any of these, evaluation fails with an error, never with the
-//!   process's memory.
+//!   operator (`*`, `~`, `+` and `in`, rewritten into bounded filters of the same meaning) draws
+//!   on before it builds a value; a result is at most [`MAX_OUTPUT`] bytes. Past any of these,
+//!   evaluation fails with an error, never with the process's memory.
 //! - Missing data is not an error: `previous.employment.status` on an added record (no
 //!   `previous`) is undefined, and compares unequal to everything.
 //!
