@@ -1,8 +1,6 @@
 //! The sync engine against providers that misbehave: listings that never end, killed runs,
 //! answers whose body does not parse, and a number no float can hold in one record.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 

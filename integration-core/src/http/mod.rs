@@ -57,6 +57,7 @@ pub use ::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 
 mod circuit;
 mod client;
+pub(crate) mod gathered;
 mod mutual_tls;
 mod policy;
 mod rate_limit;

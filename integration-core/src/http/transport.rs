@@ -2,10 +2,11 @@
 //! failures into [`Error`]s that say how far the request got. URLs (and so query strings, which
 //! may carry keys) are stripped from every error.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::HeaderMap;
 use reqwest::StatusCode;
 
+use super::gathered::Gathered;
 use crate::error::{Delivery, Error, ErrorKind, Result};
 
 /// Sends `request` and reads the whole response.
@@ -20,24 +21,13 @@ pub(crate) async fn exchange(
         return Err(too_large(status, max_body));
     }
     let headers = std::mem::take(response.headers_mut());
-    // The common case is one chunk: kept as it is, without a copy.
-    let (mut first, mut joined, mut len) = (None::<Bytes>, BytesMut::new(), 0usize);
+    let mut body = Gathered::default();
     while let Some(chunk) = response.chunk().await.map_err(|e| from_reqwest(e, true))? {
-        len += chunk.len();
-        if len > max_body {
+        if !body.push(chunk, max_body) {
             return Err(too_large(status, max_body));
         }
-        match first.take() {
-            None if joined.is_empty() => first = Some(chunk),
-            Some(head) => {
-                joined.extend_from_slice(&head);
-                joined.extend_from_slice(&chunk);
-            }
-            None => joined.extend_from_slice(&chunk),
-        }
     }
-    let body = first.unwrap_or_else(|| joined.freeze());
-    Ok((status, headers, body))
+    Ok((status, headers, body.finish()))
 }
 
 fn too_large(status: StatusCode, max: usize) -> Error {

@@ -16,9 +16,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
-use bytes::BytesMut;
 
 use super::{WebhookResponse, WebhookRouter};
+use crate::http::gathered::Gathered;
 
 /// Routes that pass every request under them to `router`: `/{provider}` and `/{provider}/{key}`.
 /// The body is read up to the router's limit, no further (a `Content-Length` above it is
@@ -59,31 +59,19 @@ enum Read {
 
 async fn read_body(mut body: Body, limit: usize) -> Read {
     use axum::body::HttpBody as _;
-    let mut bytes = BytesMut::new();
-    let mut first: Option<Bytes> = None;
+    let mut gathered = Gathered::default();
     loop {
         match std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await {
-            None => break,
+            None => return Read::Complete(gathered.finish()),
             Some(Err(_)) => return Read::Incomplete,
             Some(Ok(frame)) => {
                 let Ok(chunk) = frame.into_data() else { continue };
-                let held = first.as_ref().map_or(0, Bytes::len) + bytes.len();
-                if held + chunk.len() > limit {
+                if !gathered.push(chunk, limit) {
                     return Read::TooLarge;
-                }
-                // The common case is one chunk: kept as it is, without a copy.
-                match first.take() {
-                    None if bytes.is_empty() => first = Some(chunk),
-                    Some(head) => {
-                        bytes.extend_from_slice(&head);
-                        bytes.extend_from_slice(&chunk);
-                    }
-                    None => bytes.extend_from_slice(&chunk),
                 }
             }
         }
     }
-    Read::Complete(first.unwrap_or_else(|| bytes.freeze()))
 }
 
 fn into_response(r: WebhookResponse) -> Response {
