@@ -22,7 +22,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use integration_core::descriptor::{StreamDescriptor, SyncMode};
+use integration_core::descriptor::{RunLimits, StreamDescriptor, SyncMode};
 use integration_core::{
     Capability, Checkpoint, Error, IntegrationEvent, Page, ReadRequest, Record, RecordChange, Result, WebhookOutcome,
 };
@@ -35,6 +35,12 @@ use crate::vocabulary::EmploymentStatus;
 /// How far before a pass began the next change listing starts, when the provider gives no
 /// change mark of its own.
 pub const CLOCK_MARGIN: Duration = Duration::from_secs(300);
+
+/// How much one run of an HRIS stream may read before it stops, failed: 10,000 pages and two
+/// million records — more than the largest employer's workers (a job sets its own with
+/// [`SyncJob::with_limits`](integration_core::SyncJob::with_limits)). A listing that never ends
+/// stops there instead of running for hours.
+pub const RUN_LIMITS: RunLimits = RunLimits::new(10_000, 2_000_000);
 
 /// A stream of the HRIS domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,7 +97,7 @@ impl HrisStream {
     /// [`DescriptorBuilder::without_read_ahead`](integration_core::descriptor::DescriptorBuilder::without_read_ahead)).
     pub fn descriptor(self, incremental: bool) -> StreamDescriptor {
         let mut modes = vec![SyncMode::FullRefresh, SyncMode::ResumableFullRefresh];
-        let base = StreamDescriptor::new(self.name(), ["remote_id"]).with_read_ahead();
+        let base = StreamDescriptor::new(self.name(), ["remote_id"]).with_read_ahead().with_limits(RUN_LIMITS);
         let base = if incremental && self == Self::Employees {
             modes.push(SyncMode::Incremental);
             base.with_cursor_field("modified_at")

@@ -158,37 +158,40 @@ async fn pages_are_at_most_100_and_hire_dates_can_be_left_out() {
     workday.connect().await.unwrap();
 }
 
-/// A Workday-shaped API whose listing never ends (`total = u64::MAX`, the same workers on every
-/// page): the worker search behind each page and the sync itself both stop, failed, instead of
-/// running forever.
+/// A Workday-shaped API whose listing never ends (the same workers on every page, a false
+/// total): refused at once when the total is `u64::MAX`; otherwise the worker search behind each
+/// page and the sync itself both stop, failed, instead of running forever.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listing_that_never_ends_fails_the_run_instead_of_running_forever() {
     use integration_core::store::{MemoryStore, RunStatus};
     use integration_core::{CancellationToken, SyncEngine, SyncJob, SyncMode};
-    use integration_testkit::fake::faults::Fault;
 
     let fake = FakeWorkday::start(People::generate(35, 130)).await;
     let (tenant, connection) = ids();
     let config = fake.config(tenant.clone(), connection.clone()).with_setting("hire_dates", false);
     let workday = Workday::from_config(&config, &BuildContext::default()).unwrap();
-
-    // The search that tells active workers from terminated ones, alone.
-    fake.faults().inject_on("/workers", Fault::EndlessTotal, 1_000_000);
-    let err = workday.employees(ListRequest::first()).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
-    assert!(err.message().contains("did not end"), "{err}");
-
-    // A whole sync: every page the first one, forever.
-    fake.faults().clear();
-    fake.faults().inject_on("/workers", Fault::EndlessTotal, 1_000_000);
     let store = std::sync::Arc::new(MemoryStore::new());
     let engine = SyncEngine::new(store.clone(), store.clone(), "w");
     let job = SyncJob::new(tenant, connection, "employees", SyncMode::FullRefresh);
-    let run =
-        tokio::time::timeout(std::time::Duration::from_secs(60), engine.run(&workday, &job, &CancellationToken::new()))
-            .await
-            .expect("the run ends")
-            .unwrap();
+    let never = CancellationToken::new();
+    let sync = || async {
+        let run = engine.run(&workday, &job, &never);
+        tokio::time::timeout(std::time::Duration::from_secs(60), run).await.expect("the run ends").unwrap()
+    };
+
+    fake.faults().inject_on("/workers", Fault::EndlessTotal { total: u64::MAX }, 1_000_000);
+    let run = sync().await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(run.error.unwrap().message.contains("no tenant holds that many"));
+
+    // A plausible total, still false: the search behind a page stops...
+    fake.faults().clear();
+    fake.faults().inject_on("/workers", Fault::EndlessTotal { total: 50_000 }, 1_000_000);
+    let err = workday.employees(ListRequest::first()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidResponse, "{err}");
+    assert!(err.message().contains("did not end"), "{err}");
+    // ... and so does a sync whose every page is the first.
+    let run = sync().await;
     assert_eq!(run.status, RunStatus::Failed);
     let error = run.error.unwrap();
     assert!(error.message.contains("did not end") || error.message.contains("same 100 records"), "{error:?}");

@@ -129,7 +129,7 @@ impl Workday {
         let (offset, limit) = (request.offset().map_err(|e| e.with_provider(PROVIDER))?, request.limit(MAX_PAGE));
         let query = [(extra.0, extra.1.to_owned()), ("limit", limit.to_string()), ("offset", offset.to_string())];
         let page: Collection = self.get(&[resource], &format!("/{resource}"), &query).await?;
-        let next = page.next_offset(offset).map(|n| n.to_string());
+        let next = page.next_offset(offset)?.map(|n| n.to_string());
         Ok((page.data, next))
     }
 
@@ -158,7 +158,7 @@ impl Workday {
             let query = [("search", terms.join(" ")), ("limit", MAX_PAGE.to_string()), ("offset", offset.to_string())];
             let page: Collection = self.get(&["workers"], "/workers", &query).await?;
             active.extend(page.data.iter().filter_map(|w| text(w, "id")));
-            match page.next_offset(offset) {
+            match page.next_offset(offset)? {
                 Some(next) => offset = next,
                 None => break,
             }

@@ -45,9 +45,12 @@ pub enum Fault {
     /// last record of the page before comes again and nothing is skipped.
     DuplicateAcrossPages,
     /// A listing that never ends: the request's `offset` is ignored (every page is the first)
-    /// and the answer's `total` says there are `u64::MAX` records — the same records on every
-    /// page, with a false total.
-    EndlessTotal,
+    /// and the answer's `total` says there are this many records (`u64::MAX`, say) — the same
+    /// records on every page, with a false total.
+    EndlessTotal {
+        /// The total the answers claim.
+        total: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -171,7 +174,7 @@ pub async fn apply(faults: Faults, on_expired: OnExpired, request: Request, next
         }
         Fault::ExpiredToken => on_expired(),
         Fault::DuplicateAcrossPages => next.run(request).await,
-        Fault::EndlessTotal => {
+        Fault::EndlessTotal { total: claimed } => {
             let mut request = request;
             let uri = request.uri().clone();
             if let Some(query) = uri.query() {
@@ -188,7 +191,7 @@ pub async fn apply(faults: Faults, on_expired: OnExpired, request: Request, next
             let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
             let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
             if let Some(total) = json.get_mut("total") {
-                *total = serde_json::Value::from(u64::MAX);
+                *total = serde_json::Value::from(claimed);
             }
             let body = serde_json::to_vec(&json).unwrap_or_default();
             parts.headers.remove(header::CONTENT_LENGTH);
