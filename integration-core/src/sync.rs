@@ -19,8 +19,10 @@
 //! 7. a listing that never ends cannot keep a run going: a page that repeats the previous page's
 //!    records, or more pages or records than the stream's [`RunLimits`], ends the run failed
 //!    with an error saying so;
-//! 8. a complete answer whose body did not parse (a provider glitch) is read again, up to
-//!    [`READ_RETRIES`] times a page with a short backoff, each retry counted in the run log
+//! 8. a complete answer whose body did not parse (a provider glitch) is asked for again: by the
+//!    HTTP layer, per request safe to repeat (`Request::send_json`, up to
+//!    [`UNPARSABLE_REREADS`](crate::http::UNPARSABLE_REREADS) times), and by the engine, per
+//!    page (up to [`READ_RETRIES`] times with a short backoff) — each counted in the run log
 //!    ([`RunCounts::retried_reads`]); a body cut short of its length is a transport failure,
 //!    retried by the HTTP layer.
 //!
@@ -395,7 +397,7 @@ impl SyncEngine {
             let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(position);
             request.page_size = job.page_size;
             request.dry_run = job.dry_run;
-            integration.read(request)
+            counting_rereads(integration.read(request))
         };
         // The next page, when it was read while the one before was being written.
         let mut ahead = None;
@@ -488,16 +490,17 @@ impl SyncEngine {
     /// read repeated, up to [`READ_RETRIES`] times with a short backoff, each counted.
     async fn retry_unparsable<F, Fut>(
         &self,
-        first: Result<crate::integration::Page>,
+        first: (Result<crate::integration::Page>, u64),
         read: &F,
         position: Option<Checkpoint>,
         run: &mut SyncRun,
     ) -> Result<crate::integration::Page>
     where
         F: Fn(Option<Checkpoint>) -> Fut,
-        Fut: std::future::Future<Output = Result<crate::integration::Page>>,
+        Fut: std::future::Future<Output = (Result<crate::integration::Page>, u64)>,
     {
-        let mut result = first;
+        let (mut result, rereads) = first;
+        run.counts.retried_reads += rereads;
         let mut retries = 0;
         while let Err(e) = &result {
             if !is_unparsable_answer(e) || retries >= READ_RETRIES {
@@ -508,7 +511,9 @@ impl SyncEngine {
             let wait = crate::backoff::full_jitter(Duration::from_millis(50), Duration::from_secs(2), retries);
             tracing::warn!(error = %e, retry = retries, wait_ms = wait.as_millis() as u64, "the provider's answer did not parse; reading the page again");
             tokio::time::sleep(wait).await;
-            result = read(position.clone()).await;
+            let (again, rereads) = read(position.clone()).await;
+            run.counts.retried_reads += rereads;
+            result = again;
         }
         result.map_err(|e| {
             if retries > 0 && is_unparsable_answer(&e) {
@@ -537,9 +542,31 @@ impl SyncEngine {
     }
 }
 
+tokio::task_local! {
+    /// The reads repeated inside one `Integration::read` of a running sync (answers that did not
+    /// parse, asked for again by the HTTP layer), for the run log.
+    static RETRIED_READS: std::cell::Cell<u64>;
+}
+
+/// Notes that a read was repeated because its answer did not parse; counted in the run log
+/// when it happens inside a sync's read, ignored elsewhere.
+pub(crate) fn note_retried_read() {
+    let _ = RETRIED_READS.try_with(|count| count.set(count.get() + 1));
+}
+
+/// `read` with the repeated reads noted inside it counted.
+async fn counting_rereads<T>(read: impl std::future::Future<Output = T>) -> (T, u64) {
+    RETRIED_READS
+        .scope(std::cell::Cell::new(0), async {
+            let out = read.await;
+            (out, RETRIED_READS.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 /// A complete answer the adapter could not use because its body did not parse: worth reading
 /// again (a provider glitch), unlike a failure the provider meant.
-fn is_unparsable_answer(error: &Error) -> bool {
+pub(crate) fn is_unparsable_answer(error: &Error) -> bool {
     error.kind() == ErrorKind::InvalidResponse && error.status().is_some_and(|s| (200..300).contains(&s))
 }
 

@@ -236,6 +236,8 @@ fn over_http(server: &MockServer) -> OverHttp {
 
 #[tokio::test]
 async fn an_answer_whose_body_does_not_parse_is_read_again_and_counted() {
+    // The HTTP layer asks again for each request safe to repeat (here, both bad answers of
+    // the first page); the count lands in the run log.
     let server = MockServer::start().await;
     let good = json!({"employees": [{"id": "1"}, {"id": "2"}]}).to_string();
     Mock::given(method("GET"))
@@ -265,7 +267,10 @@ async fn an_answer_whose_body_does_not_parse_is_read_again_and_counted() {
         .await;
     let run = engine(&store).run(&over_http(&server), &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(run.counts.retried_reads, u64::from(integration_core::sync::READ_RETRIES));
+    // Each of the engine's four reads of the page asked for the answer again twice itself.
+    let (engine_reads, http_rereads) =
+        (integration_core::sync::READ_RETRIES, integration_core::http::UNPARSABLE_REREADS);
+    assert_eq!(run.counts.retried_reads, u64::from(engine_reads + (engine_reads + 1) * http_rereads));
     assert!(run.error.expect("error").message.contains("read 4 times"));
 }
 

@@ -437,7 +437,20 @@ impl OAuth2Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/x-www-form-urlencoded")
             .to_owned();
-        let response = outgoing.body(body, &content_type).send().await?;
+        // A success whose body is not JSON is a glitch, not an answer: asked for again where
+        // that is safe (client credentials), reported as an unparsable answer otherwise.
+        let response = outgoing
+            .body(body, &content_type)
+            .send_with(|response| {
+                let unparsable = response.status().is_success()
+                    && serde_json::from_slice::<serde::de::IgnoredAny>(response.bytes()).is_err();
+                if unparsable {
+                    return Err(Error::invalid_response("the token endpoint's answer is not JSON")
+                        .with_status(response.status().as_u16()));
+                }
+                Ok(response)
+            })
+            .await?;
         let mut builder = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             builder = builder.header(name, value);

@@ -103,24 +103,32 @@ impl Adapter for Adp {
     }
 }
 
+/// How an answer is read.
+type Parse<T> = fn(Response) -> Result<T>;
+
+/// A JSON answer, or nothing on `204 No Content`.
+fn unless_no_content<T: serde::de::DeserializeOwned>(response: Response) -> Result<Option<T>> {
+    if response.status() == StatusCode::NO_CONTENT { Ok(None) } else { response.json().map(Some) }
+}
+
 impl Adp {
     /// A GET of `base_url` + `path` (+ `id`, escaped), traced as `template`.
-    async fn get(&self, path: &str, id: Option<&str>, template: &str, query: &[(&str, String)]) -> Result<Response> {
-        let request = self
-            .client
-            .get(join_path(&self.api, path, id.as_slice()))
-            .header("Accept", "application/json;masked=false");
-        request.header("roleCode", "practitioner").query(query).path_template(template).send().await
+    /// The answer is read by `parse`; one that does not parse is asked for again.
+    async fn get<T>(&self, at: (&str, Option<&str>, &str), query: &[(&str, String)], parse: Parse<T>) -> Result<T> {
+        let (path, id, template) = at;
+        let request = self.client.get(join_path(&self.api, path, id.as_slice()));
+        let request = request.header("Accept", "application/json;masked=false").header("roleCode", "practitioner");
+        request.query(query).path_template(template).send_with(parse).await
     }
 
     /// A page of workers (none on `204`).
     async fn workers(&self, id: Option<&str>, query: &[(&str, String)]) -> Result<WorkerPage> {
         let template = if id.is_some() { "/hr/v2/workers/{aoid}" } else { "/hr/v2/workers" };
-        let response = self.get("/hr/v2/workers", id, template, query).await?;
-        if response.status() == StatusCode::NO_CONTENT {
+        let Some(page) =
+            self.get::<Option<Workers>>(("/hr/v2/workers", id, template), query, unless_no_content).await?
+        else {
             return Ok((Decoded::default(), 0, None));
-        }
-        let page: Workers = response.json()?;
+        };
         let (count, total) = (page.workers.len(), page.meta.and_then(|m| m.total_number));
         Ok((map_each(page.workers, "associateOID", wire::employee), count, total))
     }
@@ -145,7 +153,7 @@ impl Adp {
 
     async fn table(&self, name: &str) -> Result<Vec<Value>> {
         let path = format!("/hcm/v1/validation-tables/{name}");
-        let table: Table = self.get(&path, None, &path, &[]).await?.json()?;
+        let table: Table = self.get((&path, None, &path), &[], |r| r.json()).await?;
         Ok(table.list_items)
     }
 }
@@ -200,14 +208,13 @@ impl Hris for Adp {
             Some(done) => self.acknowledge(done).await?,
             None => {}
         }
-        let response = self.get(MESSAGES, None, MESSAGES, &[]).await?;
-        if response.status() == StatusCode::NO_CONTENT {
+        let message = |r: Response| Ok(unless_no_content::<Value>(r.clone())?.map(|raw| (r, raw)));
+        let Some((response, raw)) = self.get((MESSAGES, None, MESSAGES), &[], message).await? else {
             return Ok(Listing::new(Vec::new(), None));
-        }
+        };
         let id = response.header("adp-msg-msgid").filter(|id| !id.is_empty()).map(str::to_owned).ok_or_else(|| {
             Error::invalid_response("an event notification message came without adp-msg-msgid").with_provider(PROVIDER)
         })?;
-        let raw: Value = response.json()?;
         let mut page = Decoded::default();
         match wire::message_workers(&raw) {
             // Kept in the run log and deleted with the next page, so it cannot block the queue.

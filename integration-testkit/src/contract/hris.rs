@@ -99,6 +99,7 @@ macro_rules! hris_contract_suite {
             full_sync_equals_the_dataset,
             full_sync_recovers_from_transient_faults,
             malformed_answers_are_read_again,
+            a_provider_garbling_a_third_of_its_answers_still_syncs,
             a_resumable_full_refresh_resumes_where_it_stopped,
             duplicates_across_pages_are_absorbed,
             incremental_sync_yields_exactly_the_changes,
@@ -246,6 +247,23 @@ pub async fn malformed_answers_are_read_again<F: HrisFixture>() {
     let run = harness.sync(fixture.hris().as_ref(), HrisStream::Employees, SyncMode::FullRefresh, Some(5)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.counts.retried_reads, 2, "each unparsable answer was read again once");
+    assert_cache_equals_dataset(&fixture, &harness).await;
+}
+
+/// A provider that garbles 30 % of its answers (a complete `200` whose body does not parse, at
+/// random): each answer is asked for again, and the sync ends with exactly the dataset.
+pub async fn a_provider_garbling_a_third_of_its_answers_still_syncs<F: HrisFixture>() {
+    let fixture = F::start(People::generate(26, 40)).await;
+    let mut rng = fastrand::Rng::with_seed(26);
+    for _ in 0..20_000 {
+        let fault = if rng.f64() < 0.3 { Fault::MalformedJson } else { Fault::Latency(Duration::ZERO) };
+        fixture.faults().inject(fault, 1);
+    }
+    let harness = Harness::new();
+    let run = harness.sync(fixture.hris().as_ref(), HrisStream::Employees, SyncMode::FullRefresh, Some(10)).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert!(run.counts.retried_reads > 0, "some answers were asked for again");
+    fixture.faults().clear();
     assert_cache_equals_dataset(&fixture, &harness).await;
 }
 
