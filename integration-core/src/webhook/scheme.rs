@@ -16,9 +16,10 @@ use crate::descriptor::WebhookScheme;
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
 /// The most signatures of one header that are considered: a provider sends one per active
-/// secret (two or three during a rotation). Entries past these are ignored, so a header
-/// stuffed with hundreds of signatures costs no more than one with sixteen.
-pub const MAX_SIGNATURES: usize = 16;
+/// secret (two during a rotation, four with both an HMAC and an Ed25519 key each). Entries past
+/// these are ignored, so a header stuffed with hundreds of signatures costs no more than one
+/// with eight.
+pub const MAX_SIGNATURES: usize = 8;
 
 /// The secrets of an endpoint that can verify anything under `scheme`: a malformed one (a typo
 /// in an old `whsec_` during a rotation) is skipped with a logged error, so the others still
