@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use common::{engine, tenant};
 use integration_core::descriptor::{Descriptor, SyncMode};
 use integration_core::store::{MemoryStore, RecordStore, RunQuery, RunStatus, StateStore, StreamScope};
 use integration_core::*;
@@ -16,16 +17,8 @@ use integration_testkit::sync_contract::{cache, crash_and_resume, cursor_boundar
 use proptest::prelude::*;
 use serde_json::json;
 
-fn tenant() -> TenantId {
-    TenantId::new("acme").expect("tenant")
-}
-
 fn conn() -> ConnectionId {
     ConnectionId::new("memory").expect("connection")
-}
-
-fn engine(store: &MemoryStore) -> SyncEngine {
-    SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "worker-1")
 }
 
 proptest! {

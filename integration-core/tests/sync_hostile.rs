@@ -1,10 +1,13 @@
 //! The sync engine against providers that misbehave: listings that never end, killed runs,
 //! answers whose body does not parse, and a number no float can hold in one record.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use common::{engine, tenant};
 use integration_core::decode::map_each;
 use integration_core::descriptor::{Descriptor, Domain, RunLimits, StreamDescriptor, SyncMode};
 use integration_core::http::{HttpClient, HttpPolicy};
@@ -14,16 +17,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn tenant() -> TenantId {
-    TenantId::new("acme").expect("tenant")
-}
-
 fn conn() -> ConnectionId {
     ConnectionId::new("hr").expect("connection")
-}
-
-fn engine(store: &MemoryStore) -> SyncEngine {
-    SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "worker-1")
 }
 
 fn descriptor(limits: Option<RunLimits>) -> Descriptor {

@@ -15,6 +15,16 @@ use serde_json::json;
 
 pub const API_KEY: &str = "bhr-live-4f9a1c2e7d";
 
+/// The tenant the tests use.
+pub fn tenant() -> TenantId {
+    TenantId::new("acme").expect("tenant")
+}
+
+/// An engine over `store` for both its state and its records.
+pub fn engine(store: &integration_core::store::MemoryStore) -> SyncEngine {
+    SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "worker-1")
+}
+
 pub fn descriptor(provider: &str) -> Descriptor {
     Descriptor::builder(provider, Domain::Hris, "Directory")
         .stream(
