@@ -97,6 +97,7 @@ pub mod connections;
 pub mod crypto;
 pub mod decode;
 pub mod descriptor;
+pub mod domain;
 pub mod error;
 mod hex;
 pub mod http;

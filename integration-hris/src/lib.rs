@@ -54,9 +54,10 @@ pub mod bamboohr;
 pub mod workday;
 
 pub use adapter::{Adapter, AdapterFactory, build, descriptor, register_all};
-pub use hris::{Hris, ListRequest, Listing, capability};
+pub use hris::{Hris, capability};
+pub use integration_core::domain::{ListRequest, Listing, Remote};
 pub use iso_currency::Currency;
-pub use model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, Remote, TimeOff, UpdateFieldNames};
+pub use model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, TimeOff, UpdateFieldNames};
 pub use rust_decimal::Decimal;
 pub use streams::{HrisStream, employee_webhook_outcome, read};
 pub use vocabulary::{EmploymentStatus, EmploymentType, PayPeriod, TimeOffCategory, TimeOffStatus, TimeUnit};

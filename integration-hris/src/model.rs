@@ -1,125 +1,16 @@
 //! The common HRIS model every adapter maps its provider onto.
 //!
-//! Each record is a [`Remote<T>`]: the fields every record has (`remote_id`, `created_at`,
+//! Each record is a [`Remote<T>`](crate::Remote) (the domain kit's envelope): the fields every record has (`remote_id`, `created_at`,
 //! `modified_at`, `remote_was_deleted`, `remote_data`) around the domain fields of `T`
 //! ([`Employee`], [`Department`], [`Job`], [`TimeOff`]). Money is a [`Decimal`] with an ISO 4217
 //! [`Currency`], serialized as strings; dates without a time are [`NaiveDate`]; times are UTC.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use integration_core::Record;
+use chrono::NaiveDate;
 use iso_currency::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::vocabulary::{EmploymentStatus, EmploymentType, PayPeriod, TimeOffCategory, TimeOffStatus, TimeUnit};
-
-/// A provider's record in the common model, with the fields every record has.
-///
-/// ```
-/// use integration_hris::{Department, Remote};
-///
-/// let mut fields = Department::default();
-/// fields.name = "Engineering".into();
-/// let dept = Remote::new("18", fields);
-/// let record = dept.clone().into_record().unwrap();
-/// assert_eq!(record.remote_id, "18");
-/// assert_eq!(record.data["name"], "Engineering");
-/// let back: Remote<Department> = Remote::from_record(&record).unwrap();
-/// assert_eq!(back, dept);
-/// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Remote<T> {
-    /// The provider's id.
-    pub remote_id: String,
-    /// When the provider created it, if it says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// When the provider last changed it, if it says.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modified_at: Option<DateTime<Utc>>,
-    /// Whether the provider deleted it.
-    #[serde(default)]
-    pub remote_was_deleted: bool,
-    /// The provider's raw JSON, kept for what the common model does not carry. Not part of the
-    /// serialized record: the records cache keeps it beside the data.
-    #[serde(skip)]
-    pub remote_data: Option<Value>,
-    /// The domain fields.
-    #[serde(flatten)]
-    pub fields: T,
-}
-
-impl<T> Remote<T> {
-    /// A live record.
-    pub fn new(remote_id: impl Into<String>, fields: T) -> Self {
-        Self {
-            remote_id: remote_id.into(),
-            created_at: None,
-            modified_at: None,
-            remote_was_deleted: false,
-            remote_data: None,
-            fields,
-        }
-    }
-
-    /// Keeps the provider's raw JSON.
-    #[must_use]
-    pub fn with_remote_data(mut self, raw: Value) -> Self {
-        self.remote_data = Some(raw);
-        self
-    }
-
-    /// Sets when the provider last changed it.
-    #[must_use]
-    pub fn modified(mut self, at: Option<DateTime<Utc>>) -> Self {
-        self.modified_at = at;
-        self
-    }
-
-    /// Sets when the provider created it.
-    #[must_use]
-    pub fn created(mut self, at: Option<DateTime<Utc>>) -> Self {
-        self.created_at = at;
-        self
-    }
-}
-
-impl<T: Default> Remote<T> {
-    /// A tombstone: the provider deleted `remote_id`.
-    pub fn deleted(remote_id: impl Into<String>) -> Self {
-        Self { remote_was_deleted: true, ..Self::new(remote_id, T::default()) }
-    }
-}
-
-impl<T: Serialize> Remote<T> {
-    /// The sync engine's record: the common model as JSON, the raw data beside it; a deletion
-    /// becomes a tombstone.
-    pub fn into_record(self) -> integration_core::Result<Record> {
-        if self.remote_was_deleted {
-            let mut record = Record::deleted(self.remote_id);
-            record.modified_at = self.modified_at;
-            return Ok(record);
-        }
-        let data = serde_json::to_value(&self).map_err(|e| {
-            integration_core::Error::validation("record", format!("the record does not serialize to JSON: {e}"))
-        })?;
-        let mut record = Record::new(self.remote_id, data);
-        record.remote_data = self.remote_data;
-        record.modified_at = self.modified_at;
-        Ok(record)
-    }
-}
-
-impl<T: for<'de> Deserialize<'de>> Remote<T> {
-    /// Reads a record back from the cache (its `data`, with `remote_data` beside it).
-    pub fn from_record(record: &Record) -> integration_core::Result<Self> {
-        let mut remote: Self = integration_core::decode::decode(&record.data)?;
-        remote.remote_data = record.remote_data.clone();
-        Ok(remote)
-    }
-}
 
 /// A person employed (or once employed) by the company.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

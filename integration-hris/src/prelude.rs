@@ -17,7 +17,8 @@ pub use secrecy::ExposeSecret;
 pub use serde_json::{Value, json};
 
 pub use crate::adapter::{Adapter, descriptor};
-pub use crate::hris::{Hris, ListRequest, Listing, capability};
-pub use crate::model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, Remote, TimeOff, UpdateFieldNames};
+pub use crate::hris::{Hris, capability};
+pub use crate::model::{Department, Employee, EmployeeUpdate, Employment, Job, Pay, TimeOff, UpdateFieldNames};
 pub use crate::streams::{HrisStream, employee_webhook_outcome};
 pub use crate::vocabulary::{EmploymentStatus, EmploymentType, PayPeriod, TimeOffCategory, TimeOffStatus, TimeUnit};
+pub use integration_core::domain::{ListRequest, Listing, Remote};

@@ -28,8 +28,10 @@ use integration_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::hris::{Hris, ListRequest, Listing, capability};
-use crate::model::{Employee, Remote};
+use integration_core::domain::{ListRequest, Listing, Remote};
+
+use crate::hris::{Hris, capability};
+use crate::model::Employee;
 use crate::vocabulary::EmploymentStatus;
 
 /// How far before a pass began the next change listing starts, when the provider gives no

@@ -1,0 +1,17 @@
+//! The domain kit: what every domain (HRIS, accounting, payments...) shares, so that a domain
+//! crate holds only its trait, its model, its stream table and its adapters.
+//!
+//! - [`Remote<T>`]: the envelope of every record (remote id, created and modified times, the
+//!   deletion flag, the provider's raw data) around a domain's fields;
+//! - [`ListRequest`] and [`Listing`]: one page of a collection, asked for and answered;
+//! - [`Adapter`], its [`AdapterFactory`], [`build_adapter`] and [`descriptor`], and
+//!   [`domain_adapters!`](crate::domain_adapters), which gives a domain its typed `build` and its
+//!   `register_all` from one list of its adapters.
+
+mod adapter;
+mod listing;
+mod record;
+
+pub use adapter::{Adapter, AdapterFactory, build_adapter, descriptor};
+pub use listing::{ListRequest, Listing};
+pub use record::Remote;
