@@ -6,12 +6,17 @@
 //! - [`ListRequest`] and [`Listing`]: one page of a collection, asked for and answered;
 //! - [`Adapter`], its [`AdapterFactory`], [`build_adapter`] and [`descriptor`], and
 //!   [`domain_adapters!`](crate::domain_adapters), which gives a domain its typed `build` and its
-//!   `register_all` from one list of its adapters.
+//!   `register_all` from one list of its adapters;
+//! - [`StreamTable`]: a domain's streams declared once (name, capability, full and change
+//!   listings), from which descriptors, `Integration::read`, checkpoints and
+//!   [`webhook_outcome`]s follow.
 
 mod adapter;
 mod listing;
 mod record;
+mod streams;
 
 pub use adapter::{Adapter, AdapterFactory, build_adapter, descriptor};
 pub use listing::{ListRequest, Listing};
 pub use record::Remote;
+pub use streams::{CLOCK_MARGIN, ListFn, ListingFuture, Parts, StreamSpec, StreamTable, webhook_outcome};
