@@ -59,6 +59,9 @@ pub const READ_RETRIES: u32 = 3;
 /// How many of a stream's recent runs are looked at for abandoned ones when its lease is taken.
 const ABANDONED_LOOKBACK: usize = 50;
 
+/// How many of those `run_due` looks at for one that completed within its interval.
+const DUE_LOOKBACK: usize = 20;
+
 /// One sync to run.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -178,7 +181,7 @@ impl SyncEngine {
         job: &SyncJob,
         cancel: &CancellationToken,
     ) -> Result<SyncRun> {
-        let lease = self.lease(integration, job).await?;
+        let (lease, _) = self.lease(integration, job).await?;
         self.run_leased(integration, job, cancel, lease).await
     }
 
@@ -194,13 +197,12 @@ impl SyncEngine {
         every: Duration,
         cancel: &CancellationToken,
     ) -> Result<Option<SyncRun>> {
-        let lease = match self.lease(integration, job).await {
-            Ok(lease) => lease,
+        let (lease, recent) = match self.lease(integration, job).await {
+            Ok(taken) => taken,
             Err(e) if e.kind() == ErrorKind::Conflict => return Ok(None),
             Err(e) => return Err(e),
         };
-        let query = RunQuery::new().connection(job.connection.clone()).stream(job.stream.clone()).limit(20);
-        let recent = match self.state.list_runs(&job.tenant, &query).await {
+        let recent = match recent {
             Ok(runs) => runs,
             Err(e) => {
                 self.release(&lease).await;
@@ -208,7 +210,7 @@ impl SyncEngine {
             }
         };
         let window = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
-        let fresh = recent.iter().any(|r| {
+        let fresh = recent.iter().take(DUE_LOOKBACK).any(|r| {
             !r.dry_run
                 && matches!(r.status, RunStatus::Succeeded | RunStatus::PartiallySucceeded)
                 && r.completed_at.is_some_and(|at| chrono::Utc::now() - at < window)
@@ -220,8 +222,10 @@ impl SyncEngine {
         self.run_leased(integration, job, cancel, lease).await.map(Some)
     }
 
-    /// Checks the job against the adapter and takes the stream's lease.
-    async fn lease(&self, integration: &dyn Integration, job: &SyncJob) -> Result<Lease> {
+    /// Checks the job against the adapter and takes the stream's lease. With it, the stream's
+    /// recent runs as the log now has them (newest first, abandoned ones marked), or the error
+    /// that kept them from being read.
+    async fn lease(&self, integration: &dyn Integration, job: &SyncJob) -> Result<(Lease, Result<Vec<SyncRun>>)> {
         let descriptor = integration.descriptor();
         let stream = descriptor.stream(&job.stream).ok_or_else(|| {
             Error::validation("stream", format!("{} has no stream {:?}", descriptor.provider, job.stream))
@@ -239,24 +243,32 @@ impl SyncEngine {
                     job.stream, job.connection
                 ))
             })?;
-        if let Err(e) = self.mark_abandoned(job).await {
-            tracing::warn!(error = %e, stream = %job.stream, "could not mark abandoned runs in the run log");
-        }
-        Ok(lease)
-    }
-
-    /// With the stream's lease in hand, no run of it can still be going: one the log shows
-    /// running died with its worker. It is marked abandoned, with the checkpoint it committed.
-    async fn mark_abandoned(&self, job: &SyncJob) -> Result<()> {
         let query =
             RunQuery::new().connection(job.connection.clone()).stream(job.stream.clone()).limit(ABANDONED_LOOKBACK);
-        let runs = self.state.list_runs(&job.tenant, &query).await?;
-        let mut running = runs.into_iter().filter(|r| r.status == RunStatus::Running).peekable();
-        if running.peek().is_none() {
+        let recent = match self.state.list_runs(&job.tenant, &query).await {
+            Ok(mut runs) => {
+                if let Err(e) = self.mark_abandoned(job, &mut runs).await {
+                    tracing::warn!(error = %e, stream = %job.stream, "could not mark abandoned runs in the run log");
+                }
+                Ok(runs)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, stream = %job.stream, "could not read the run log to mark abandoned runs");
+                Err(e)
+            }
+        };
+        Ok((lease, recent))
+    }
+
+    /// With the stream's lease in hand, no run of it can still be going: one of `runs` the log
+    /// shows running died with its worker. It is marked abandoned, with the checkpoint it
+    /// committed, in the log and in `runs`.
+    async fn mark_abandoned(&self, job: &SyncJob, runs: &mut [SyncRun]) -> Result<()> {
+        if !runs.iter().any(|r| r.status == RunStatus::Running) {
             return Ok(());
         }
         let committed = self.state.checkpoint(&job.scope()).await?;
-        for mut run in running {
+        for run in runs.iter_mut().filter(|r| r.status == RunStatus::Running) {
             tracing::warn!(run = %run.id, stream = %job.stream, "a run of this stream was still marked running: its worker died; marked abandoned");
             run.status = RunStatus::Abandoned;
             run.completed_at = Some(chrono::Utc::now());
@@ -267,7 +279,7 @@ impl SyncEngine {
                 kind: ErrorKind::Cancelled.as_str().to_owned(),
                 message: "the run's worker stopped before it finished (killed or lost); the next run resumes from the checkpoint it committed".to_owned(),
             });
-            self.state.update_run(&run).await?;
+            self.state.update_run(run).await?;
         }
         Ok(())
     }
