@@ -191,6 +191,9 @@ pub struct RunLimits {
 }
 
 impl RunLimits {
+    /// 50,000 pages, 10,000,000 records.
+    pub const DEFAULT: Self = Self::new(50_000, 10_000_000);
+
     /// `max_pages` pages and `max_records` records.
     pub const fn new(max_pages: u64, max_records: u64) -> Self {
         Self { max_pages, max_records }
@@ -198,9 +201,9 @@ impl RunLimits {
 }
 
 impl Default for RunLimits {
-    /// 50,000 pages, 10,000,000 records.
+    /// [`RunLimits::DEFAULT`].
     fn default() -> Self {
-        Self { max_pages: 50_000, max_records: 10_000_000 }
+        Self::DEFAULT
     }
 }
 

@@ -93,7 +93,7 @@ pub struct StreamTable<D: ?Sized + 'static> {
 impl<D: ?Sized + 'static> StreamTable<D> {
     /// The streams of `domain` (named in errors), with the engine's default run limits.
     pub const fn new(domain: &'static str, streams: &'static [StreamSpec<D>]) -> Self {
-        Self { domain, streams, limits: RunLimits::new(50_000, 10_000_000) }
+        Self { domain, streams, limits: RunLimits::DEFAULT }
     }
 
     /// How much one run of any of these streams may read.
