@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use common::{engine, tenant};
+use common::{ReadOnly, Reads, engine, tenant};
 use integration_core::descriptor::{Descriptor, SyncMode};
 use integration_core::store::{MemoryStore, RecordStore, RunQuery, RunStatus, StateStore, StreamScope};
 use integration_core::*;
@@ -65,18 +65,9 @@ async fn a_dry_run_reports_what_would_change_and_writes_nothing() {
 struct Strict(Descriptor);
 
 #[async_trait]
-impl Integration for Strict {
+impl Reads for Strict {
     fn descriptor(&self) -> &Descriptor {
         &self.0
-    }
-    async fn connect(&self) -> Result<ConnectionInfo> {
-        Ok(ConnectionInfo::default())
-    }
-    async fn disconnect(&self) -> Result<()> {
-        Ok(())
-    }
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::healthy(Default::default()))
     }
     async fn read(&self, _request: ReadRequest) -> Result<Page> {
         let raw =
@@ -100,7 +91,7 @@ impl Integration for Strict {
 #[tokio::test]
 async fn records_that_fail_to_map_are_counted_and_kept_and_the_page_goes_on() {
     let store = MemoryStore::new();
-    let adapter = Strict(common::descriptor("strict"));
+    let adapter = ReadOnly(Strict(common::descriptor("strict")));
     let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::FullRefresh);
     let run = engine(&store).run(&adapter, &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::PartiallySucceeded);
@@ -161,18 +152,9 @@ async fn unknown_streams_and_unsupported_modes_are_refused_up_front() {
 struct Stuck(Descriptor, AtomicUsize);
 
 #[async_trait]
-impl Integration for Stuck {
+impl Reads for Stuck {
     fn descriptor(&self) -> &Descriptor {
         &self.0
-    }
-    async fn connect(&self) -> Result<ConnectionInfo> {
-        Ok(ConnectionInfo::default())
-    }
-    async fn disconnect(&self) -> Result<()> {
-        Ok(())
-    }
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::healthy(Default::default()))
     }
     async fn read(&self, _request: ReadRequest) -> Result<Page> {
         self.1.fetch_add(1, Ordering::SeqCst);
@@ -183,12 +165,12 @@ impl Integration for Stuck {
 #[tokio::test]
 async fn an_adapter_repeating_its_checkpoint_fails_instead_of_looping() {
     let store = MemoryStore::new();
-    let stuck = Stuck(common::descriptor("stuck"), AtomicUsize::new(0));
+    let stuck = ReadOnly(Stuck(common::descriptor("stuck"), AtomicUsize::new(0)));
     let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::Incremental);
     let run = engine(&store).run(&stuck, &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.error.as_ref().map(|e| e.kind.as_str()), Some("invalid response"));
-    assert_eq!(stuck.1.load(Ordering::SeqCst), 2, "stopped at the first repeat");
+    assert_eq!(stuck.0.1.load(Ordering::SeqCst), 2, "stopped at the first repeat");
 }
 
 #[tokio::test]

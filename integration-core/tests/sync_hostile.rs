@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use async_trait::async_trait;
-use common::{engine, tenant};
+use common::{ReadOnly, Reads, engine, tenant};
 use integration_core::decode::map_each;
 use integration_core::descriptor::{Descriptor, Domain, RunLimits, StreamDescriptor, SyncMode};
 use integration_core::http::{HttpClient, HttpPolicy};
@@ -47,18 +47,9 @@ struct EndlessProvider {
 }
 
 #[async_trait]
-impl Integration for EndlessProvider {
+impl Reads for EndlessProvider {
     fn descriptor(&self) -> &Descriptor {
         &self.descriptor
-    }
-    async fn connect(&self) -> Result<ConnectionInfo> {
-        Ok(ConnectionInfo::default())
-    }
-    async fn disconnect(&self) -> Result<()> {
-        Ok(())
-    }
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::healthy(Default::default()))
     }
     async fn read(&self, _request: ReadRequest) -> Result<Page> {
         let n = self.reads.fetch_add(1, Ordering::SeqCst);
@@ -74,34 +65,40 @@ impl Integration for EndlessProvider {
 #[tokio::test]
 async fn a_listing_that_repeats_its_page_ends_the_run_failed() {
     let store = MemoryStore::new();
-    let provider =
-        EndlessProvider { descriptor: descriptor(None), kind: Endless::SameRecords, reads: AtomicU64::new(0) };
+    let provider = ReadOnly(EndlessProvider {
+        descriptor: descriptor(None),
+        kind: Endless::SameRecords,
+        reads: AtomicU64::new(0),
+    });
     let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::FullRefresh);
     let run = engine(&store).run(&provider, &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::Failed);
     let error = run.error.expect("error");
     assert!(error.message.contains("same 100 records"), "{error:?}");
-    assert_eq!(provider.reads.load(Ordering::SeqCst), 2, "stopped at the first repeat");
+    assert_eq!(provider.0.reads.load(Ordering::SeqCst), 2, "stopped at the first repeat");
 }
 
 #[tokio::test]
 async fn a_listing_that_never_ends_stops_at_the_streams_limits() {
     let store = MemoryStore::new();
     let limits = RunLimits::new(20, 1_000_000);
-    let provider =
-        EndlessProvider { descriptor: descriptor(Some(limits)), kind: Endless::NewRecords, reads: AtomicU64::new(0) };
+    let provider = ReadOnly(EndlessProvider {
+        descriptor: descriptor(Some(limits)),
+        kind: Endless::NewRecords,
+        reads: AtomicU64::new(0),
+    });
     let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::FullRefresh);
     let run = engine(&store).run(&provider, &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::Failed);
     assert!(run.error.expect("error").message.contains("stops at 20 pages"));
-    assert_eq!(provider.reads.load(Ordering::SeqCst), 20);
+    assert_eq!(provider.0.reads.load(Ordering::SeqCst), 20);
     // A job may set its own, here on records.
     let provider =
-        EndlessProvider { descriptor: descriptor(None), kind: Endless::NewRecords, reads: AtomicU64::new(0) };
+        ReadOnly(EndlessProvider { descriptor: descriptor(None), kind: Endless::NewRecords, reads: AtomicU64::new(0) });
     let job = job.with_limits(RunLimits::new(1_000, 550));
     let run = engine(&store).run(&provider, &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(provider.reads.load(Ordering::SeqCst), 6, "stopped once past 550 records");
+    assert_eq!(provider.0.reads.load(Ordering::SeqCst), 6, "stopped once past 550 records");
     assert_eq!(RunLimits::default(), RunLimits::new(50_000, 10_000_000));
 }
 
@@ -115,18 +112,9 @@ async fn a_killed_run_is_marked_abandoned_when_the_lease_is_next_taken() {
         reads: AtomicU32,
     }
     #[async_trait]
-    impl Integration for Stalls {
+    impl Reads for Stalls {
         fn descriptor(&self) -> &Descriptor {
             &self.descriptor
-        }
-        async fn connect(&self) -> Result<ConnectionInfo> {
-            Ok(ConnectionInfo::default())
-        }
-        async fn disconnect(&self) -> Result<()> {
-            Ok(())
-        }
-        async fn health_check(&self) -> Result<Health> {
-            Ok(Health::healthy(Default::default()))
         }
         async fn read(&self, request: ReadRequest) -> Result<Page> {
             let n = self.reads.fetch_add(1, Ordering::SeqCst);
@@ -143,7 +131,7 @@ async fn a_killed_run_is_marked_abandoned_when_the_lease_is_next_taken() {
         }
     }
     let store = MemoryStore::new();
-    let adapter = Arc::new(Stalls { descriptor: descriptor(None), reads: AtomicU32::new(0) });
+    let adapter = Arc::new(ReadOnly(Stalls { descriptor: descriptor(None), reads: AtomicU32::new(0) }));
     // A short lease, so the next run can take it soon after the kill.
     let engine = engine(&store).with_lease(std::time::Duration::from_millis(200), std::time::Duration::from_millis(50));
     let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::ResumableFullRefresh);
@@ -154,7 +142,7 @@ async fn a_killed_run_is_marked_abandoned_when_the_lease_is_next_taken() {
     let scope = StreamScope::new(tenant(), conn(), "employees");
     integration_testkit::poll::eventually(std::time::Duration::from_secs(10), || {
         let adapter = adapter.clone();
-        async move { (adapter.reads.load(Ordering::SeqCst) >= 3).then_some(()) }
+        async move { (adapter.0.reads.load(Ordering::SeqCst) >= 3).then_some(()) }
     })
     .await
     .expect("the third read started");
@@ -195,18 +183,9 @@ struct OverHttp {
 }
 
 #[async_trait]
-impl Integration for OverHttp {
+impl Reads for OverHttp {
     fn descriptor(&self) -> &Descriptor {
         &self.descriptor
-    }
-    async fn connect(&self) -> Result<ConnectionInfo> {
-        Ok(ConnectionInfo::default())
-    }
-    async fn disconnect(&self) -> Result<()> {
-        Ok(())
-    }
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::healthy(Default::default()))
     }
     async fn read(&self, _request: ReadRequest) -> Result<Page> {
         let page: Value = self.http.get(&self.url).send_json().await?;
@@ -219,14 +198,14 @@ impl Integration for OverHttp {
     }
 }
 
-fn over_http(server: &MockServer) -> OverHttp {
-    OverHttp {
+fn over_http(server: &MockServer) -> ReadOnly<OverHttp> {
+    ReadOnly(OverHttp {
         descriptor: descriptor(None),
         url: format!("{}/employees", server.uri()),
         http: HttpClient::new()
             .expect("client")
             .provider_with(ProviderId::new("endless").expect("id"), HttpPolicy::standard()),
-    }
+    })
 }
 
 #[tokio::test]

@@ -6,21 +6,23 @@ use integration_core::store::{DeliveryQuery, DeliveryStatus, DeliveryStore, Memo
 use integration_core::webhook::{Endpoint, StaticEndpoints, WebhookRouter, WebhookSecret};
 use integration_core::*;
 
-#[tokio::test]
-async fn deliveries_through_axum_are_verified_limited_and_recorded() {
-    let store = Arc::new(MemoryStore::new());
+fn tenant() -> TenantId {
+    TenantId::new("acme").expect("tenant")
+}
+
+/// The router on a real socket: one GitHub endpoint (`/webhooks/github/repo-1`, secret
+/// `gh-secret`) recording into `store`, with a 64 KiB body limit.
+async fn serve(store: &Arc<MemoryStore>) -> (std::net::SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>) {
     let endpoints = Arc::new(StaticEndpoints::new());
-    let secret = WebhookSecret::new("gh-secret");
-    let tenant = TenantId::new("acme").expect("tenant");
     endpoints
         .add_endpoint(
             "repo-1",
             Endpoint::new(
-                tenant.clone(),
+                tenant(),
                 ConnectionId::new("code").expect("connection"),
                 ProviderId::new("github").expect("provider"),
                 WebhookScheme::GitHub,
-                vec![secret.clone()],
+                vec![WebhookSecret::new("gh-secret")],
             ),
         )
         .expect("endpoint");
@@ -28,7 +30,13 @@ async fn deliveries_through_axum_are_verified_limited_and_recorded() {
     let app = axum::Router::new().nest("/webhooks", integration_core::webhook::axum::routes(Arc::new(router)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, tokio::spawn(async move { axum::serve(listener, app).await }))
+}
+
+#[tokio::test]
+async fn deliveries_through_axum_are_verified_limited_and_recorded() {
+    let (store, secret, tenant) = (Arc::new(MemoryStore::new()), WebhookSecret::new("gh-secret"), tenant());
+    let (addr, server) = serve(&store).await;
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/webhooks/github/repo-1");
 
@@ -65,26 +73,8 @@ async fn deliveries_through_axum_are_verified_limited_and_recorded() {
 async fn a_body_cut_short_is_recorded_as_incomplete() {
     use tokio::io::AsyncWriteExt;
 
-    let store = Arc::new(MemoryStore::new());
-    let endpoints = Arc::new(StaticEndpoints::new());
-    let tenant = TenantId::new("acme").expect("tenant");
-    endpoints
-        .add_endpoint(
-            "repo-1",
-            Endpoint::new(
-                tenant.clone(),
-                ConnectionId::new("code").expect("connection"),
-                ProviderId::new("github").expect("provider"),
-                WebhookScheme::GitHub,
-                vec![WebhookSecret::new("gh-secret")],
-            ),
-        )
-        .expect("endpoint");
-    let router = WebhookRouter::new(endpoints, store.clone(), store.clone());
-    let app = axum::Router::new().nest("/webhooks", integration_core::webhook::axum::routes(Arc::new(router)));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (store, tenant) = (Arc::new(MemoryStore::new()), tenant());
+    let (addr, server) = serve(&store).await;
 
     let mut socket = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let head = "POST /webhooks/github/repo-1 HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n";

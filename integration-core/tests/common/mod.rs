@@ -15,6 +15,39 @@ use serde_json::json;
 
 pub const API_KEY: &str = "bhr-live-4f9a1c2e7d";
 
+/// A test adapter that only reads: its descriptor and its pages. Wrapped in [`ReadOnly`], it
+/// is an `Integration` whose connect, disconnect and health check succeed.
+#[async_trait]
+pub trait Reads: Send + Sync + std::fmt::Debug {
+    /// The descriptor.
+    fn descriptor(&self) -> &Descriptor;
+    /// One page.
+    async fn read(&self, request: ReadRequest) -> Result<Page>;
+}
+
+/// A [`Reads`] as an `Integration`.
+#[derive(Debug)]
+pub struct ReadOnly<R>(pub R);
+
+#[async_trait]
+impl<R: Reads> Integration for ReadOnly<R> {
+    fn descriptor(&self) -> &Descriptor {
+        self.0.descriptor()
+    }
+    async fn connect(&self) -> Result<ConnectionInfo> {
+        Ok(ConnectionInfo::default())
+    }
+    async fn disconnect(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn health_check(&self) -> Result<Health> {
+        Ok(Health::healthy(Default::default()))
+    }
+    async fn read(&self, request: ReadRequest) -> Result<Page> {
+        self.0.read(request).await
+    }
+}
+
 /// The tenant the tests use.
 pub fn tenant() -> TenantId {
     TenantId::new("acme").expect("tenant")
