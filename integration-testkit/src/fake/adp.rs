@@ -30,21 +30,22 @@
 //! workers page after the first acts as if a worker had been inserted ahead of it: that page and
 //! the following ones start one worker earlier.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use integration_core::{ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId};
 use serde_json::{Value, json};
 
-use super::faults::{Faults, OnExpired, apply};
+use super::app::FakeApi;
+use super::auth::{Auth, TokenIssuer};
+use super::faults::Faults;
+use super::paging::Shifts;
 use super::people::{Action, DEPARTMENTS, JOBS, Kind, People, Per, Person, PersonEvent, Status};
 use super::tls::{Authority, TlsServer};
 
@@ -62,11 +63,11 @@ struct Queue {
 #[derive(Debug, Clone)]
 struct Shared {
     people: People,
-    tokens: Arc<Mutex<HashSet<String>>>,
+    issuer: TokenIssuer,
     queue: Arc<Mutex<Queue>>,
     /// How many workers were "inserted ahead" of the listing in progress.
-    shift: Arc<Mutex<usize>>,
-    faults: Faults,
+    shifts: Shifts,
+    api: FakeApi,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -90,19 +91,21 @@ impl std::fmt::Debug for FakeAdp {
 impl FakeAdp {
     /// Starts the fake over `people`.
     pub async fn start(people: People) -> Self {
-        let faults = Faults::new();
-        let shared = Shared {
-            people,
-            tokens: Arc::default(),
-            queue: Arc::default(),
-            shift: Arc::default(),
-            faults: faults.clone(),
-        };
-        let tokens = shared.tokens.clone();
-        let on_expired: OnExpired = Arc::new(move || {
-            lock(&tokens).clear();
-            gateway_error(StatusCode::UNAUTHORIZED, "GET", "", "Unauthorized")
+        let issuer = TokenIssuer::new(CLIENT_ID, CLIENT_SECRET).client_credentials().minting(|| {
+            format!(
+                "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                fastrand::u32(..),
+                fastrand::u16(..),
+                fastrand::u16(..0x1000),
+                fastrand::u16(..0x1000),
+                fastrand::u64(..1 << 48)
+            )
         });
+        let guard = FakeApi::new(Auth::OAuth2(issuer.clone())).unauthorized(|request| {
+            gateway_error(StatusCode::UNAUTHORIZED, request.method().as_str(), request.uri().path(), "Unauthorized")
+        });
+        let shared =
+            Shared { people, issuer, queue: Arc::default(), shifts: Shifts::default(), api: guard.clone() };
         let api = axum::Router::new()
             .route("/hr/v2/workers", get(workers))
             .route("/hr/v2/workers/{aoid}", get(worker))
@@ -117,9 +120,9 @@ impl FakeAdp {
                     "Canonical URI Not Found",
                 )
             })
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), authenticate))
-            .layer(axum::middleware::from_fn(move |req, next| apply(faults.clone(), on_expired.clone(), req, next)));
-        let app = axum::Router::new().route("/auth/oauth/v2/token", post(token)).merge(api).with_state(shared.clone());
+;
+        let app =
+            axum::Router::new().route("/auth/oauth/v2/token", post(token)).merge(guard.guard(api)).with_state(shared.clone());
         let authority = Authority::new("Fake ADP Certificate Authority");
         let client_certificate = authority.issue_client("fake-adp-data-connector");
         let server = TlsServer::start(app, authority.server_config()).await;
@@ -138,7 +141,7 @@ impl FakeAdp {
 
     /// The fault queue.
     pub fn faults(&self) -> &Faults {
-        &self.shared.faults
+        self.shared.api.faults()
     }
 
     /// The fake's CA certificate (PEM): trust it to reach the fake.
@@ -152,9 +155,9 @@ impl FakeAdp {
         lock(&self.shared.queue).messages.len()
     }
 
-    /// The access tokens issued and not expired, to check that none leaks.
+    /// Every access token issued, to check that none leaks.
     pub fn issued_tokens(&self) -> Vec<String> {
-        lock(&self.shared.tokens).iter().cloned().collect()
+        self.shared.issuer.issued()
     }
 
     /// A connection's configuration pointing at this fake: its client id and secret, a client
@@ -222,60 +225,21 @@ fn confirm_message(status: StatusCode, text: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({"error": error, "error_description": description}))).into_response()
-}
-
 async fn token(State(shared): State<Shared>, headers: HeaderMap, request: Request) -> Response {
+    // ADP reads the client and grant from the query as well as the form.
     let query = request.uri().query().unwrap_or_default().to_owned();
     let body = axum::body::to_bytes(request.into_body(), 64 * 1024).await.unwrap_or_default();
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .chain(url::form_urlencoded::parse(&body))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let basic = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|text| text.split_once(':').map(|(id, secret)| (id.to_owned(), secret.to_owned())));
-    let credentials = basic.or_else(|| Some((params.get("client_id")?.clone(), params.get("client_secret")?.clone())));
-    match params.get("grant_type").map(String::as_str) {
-        None => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing or duplicate parameters"),
-        Some("client_credentials") => {}
-        Some(_) => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Invalid grant_type"),
+    match shared.issuer.grant(&headers, &params) {
+        Ok(mut answer) => {
+            answer["scope"] = Value::from("api");
+            Json(answer).into_response()
+        }
+        Err(refusal) => refusal.into_response(),
     }
-    if credentials.as_ref().is_none_or(|(id, secret)| id != CLIENT_ID || secret != CLIENT_SECRET) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "The given client credentials were not valid");
-    }
-    let token = format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        fastrand::u32(..),
-        fastrand::u16(..),
-        fastrand::u16(..0x1000),
-        fastrand::u16(..0x1000),
-        fastrand::u64(..1 << 48)
-    );
-    lock(&shared.tokens).insert(token.clone());
-    Json(json!({"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": "api"})).into_response()
-}
-
-async fn authenticate(State(shared): State<Shared>, request: Request, next: Next) -> Response {
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !bearer.is_some_and(|token| lock(&shared.tokens).contains(token)) {
-        return gateway_error(
-            StatusCode::UNAUTHORIZED,
-            request.method().as_str(),
-            request.uri().path(),
-            "Unauthorized",
-        );
-    }
-    next.run(request).await
 }
 
 fn code(code: &str, name: &str) -> Value {
@@ -361,15 +325,7 @@ async fn workers(State(shared): State<Shared>, Query(query): Query<HashMap<Strin
         return confirm_message(StatusCode::BAD_REQUEST, "$top and $skip must be non-negative integers");
     };
     let top = top.clamp(1, 100);
-    let start = {
-        let mut shift = lock(&shared.shift);
-        if skip == 0 {
-            *shift = 0;
-        } else if shared.faults.take_duplicate("/hr/v2/workers") {
-            *shift += 1;
-        }
-        skip.saturating_sub(*shift)
-    };
+    let (start, _) = shared.shifts.start(shared.api.faults(), "/hr/v2/workers", "/hr/v2/workers", skip);
     let people = shared.people.people();
     if start >= people.len() {
         return StatusCode::NO_CONTENT.into_response();
@@ -395,7 +351,8 @@ async fn worker(State(shared): State<Shared>, Path(id): Path<String>) -> Respons
 fn event_name(event: &PersonEvent, person: Option<&Person>) -> &'static str {
     match event.action {
         Action::Created => "worker.hire",
-        Action::Updated if event.terminated => "worker.terminate",
+        Action::Restored => "worker.rehire",
+        Action::Updated if event.changed.contains(&"termination_date") => "worker.terminate",
         Action::Updated if person.is_some_and(|p| p.status == Status::OnLeave) && event.changed.contains(&"status") => {
             "worker.on-leave"
         }
@@ -415,7 +372,7 @@ fn enqueue(shared: &Shared) {
         let subject = aoid(event.id);
         let number = person.as_ref().map(|p| p.employee_number.clone());
         let mut output = json!({"associateOID": subject, "workerID": {"idValue": number}});
-        if event.terminated {
+        if event.changed.contains(&"termination_date") {
             output["workerStatus"] = json!({"statusCode": code("T", "Terminated")});
         }
         let at = adp_time(event.at);

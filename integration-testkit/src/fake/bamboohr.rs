@@ -29,25 +29,26 @@
 //! followed by `X-BambooHR-Timestamp` (Unix seconds), keyed with the webhook's private key.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use integration_core::descriptor::{GenericHmac, SignatureEncoding};
-use integration_core::webhook::WebhookSecret;
 use integration_core::{ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId, WebhookScheme};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::faults::{Faults, OnExpired, apply};
+use super::app::FakeApi;
+use super::auth::Auth;
+use super::faults::Faults;
 use super::people::{Action, DEPARTMENTS, JOBS, Kind, People, Per, Person, Status};
 use super::server::FakeServer;
+use super::webhooks::Subscriptions;
 
 /// The API key the fake accepts.
 pub const API_KEY: &str = "fake-bamboohr-api-key-0123456789abcdef";
@@ -58,15 +59,9 @@ pub const COMPANY: &str = "acme";
 const LOCATIONS: [(u64, &str); 3] = [(31, "Remote"), (32, "Berlin"), (33, "Toronto")];
 
 #[derive(Debug, Clone)]
-struct Webhook {
-    url: String,
-    private_key: String,
-}
-
-#[derive(Debug, Clone)]
 struct Shared {
     people: People,
-    webhooks: Arc<Mutex<Vec<Webhook>>>,
+    webhooks: Subscriptions,
     employee_writes: Arc<AtomicUsize>,
 }
 
@@ -75,15 +70,17 @@ struct Shared {
 pub struct FakeBambooHr {
     server: FakeServer,
     shared: Shared,
-    faults: Faults,
+    api: FakeApi,
 }
 
 impl FakeBambooHr {
     /// Starts the fake over `people`.
     pub async fn start(people: People) -> Self {
-        let faults = Faults::new();
-        let shared = Shared { people, webhooks: Arc::default(), employee_writes: Arc::default() };
-        let on_expired: OnExpired = Arc::new(|| error(StatusCode::UNAUTHORIZED, "The API key is invalid or expired"));
+        let shared =
+            Shared { people, webhooks: Subscriptions::new(Self::webhook_scheme()), employee_writes: Arc::default() };
+        // Any password: the API key is the user name.
+        let api = FakeApi::new(Auth::Basic { user: API_KEY.to_owned(), password: None })
+            .unauthorized(|_| error(StatusCode::UNAUTHORIZED, "Invalid API key"));
         let v1 = axum::Router::new()
             .route("/reports/custom", post(custom_report))
             .route("/employees/changed", get(changed))
@@ -93,14 +90,9 @@ impl FakeBambooHr {
             .route("/time_off/requests", get(time_off))
             // Reads answer XML unless asked for JSON; an update answers no body at all.
             .route_layer(axum::middleware::from_fn(json_only))
-            .route("/employees/{id}", post(update_employee))
-            .layer(axum::middleware::from_fn(authenticate))
-            .with_state(shared.clone());
-        let faulted = faults.clone();
-        let app = axum::Router::new()
-            .nest("/api/gateway.php/{company}/v1", v1)
-            .layer(axum::middleware::from_fn(move |req, next| apply(faulted.clone(), on_expired.clone(), req, next)));
-        Self { server: FakeServer::start(app).await, shared, faults }
+            .route("/employees/{id}", post(update_employee));
+        let app = api.guard(axum::Router::new().nest("/api/gateway.php/{company}/v1", v1)).with_state(shared.clone());
+        Self { server: FakeServer::start(app).await, shared, api }
     }
 
     /// `http://127.0.0.1:<port>`: the adapter's `base_url` setting.
@@ -115,7 +107,7 @@ impl FakeBambooHr {
 
     /// The fault queue.
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        self.api.faults()
     }
 
     /// How many `POST /v1/employees/{id}` updates succeeded (answered `200`) so far.
@@ -136,11 +128,7 @@ impl FakeBambooHr {
     /// Adds a global webhook posting to `url`, as an administrator does in Account Settings;
     /// returns its private key (the signing secret).
     pub fn add_webhook(&self, url: &str) -> String {
-        let private_key = format!("bhr-whk-{:032x}", fastrand::u128(..));
-        if let Ok(mut hooks) = self.shared.webhooks.lock() {
-            hooks.push(Webhook { url: url.to_owned(), private_key: private_key.clone() });
-        }
-        private_key
+        self.shared.webhooks.add(url, "bhr-whk-")
     }
 
     /// The scheme BambooHR signs with.
@@ -155,27 +143,18 @@ impl FakeBambooHr {
     /// body, or `None` when nothing changed. Drains the queue.
     pub fn take_delivery(&self, private_key: &str) -> Option<(HeaderMap, Vec<u8>)> {
         let body = self.take_body()?;
-        let headers = Self::signed_headers(private_key, &body, Utc::now().timestamp())?;
+        let headers = self.signed_headers(private_key, &body, Utc::now().timestamp())?;
         Some((headers, body))
     }
 
     /// Posts the queued changes to every webhook added; returns the HTTP statuses they answered.
     pub async fn deliver_webhooks(&self) -> Vec<u16> {
-        let hooks = self.shared.webhooks.lock().map(|h| h.clone()).unwrap_or_default();
-        if hooks.is_empty() {
+        if self.shared.webhooks.list().is_empty() {
             return Vec::new();
         }
         // One batch for all webhooks: the queue is drained once.
         let Some(body) = self.take_body() else { return Vec::new() };
-        let timestamp = Utc::now().timestamp();
-        let client = reqwest::Client::new();
-        let mut statuses = Vec::new();
-        for hook in &hooks {
-            let Some(headers) = Self::signed_headers(&hook.private_key, &body, timestamp) else { continue };
-            let sent = client.post(&hook.url).headers(headers).body(body.clone()).send().await;
-            statuses.push(sent.map(|r| r.status().as_u16()).unwrap_or(0));
-        }
-        statuses
+        self.shared.webhooks.deliver(&body, "", &user_agent()).await
     }
 
     /// The body of a field-based webhook carrying the queued changes; `None` when nothing
@@ -199,7 +178,7 @@ impl FakeBambooHr {
                 let changed: Vec<&str> = changed.iter().map(|(display, _)| *display).collect();
                 json!({
                     "id": event.id.to_string(),
-                    "action": match event.action { Action::Created => "Created", Action::Updated => "Updated", Action::Deleted => "Deleted" },
+                    "action": match event.action { Action::Created | Action::Restored => "Created", Action::Updated => "Updated", Action::Deleted => "Deleted" },
                     "changedFields": if event.action == Action::Updated { changed } else { Vec::new() },
                     "fields": fields,
                     "timestamp": event.at.format("%Y-%m-%dT%H:%M:%S+0000").to_string(),
@@ -210,13 +189,17 @@ impl FakeBambooHr {
     }
 
     /// The headers BambooHR sends with `body`, signed with `private_key` at `timestamp`.
-    fn signed_headers(private_key: &str, body: &[u8], timestamp: i64) -> Option<HeaderMap> {
-        let mut headers = Self::webhook_scheme().sign(&WebhookSecret::new(private_key), body, timestamp, "").ok()?;
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers
-            .insert(header::USER_AGENT, HeaderValue::from_static("BambooHR-WebHooks/1.0 (+https://www.bamboohr.com)"));
+    fn signed_headers(&self, private_key: &str, body: &[u8], timestamp: i64) -> Option<HeaderMap> {
+        let mut headers = self.shared.webhooks.sign(private_key, body, timestamp, "")?;
+        headers.extend(user_agent());
         Some(headers)
     }
+}
+
+fn user_agent() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::USER_AGENT, HeaderValue::from_static("BambooHR-WebHooks/1.0 (+https://www.bamboohr.com)"));
+    headers
 }
 
 /// BambooHR's answer to a failed call: no body, the reason in `X-BambooHR-Error-Message`.
@@ -226,19 +209,6 @@ fn error(status: StatusCode, message: &str) -> Response {
         response.headers_mut().insert("X-BambooHR-Error-Message", value);
     }
     response
-}
-
-async fn authenticate(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{API_KEY}:x")));
-    let authorization = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let user_ok = authorization.is_some_and(|value| {
-        // Any password is accepted; only the user name (the key) matters.
-        value == expected || basic_user(value).as_deref() == Some(API_KEY)
-    });
-    if !user_ok {
-        return error(StatusCode::UNAUTHORIZED, "Invalid API key");
-    }
-    next.run(request).await
 }
 
 /// BambooHR answers in XML unless the request asks for JSON.
@@ -257,12 +227,6 @@ async fn json_only(request: axum::extract::Request, next: axum::middleware::Next
     next.run(request).await
 }
 
-fn basic_user(value: &str) -> Option<String> {
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    Some(text.split_once(':')?.0.to_owned())
-}
 
 /// One field of a person as BambooHR renders it (always a string or null).
 fn field(person: &Person, name: &str) -> Value {

@@ -133,7 +133,7 @@ impl Faults {
 
 /// What a fake does on [`Fault::ExpiredToken`]: the provider's `401` answer, and whatever else
 /// expiring its credentials means (OAuth fakes forget the access tokens they issued).
-pub type OnExpired = Arc<dyn Fn() -> Response + Send + Sync>;
+pub type OnExpired = Arc<dyn Fn(&Request) -> Response + Send + Sync>;
 
 /// The middleware that applies [`Faults`]; fakes mount it with
 /// `axum::middleware::from_fn(move |req, next| apply(faults.clone(), on_expired.clone(), req, next))`.
@@ -172,7 +172,7 @@ pub async fn apply(faults: Faults, on_expired: OnExpired, request: Request, next
                 vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "truncated on purpose"))];
             Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
         }
-        Fault::ExpiredToken => on_expired(),
+        Fault::ExpiredToken => on_expired(&request),
         Fault::DuplicateAcrossPages => next.run(request).await,
         Fault::EndlessTotal { total: claimed } => {
             let mut request = request;

@@ -12,13 +12,19 @@
 //! [`receiver::Receiver`] is the other direction: an endpoint the code under test calls out to.
 
 pub mod adp;
+pub mod app;
+pub mod auth;
 pub mod bamboohr;
+pub mod collection;
+pub mod dataset;
 pub mod faults;
+pub mod paging;
 pub mod people;
 pub mod receiver;
 mod server;
 pub mod tinyhr;
 pub mod tls;
+pub mod webhooks;
 pub mod workday;
 
 pub use server::FakeServer;

@@ -20,8 +20,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, Duration, NaiveDate, SubsecRound, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
+
+use super::dataset::{Dataset, Event, Record, now};
+pub use super::dataset::Action;
 
 /// Departments every dataset has: `(id, name)`.
 pub const DEPARTMENTS: [(u64, &str); 5] =
@@ -75,11 +78,10 @@ pub enum Per {
     Year,
 }
 
-/// One person in the dataset, in provider-neutral terms; each fake renders it its own way.
+/// One person, in provider-neutral terms; each fake renders it its own way. The dataset holds
+/// them as [`Person`]s: with their id, change times, tombstone and overrides.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Person {
-    /// The provider's id (numeric; fakes with string ids derive theirs from it).
-    pub id: u64,
+pub struct PersonFields {
     /// The employer's number.
     pub employee_number: String,
     /// Given name.
@@ -112,17 +114,13 @@ pub struct Person {
     pub currency: String,
     /// What the rate is per.
     pub per: Per,
-    /// When it was created.
-    pub created: DateTime<Utc>,
-    /// When it last changed.
-    pub changed: DateTime<Utc>,
-    /// Deleted (kept as a tombstone for change listings).
-    pub deleted: bool,
-    /// Provider-format fields to serve instead of the rendered ones (malformed-data tests).
-    pub overrides: BTreeMap<String, Value>,
 }
 
-impl Person {
+/// One person in the dataset: [`PersonFields`] with the id and bookkeeping of a [`Record`]
+/// (`person.id`, `person.changed`, `person.overrides`; `person.first_name` through `Deref`).
+pub type Person = Record<PersonFields>;
+
+impl PersonFields {
     /// The department's name.
     pub fn department_name(&self) -> &'static str {
         DEPARTMENTS.iter().find(|(id, _)| *id == self.department).map_or("Unassigned", |(_, name)| name)
@@ -162,54 +160,32 @@ pub struct Leave {
     pub changed: DateTime<Utc>,
 }
 
-/// What happened to a person, for webhooks and event notifications.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// Created (hired).
-    Created,
-    /// Updated (including terminations and leaves).
-    Updated,
-    /// Deleted.
-    Deleted,
-}
-
 /// One change to a person, queued for the fake's webhooks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersonEvent {
-    /// The person's id.
-    pub id: u64,
-    /// What happened.
-    pub action: Action,
-    /// Which neutral fields changed (`"status"`, `"last_name"`...).
-    pub changed: Vec<&'static str>,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// `true` when the change was a termination.
-    pub terminated: bool,
-}
+pub type PersonEvent = Event;
 
 #[derive(Debug, Default)]
-struct State {
-    people: BTreeMap<u64, Person>,
+struct LeaveBook {
     leaves: BTreeMap<u64, Leave>,
-    events: Vec<PersonEvent>,
-    next_leave: u64,
+    next: u64,
 }
 
 /// The dataset; clones share it (the test changes it, the fake serves it).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct People {
-    state: Arc<Mutex<State>>,
+    people: Dataset<PersonFields>,
+    leaves: Arc<Mutex<LeaveBook>>,
 }
 
-fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(0)
+impl Default for People {
+    fn default() -> Self {
+        Self::empty()
+    }
 }
 
 impl People {
     /// An empty dataset.
     pub fn empty() -> Self {
-        Self::default()
+        Self { people: Dataset::starting_at(100), leaves: Arc::default() }
     }
 
     /// `count` people generated from `seed` (the same seed gives the same people), with a
@@ -218,7 +194,8 @@ impl People {
     pub fn generate(seed: u64, count: usize) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
         let base = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().unwrap_or_default();
-        let mut state = State { next_leave: 1000, ..State::default() };
+        let mut book = LeaveBook { next: 1000, ..LeaveBook::default() };
+        let mut people = Vec::with_capacity(count);
         for i in 0..count {
             let id = 100 + i as u64;
             let first = FIRST[rng.usize(..FIRST.len())];
@@ -237,37 +214,30 @@ impl People {
                 _ => (format!("{}000.00", rng.u32(45..180)), Per::Year),
             };
             let changed = base + Duration::minutes(i as i64);
-            state.people.insert(
-                id,
-                Person {
-                    id,
-                    employee_number: format!("E{:04}", i + 1),
-                    first_name: first.to_owned(),
-                    last_name: last.to_owned(),
-                    work_email: format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i),
-                    personal_email: (i % 3 == 0).then(|| format!("{}{}@mail.example.org", first.to_lowercase(), i)),
-                    department,
-                    job,
-                    location: ["Remote", "Berlin", "Toronto"][i % 3].to_owned(),
-                    manager: (i > 0).then(|| 100 + (i as u64 - 1) / 4),
-                    status: if terminated { Status::Terminated } else { Status::Active },
-                    kind,
-                    hire_date,
-                    termination_date: terminated.then(|| hire_date + Duration::days(400)),
-                    pay_rate,
-                    currency: "USD".to_owned(),
-                    per,
-                    created: changed,
-                    changed,
-                    deleted: false,
-                    overrides: BTreeMap::new(),
-                },
-            );
+            let fields = PersonFields {
+                employee_number: format!("E{:04}", i + 1),
+                first_name: first.to_owned(),
+                last_name: last.to_owned(),
+                work_email: format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i),
+                personal_email: (i % 3 == 0).then(|| format!("{}{}@mail.example.org", first.to_lowercase(), i)),
+                department,
+                job,
+                location: ["Remote", "Berlin", "Toronto"][i % 3].to_owned(),
+                manager: (i > 0).then(|| 100 + (i as u64 - 1) / 4),
+                status: if terminated { Status::Terminated } else { Status::Active },
+                kind,
+                hire_date,
+                termination_date: terminated.then(|| hire_date + Duration::days(400)),
+                pay_rate,
+                currency: "USD".to_owned(),
+                per,
+            };
+            people.push(Record::new(id, fields, changed));
             if i % 5 == 4 {
                 let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap_or(NaiveDate::MIN) + Duration::days(i as i64);
-                let leave_id = state.next_leave;
-                state.next_leave += 1;
-                state.leaves.insert(
+                let leave_id = book.next;
+                book.next += 1;
+                book.leaves.insert(
                     leave_id,
                     Leave {
                         id: leave_id,
@@ -283,62 +253,45 @@ impl People {
                 );
             }
         }
-        Self { state: Arc::new(Mutex::new(state)) }
+        Self { people: Dataset::with_records(100, people), leaves: Arc::new(Mutex::new(book)) }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn book(&self) -> MutexGuard<'_, LeaveBook> {
+        self.leaves.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The people as a generic [`Dataset`] (for the contract harness and kit helpers).
+    pub fn dataset(&self) -> &Dataset<PersonFields> {
+        &self.people
     }
 
     /// Hires a full-time engineer starting today; returns the new id.
     pub fn hire(&self, first_name: &str, last_name: &str) -> u64 {
-        let mut state = self.lock();
-        let id = state.people.keys().next_back().map_or(100, |last| last + 1);
-        let at = now();
-        let manager = state.people.keys().next().copied();
-        state.people.insert(
-            id,
-            Person {
-                id,
-                employee_number: format!("E{id:04}"),
-                first_name: first_name.to_owned(),
-                last_name: last_name.to_owned(),
-                work_email: format!("{}.{}@example.com", first_name.to_lowercase(), last_name.to_lowercase()),
-                personal_email: None,
-                department: 1,
-                job: 11,
-                location: "Remote".to_owned(),
-                manager,
-                status: Status::Active,
-                kind: Kind::FullTime,
-                hire_date: at.date_naive(),
-                termination_date: None,
-                pay_rate: "98000.00".to_owned(),
-                currency: "USD".to_owned(),
-                per: Per::Year,
-                created: at,
-                changed: at,
-                deleted: false,
-                overrides: BTreeMap::new(),
-            },
-        );
-        state.events.push(PersonEvent { id, action: Action::Created, changed: Vec::new(), at, terminated: false });
-        id
+        let manager = self.people.all().first().map(|p| p.id);
+        self.people.add_with(|id| PersonFields {
+            employee_number: format!("E{id:04}"),
+            first_name: first_name.to_owned(),
+            last_name: last_name.to_owned(),
+            work_email: format!("{}.{}@example.com", first_name.to_lowercase(), last_name.to_lowercase()),
+            personal_email: None,
+            department: 1,
+            job: 11,
+            location: "Remote".to_owned(),
+            manager,
+            status: Status::Active,
+            kind: Kind::FullTime,
+            hire_date: now().date_naive(),
+            termination_date: None,
+            pay_rate: "98000.00".to_owned(),
+            currency: "USD".to_owned(),
+            per: Per::Year,
+        })
     }
 
     /// Changes person `id` with `change`, naming the fields it changes; `false` if there is no
     /// such (live) person.
     pub fn update(&self, id: u64, fields: &[&'static str], change: impl FnOnce(&mut Person)) -> bool {
-        let mut state = self.lock();
-        let at = now();
-        let Some(person) = state.people.get_mut(&id).filter(|p| !p.deleted) else {
-            return false;
-        };
-        change(person);
-        person.changed = at;
-        let terminated = person.status == Status::Terminated;
-        state.events.push(PersonEvent { id, action: Action::Updated, changed: fields.to_vec(), at, terminated });
-        true
+        self.people.update(id, fields, change)
     }
 
     /// Terminates person `id` on `date`.
@@ -351,15 +304,12 @@ impl People {
 
     /// Deletes person `id` (a tombstone stays for change listings).
     pub fn delete(&self, id: u64) -> bool {
-        let mut state = self.lock();
-        let at = now();
-        let Some(person) = state.people.get_mut(&id).filter(|p| !p.deleted) else {
-            return false;
-        };
-        person.deleted = true;
-        person.changed = at;
-        state.events.push(PersonEvent { id, action: Action::Deleted, changed: Vec::new(), at, terminated: false });
-        true
+        self.people.delete(id)
+    }
+
+    /// Brings deleted person `id` back.
+    pub fn restore(&self, id: u64) -> bool {
+        self.people.restore(id)
     }
 
     /// Records a leave of `category` for person `id` (approved) and puts them on leave;
@@ -368,12 +318,12 @@ impl People {
         if !self.update(id, &["status"], |p| p.status = Status::OnLeave) {
             return None;
         }
-        let mut state = self.lock();
+        let mut book = self.book();
         let at = now();
-        let leave_id = state.next_leave.max(1000);
-        state.next_leave = leave_id + 1;
+        let leave_id = book.next.max(1000);
+        book.next = leave_id + 1;
         let days = u32::try_from((end - start).num_days() + 1).unwrap_or(1);
-        state.leaves.insert(
+        book.leaves.insert(
             leave_id,
             Leave {
                 id: leave_id,
@@ -393,37 +343,32 @@ impl People {
     /// Makes the fakes serve `value` for the provider-format field `field` of person `id`
     /// (`"hireDate"` for BambooHR), to test how adapters treat malformed data.
     pub fn corrupt(&self, id: u64, field: &str, value: Value) -> bool {
-        let mut state = self.lock();
-        let Some(person) = state.people.get_mut(&id) else {
-            return false;
-        };
-        person.overrides.insert(field.to_owned(), value);
-        true
+        self.people.corrupt(id, field, value)
     }
 
     /// Person `id`, deleted or not.
     pub fn person(&self, id: u64) -> Option<Person> {
-        self.lock().people.get(&id).cloned()
+        self.people.get(id)
     }
 
     /// Live people, by id.
     pub fn people(&self) -> Vec<Person> {
-        self.lock().people.values().filter(|p| !p.deleted).cloned().collect()
+        self.people.live()
     }
 
     /// Everyone, tombstones included, by id.
     pub fn everyone(&self) -> Vec<Person> {
-        self.lock().people.values().cloned().collect()
+        self.people.all()
     }
 
     /// Leaves of live people, by id.
     pub fn leaves(&self) -> Vec<Leave> {
-        let state = self.lock();
-        state.leaves.values().filter(|l| state.people.get(&l.employee).is_some_and(|p| !p.deleted)).cloned().collect()
+        let live: std::collections::BTreeSet<u64> = self.people.live().iter().map(|p| p.id).collect();
+        self.book().leaves.values().filter(|l| live.contains(&l.employee)).cloned().collect()
     }
 
     /// Takes the events queued since the last call.
     pub fn drain_events(&self) -> Vec<PersonEvent> {
-        std::mem::take(&mut self.lock().events)
+        self.people.drain_events()
     }
 }

@@ -8,21 +8,21 @@
 //! - `GET /api/v2/employees/{id}`, `404 {"error": "not_found"}` when there is none;
 //! - an employee: `{"id": 101, "name": {"first", "last"}, "email", "status":
 //!   "active" | "on_leave" | "terminated", "hired_on": "YYYY-MM-DD", "terminated_on": null,
-//!   "updated_at": RFC 3339}`.
-
-use std::sync::Arc;
+//!   "updated_at": RFC 3339}`;
+//! - `updated_since=<RFC 3339>` on the listing: the employees changed since, deletions as
+//!   `{"id", "deleted": true, "updated_at"}` (the kit's [`Collection`] serves it all).
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use integration_core::{ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::faults::{Faults, OnExpired, apply};
+use super::app::FakeApi;
+use super::auth::Auth;
+use super::collection::Collection;
+use super::faults::Faults;
+use super::paging::Paging;
 use super::people::{People, Person, Status};
 use super::server::FakeServer;
 
@@ -34,22 +34,18 @@ pub const TOKEN: &str = "tinyhr-test-token";
 pub struct FakeTinyHr {
     server: FakeServer,
     people: People,
-    faults: Faults,
+    api: FakeApi,
 }
 
 impl FakeTinyHr {
-    /// Starts the fake over `people`.
+    /// Starts the fake over `people`: the kit's [`Collection`] paged by number, behind a bearer
+    /// token.
     pub async fn start(people: People) -> Self {
-        let faults = Faults::new();
-        let on_expired: OnExpired = Arc::new(unauthorized);
-        let faulted = faults.clone();
-        let app = axum::Router::new()
-            .route("/api/v2/employees", get(list))
-            .route("/api/v2/employees/{id}", get(one))
-            .layer(axum::middleware::from_fn(authenticate))
-            .layer(axum::middleware::from_fn(move |req, next| apply(faulted.clone(), on_expired.clone(), req, next)))
-            .with_state(people.clone());
-        Self { server: FakeServer::start(app).await, people, faults }
+        let api = FakeApi::new(Auth::Bearer(TOKEN.to_owned()))
+            .unauthorized(|_| (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_token"}))).into_response());
+        let employees = Collection::new(people.dataset().clone(), Paging::PageNumber, render).page_sizes(20, 50);
+        let app = api.guard(employees.router("/api/v2/employees"));
+        Self { server: FakeServer::start(app).await, people, api }
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -64,7 +60,7 @@ impl FakeTinyHr {
 
     /// The fault queue.
     pub fn faults(&self) -> &Faults {
-        &self.faults
+        self.api.faults()
     }
 
     /// A connection's configuration pointing at this fake.
@@ -77,20 +73,8 @@ impl FakeTinyHr {
     }
 }
 
-fn unauthorized() -> Response {
-    (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_token"}))).into_response()
-}
-
-async fn authenticate(request: Request, next: Next) -> Response {
-    let expected = format!("Bearer {TOKEN}");
-    match request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        Some(value) if value == expected => next.run(request).await,
-        _ => unauthorized(),
-    }
-}
-
 fn render(person: &Person) -> Value {
-    let mut value = json!({
+    json!({
         "id": person.id,
         "name": {"first": person.first_name, "last": person.last_name},
         "email": person.work_email,
@@ -98,37 +82,5 @@ fn render(person: &Person) -> Value {
         "hired_on": person.hire_date.to_string(),
         "terminated_on": person.termination_date.map(|d| d.to_string()),
         "updated_at": person.changed.to_rfc3339(),
-    });
-    if let Value::Object(object) = &mut value {
-        for (key, bad) in &person.overrides {
-            object.insert(key.clone(), bad.clone());
-        }
-    }
-    value
-}
-
-#[derive(Debug, Deserialize)]
-struct PageQuery {
-    page: Option<usize>,
-    per_page: Option<usize>,
-}
-
-async fn list(State(people): State<People>, Query(query): Query<PageQuery>) -> Response {
-    let (page, per_page) = (query.page.unwrap_or(1), query.per_page.unwrap_or(20));
-    if page == 0 || per_page == 0 || per_page > 50 {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "page must be ≥ 1 and per_page 1..=50"})))
-            .into_response();
-    }
-    let everyone = people.people();
-    let start = (page - 1) * per_page;
-    let data: Vec<Value> = everyone.iter().skip(start).take(per_page).map(render).collect();
-    let next = (start + per_page < everyone.len()).then_some(page + 1);
-    Json(json!({"data": data, "next_page": next})).into_response()
-}
-
-async fn one(State(people): State<People>, Path(id): Path<String>) -> Response {
-    match id.parse::<u64>().ok().and_then(|id| people.person(id)).filter(|p| !p.deleted) {
-        Some(person) => Json(render(&person)).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "not_found"}))).into_response(),
-    }
+    })
 }

@@ -26,20 +26,22 @@
 //! acts as if a record were inserted ahead of the page: the listing shifts by one for the rest of
 //! the pass (and `total` grows by one).
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
 use integration_core::{ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::faults::{Faults, OnExpired, apply};
+use super::app::FakeApi;
+use super::auth::{Auth, TokenIssuer};
+use super::faults::Faults;
+use super::paging::Shifts;
 use super::people::{DEPARTMENTS, JOBS, Kind, People, Person, Status};
 use super::server::FakeServer;
 
@@ -65,24 +67,14 @@ const LOCATION: u64 = 6;
 const WORKER_TYPE: u64 = 7;
 const SERVICE_DATES: u64 = 8;
 
-#[derive(Debug, Default)]
-struct Tokens {
-    live: BTreeSet<String>,
-    requests: u64,
-}
-
 #[derive(Debug, Clone)]
 struct Shared {
     people: People,
-    faults: Faults,
-    tokens: Arc<Mutex<Tokens>>,
+    api: FakeApi,
+    issuer: TokenIssuer,
     /// Per listing (path and filters): how far it shifted in the current pass.
-    shifts: Arc<Mutex<HashMap<String, usize>>>,
+    shifts: Shifts,
     base: Arc<OnceLock<String>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A running Workday fake.
@@ -95,20 +87,13 @@ pub struct FakeWorkday {
 impl FakeWorkday {
     /// Starts the fake over `people`.
     pub async fn start(people: People) -> Self {
-        let shared = Shared {
-            people,
-            faults: Faults::new(),
-            tokens: Arc::default(),
-            shifts: Arc::default(),
-            base: Arc::default(),
-        };
-        let tokens = shared.tokens.clone();
-        let on_expired: OnExpired = Arc::new(move || {
-            lock(&tokens).live.clear();
-            unauthorized()
-        });
-        let faults = shared.faults.clone();
-        let api = axum::Router::new()
+        let issuer = TokenIssuer::new(CLIENT_ID, CLIENT_SECRET)
+            .with_refresh_token(REFRESH_TOKEN)
+            .basic_only()
+            .minting(|| format!("wd-at-{:032x}", fastrand::u128(..)));
+        let api = FakeApi::new(Auth::OAuth2(issuer.clone())).unauthorized(|_| unauthorized());
+        let shared = Shared { people, api: api.clone(), issuer, shifts: Shifts::default(), base: Arc::default() };
+        let routes = axum::Router::new()
             .route("/workers", get(workers))
             .route("/workers/{id}", get(worker))
             .route("/workers/{id}/serviceDates", get(service_dates))
@@ -116,10 +101,9 @@ impl FakeWorkday {
             .route("/supervisoryOrganizations/{id}", get(organization))
             .route("/jobProfiles", get(job_profiles))
             .route("/jobProfiles/{id}", get(job_profile))
-            .layer(axum::middleware::from_fn_with_state(shared.clone(), authenticate))
-            .layer(axum::middleware::from_fn(move |req, next| apply(faults.clone(), on_expired.clone(), req, next)));
+            .layer(axum::middleware::from_fn(known_version_and_tenant));
         let app = axum::Router::new()
-            .nest("/ccx/api/staffing/{version}/{tenant}", api)
+            .nest("/ccx/api/staffing/{version}/{tenant}", api.guard(routes))
             .route("/ccx/oauth2/{tenant}/token", post(token))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "Resource not found", None) })
             .with_state(shared.clone());
@@ -140,12 +124,12 @@ impl FakeWorkday {
 
     /// The fault queue (applied to API calls, not to the token endpoint).
     pub fn faults(&self) -> &Faults {
-        &self.shared.faults
+        self.shared.api.faults()
     }
 
     /// How many requests the token endpoint has received.
     pub fn token_requests(&self) -> u64 {
-        lock(&self.shared.tokens).requests
+        self.shared.issuer.requests()
     }
 
     /// A connection's configuration pointing at this fake, with its client and refresh token.
@@ -198,21 +182,12 @@ fn invalid(field: &str, message: &str, path: &str) -> Response {
     error(StatusCode::BAD_REQUEST, "Validation error occurred", Some(detail))
 }
 
-fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
-    (status, Json(json!({ "error": code, "error_description": description }))).into_response()
-}
-
-async fn authenticate(
-    State(shared): State<Shared>,
+/// A path with an unknown API version or tenant is Workday's `404`.
+async fn known_version_and_tenant(
     Path(params): Path<HashMap<String, String>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let bearer = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let token = bearer.and_then(|v| v.strip_prefix("Bearer "));
-    if !token.is_some_and(|t| lock(&shared.tokens).live.contains(t)) {
-        return unauthorized();
-    }
     let version_ok = params
         .get("version")
         .and_then(|v| v.strip_prefix('v'))
@@ -229,29 +204,11 @@ async fn token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    lock(&shared.tokens).requests += 1;
     if tenant != TENANT {
         return error(StatusCode::SERVICE_UNAVAILABLE, "Tenant not available", None);
     }
-    let client = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
-        .and_then(|v| String::from_utf8(v).ok());
-    if client.as_deref() != Some(&format!("{CLIENT_ID}:{CLIENT_SECRET}")) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client credentials");
-    }
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    if form.get("grant_type").map(String::as_str) != Some("refresh_token") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Only refresh_token is supported");
-    }
-    if form.get("refresh_token").map(String::as_str) != Some(REFRESH_TOKEN) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh token");
-    }
-    let access_token = format!("wd-at-{:032x}", fastrand::u128(..));
-    lock(&shared.tokens).live.insert(access_token.clone());
-    Json(json!({ "access_token": access_token, "token_type": "Bearer", "expires_in": 3600 })).into_response()
+    shared.issuer.answer(&headers, &form)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -277,17 +234,9 @@ fn page(shared: &Shared, path: &str, items: Vec<Value>, paging: &Paging) -> Resp
         Some(Err(_)) => return invalid("offset", "The offset must be a non-negative integer", path),
     };
     let key = format!("{path}?{:?}", (&paging.search, &paging.include_terminated_workers, &paging.include_inactive));
-    let shift = {
-        let mut shifts = lock(&shared.shifts);
-        if offset == 0 {
-            shifts.remove(&key);
-        } else if shared.faults.take_duplicate(path) {
-            *shifts.entry(key.clone()).or_default() += 1;
-        }
-        shifts.get(&key).copied().unwrap_or(0)
-    };
+    let (start, shift) = shared.shifts.start(shared.api.faults(), path, &key, offset);
     let total = items.len() + shift;
-    let data: Vec<Value> = items.into_iter().skip(offset.saturating_sub(shift)).take(limit).collect();
+    let data: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
     Json(json!({ "total": total, "data": data })).into_response()
 }
 
