@@ -104,8 +104,7 @@ impl FakeAdp {
         let guard = FakeApi::new(Auth::OAuth2(issuer.clone())).unauthorized(|request| {
             gateway_error(StatusCode::UNAUTHORIZED, request.method().as_str(), request.uri().path(), "Unauthorized")
         });
-        let shared =
-            Shared { people, issuer, queue: Arc::default(), shifts: Shifts::default(), api: guard.clone() };
+        let shared = Shared { people, issuer, queue: Arc::default(), shifts: Shifts::default(), api: guard.clone() };
         let api = axum::Router::new()
             .route("/hr/v2/workers", get(workers))
             .route("/hr/v2/workers/{aoid}", get(worker))
@@ -119,10 +118,11 @@ impl FakeAdp {
                     request.uri().path(),
                     "Canonical URI Not Found",
                 )
-            })
-;
-        let app =
-            axum::Router::new().route("/auth/oauth/v2/token", post(token)).merge(guard.guard(api)).with_state(shared.clone());
+            });
+        let app = axum::Router::new()
+            .route("/auth/oauth/v2/token", post(token))
+            .merge(guard.guard(api))
+            .with_state(shared.clone());
         let authority = Authority::new("Fake ADP Certificate Authority");
         let client_certificate = authority.issue_client("fake-adp-data-connector");
         let server = TlsServer::start(app, authority.server_config()).await;

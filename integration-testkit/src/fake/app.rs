@@ -74,9 +74,7 @@ impl FakeApi {
         let (auth, unauthorized) = (self.auth.clone(), self.unauthorized.clone());
         let check = move |request: Request, next: Next| {
             let (auth, unauthorized) = (auth.clone(), unauthorized.clone());
-            async move {
-                if auth.allows(request.headers()) { next.run(request).await } else { unauthorized(&request) }
-            }
+            async move { if auth.allows(request.headers()) { next.run(request).await } else { unauthorized(&request) } }
         };
         let (auth, unauthorized, faults) = (self.auth.clone(), self.unauthorized.clone(), self.faults.clone());
         let on_expired: OnExpired = Arc::new(move |request: &Request| {

@@ -67,9 +67,8 @@ impl Auth {
         match self {
             Self::None => true,
             Self::ApiKey { header, key } => headers.get(*header).and_then(|v| v.to_str().ok()) == Some(key.as_str()),
-            Self::Basic { user, password } => basic_credentials(headers).is_some_and(|(u, p)| {
-                u == *user && password.as_ref().is_none_or(|expected| *expected == p)
-            }),
+            Self::Basic { user, password } => basic_credentials(headers)
+                .is_some_and(|(u, p)| u == *user && password.as_ref().is_none_or(|expected| *expected == p)),
             Self::Bearer(token) => bearer == Some(token.as_str()),
             Self::OAuth2(issuer) => bearer.is_some_and(|token| issuer.is_live(token)),
         }
@@ -89,7 +88,8 @@ pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let encoded = value.strip_prefix("Basic ")?;
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
-    let (user, password) = String::from_utf8(decoded).ok()?.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))?;
+    let (user, password) =
+        String::from_utf8(decoded).ok()?.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned()))?;
     Some((user, password))
 }
 
@@ -220,7 +220,9 @@ impl TokenIssuer {
             .then(|| Some((params.get("client_id")?.clone(), params.get("client_secret")?.clone())))
             .flatten();
         let client = basic_credentials(headers).or(in_form);
-        if client.as_ref().is_none_or(|(id, secret)| *id != self.config.client_id || *secret != self.config.client_secret)
+        if client
+            .as_ref()
+            .is_none_or(|(id, secret)| *id != self.config.client_id || *secret != self.config.client_secret)
         {
             return Err(refuse(StatusCode::UNAUTHORIZED, "invalid_client", "Invalid client credentials"));
         }

@@ -227,7 +227,6 @@ async fn json_only(request: axum::extract::Request, next: axum::middleware::Next
     next.run(request).await
 }
 
-
 /// One field of a person as BambooHR renders it (always a string or null).
 fn field(person: &Person, name: &str) -> Value {
     if let Some(value) = person.overrides.get(name) {

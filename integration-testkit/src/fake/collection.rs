@@ -63,7 +63,10 @@ pub struct Collection<T> {
 
 impl<T> std::fmt::Debug for Collection<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Collection").field("paging", &self.paging).field("max_page", &self.max_page).finish_non_exhaustive()
+        f.debug_struct("Collection")
+            .field("paging", &self.paging)
+            .field("max_page", &self.max_page)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,8 +84,24 @@ impl<T> Clone for Collection<T> {
     }
 }
 
-fn bad(message: &str) -> Response {
-    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
+/// A listing request refused: `400` for a bad parameter, `410` for a delta token not honoured.
+#[derive(Debug)]
+enum Refused {
+    Bad(String),
+    Gone,
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Bad(message) => (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response(),
+            Self::Gone => (StatusCode::GONE, Json(json!({"error": "delta_token is not valid"}))).into_response(),
+        }
+    }
+}
+
+fn bad(message: &str) -> Refused {
+    Refused::Bad(message.to_owned())
 }
 
 impl<T: Clone + Send + Sync + 'static> Collection<T> {
@@ -132,7 +151,7 @@ impl<T: Clone + Send + Sync + 'static> Collection<T> {
         }
     }
 
-    fn size(&self, query: &HashMap<String, String>, name: &str) -> Result<usize, Response> {
+    fn size(&self, query: &HashMap<String, String>, name: &str) -> Result<usize, Refused> {
         match query.get(name).map(|v| v.parse::<usize>()) {
             None => Ok(self.default_page),
             Some(Ok(n)) if (1..=self.max_page).contains(&n) => Ok(n),
@@ -141,7 +160,7 @@ impl<T: Clone + Send + Sync + 'static> Collection<T> {
     }
 }
 
-fn number(query: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, Response> {
+fn number(query: &HashMap<String, String>, name: &str, default: usize) -> Result<usize, Refused> {
     query.get(name).map_or(Ok(default), |v| v.parse().map_err(|_| bad(&format!("{name} must be a whole number"))))
 }
 
@@ -167,9 +186,7 @@ async fn list<T: Clone + Send + Sync + 'static>(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    match listing(&c, &uri, &headers, &query) {
-        Ok(response) | Err(response) => response,
-    }
+    listing(&c, &uri, &headers, &query).unwrap_or_else(IntoResponse::into_response)
 }
 
 fn listing<T: Clone + Send + Sync + 'static>(
@@ -177,7 +194,7 @@ fn listing<T: Clone + Send + Sync + 'static>(
     uri: &Uri,
     headers: &HeaderMap,
     query: &HashMap<String, String>,
-) -> Result<Response, Response> {
+) -> Result<Response, Refused> {
     let since = match query.get("updated_since").map(|v| DateTime::parse_from_rfc3339(v)) {
         None => None,
         Some(Ok(at)) => Some(at.with_timezone(&Utc)),
@@ -187,7 +204,7 @@ fn listing<T: Clone + Send + Sync + 'static>(
         None => None,
         Some(token) if c.paging == Paging::Cursor => match DeltaToken::parse(token) {
             Some(token) => Some(token),
-            None => return Err((StatusCode::GONE, Json(json!({"error": "delta_token is not valid"}))).into_response()),
+            None => return Err(Refused::Gone),
         },
         Some(_) => return Err(bad("delta_token is only offered with cursor paging")),
     };
@@ -205,10 +222,10 @@ fn listing<T: Clone + Send + Sync + 'static>(
                 Some(None) => return Err(bad("cursor is not one this API issued")),
             };
             let pass = cursor.map_or_else(DeltaToken::now, Cursor::pass);
-            let rest: Vec<Record<T>> =
-                records.into_iter().filter(|r| cursor.is_none_or(|c| r.id > c.last())).collect();
+            let rest: Vec<Record<T>> = records.into_iter().filter(|r| cursor.is_none_or(|c| r.id > c.last())).collect();
             let page = &rest[..limit.min(rest.len())];
-            let next = (rest.len() > page.len()).then(|| page.last().map(|r| Cursor::after(r.id, pass).encode())).flatten();
+            let next =
+                (rest.len() > page.len()).then(|| page.last().map(|r| Cursor::after(r.id, pass).encode())).flatten();
             let mut body = json!({"data": render(page), "next_cursor": next});
             if next.is_none() {
                 body["delta_token"] = Value::from(pass.encode());

@@ -23,8 +23,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde_json::Value;
 
-use super::dataset::{Dataset, Event, Record, now};
 pub use super::dataset::Action;
+use super::dataset::{Dataset, Event, Record, now};
 
 /// Departments every dataset has: `(id, name)`.
 pub const DEPARTMENTS: [(u64, &str); 5] =

@@ -52,8 +52,14 @@ impl Subscriptions {
     /// Registers `url` with a new random secret starting with `prefix`; returns the secret.
     pub fn add(&self, url: &str, prefix: &str) -> String {
         let secret = format!("{prefix}{:032x}", fastrand::u128(..));
-        self.lock().push(Subscription { url: url.to_owned(), secret: secret.clone() });
+        self.subscribe(url, &secret);
         secret
+    }
+
+    /// Registers `url` with `secret` (a provider whose secrets have a format: Standard
+    /// Webhooks' `whsec_<base64>`).
+    pub fn subscribe(&self, url: &str, secret: &str) {
+        self.lock().push(Subscription { url: url.to_owned(), secret: secret.to_owned() });
     }
 
     /// The registered endpoints.
