@@ -20,10 +20,10 @@
 //!
 //! - [`fake`]: fake providers — HTTP servers on 127.0.0.1 speaking each provider's API over a
 //!   changing dataset, with fault injection.
-//! - `contract::hris` (feature `hris`): the suite every HRIS adapter passes against its fake.
+//! - [`contract`]: the generic contract every adapter of any domain passes against its fake
+//!   ([`contract_suite!`]), and `contract::hris` (feature `hris`): it plus the HRIS rules.
 
 pub mod capture;
-#[cfg(feature = "hris")]
 pub mod contract;
 pub mod fake;
 pub mod memory_source;

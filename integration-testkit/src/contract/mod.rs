@@ -1,3 +1,8 @@
-//! Contract suites: what every adapter of a domain must do, checked against its fake.
+//! Contract suites: what every adapter must do, checked against its fake.
+//!
+//! - [`harness`]: the generic contract, for the adapters of any domain ([`contract_suite!`](crate::contract_suite)).
+//! - `hris` (feature `hris`): the generic contract plus the HRIS rules ([`hris_contract_suite!`](crate::hris_contract_suite)).
 
+pub mod harness;
+#[cfg(feature = "hris")]
 pub mod hris;
