@@ -37,11 +37,19 @@ pub trait Integration: Send + Sync + fmt::Debug {
     async fn connect(&self) -> Result<ConnectionInfo>;
 
     /// Releases what the connection holds at the provider (revokes tokens, removes webhook
-    /// subscriptions). Idempotent.
-    async fn disconnect(&self) -> Result<()>;
+    /// subscriptions). Idempotent. The default releases nothing: right for a connection that
+    /// holds nothing at the provider (an API key); an adapter holding tokens or subscriptions
+    /// overrides it.
+    async fn disconnect(&self) -> Result<()> {
+        Ok(())
+    }
 
-    /// A cheap call that shows whether the provider is reachable with these credentials.
-    async fn health_check(&self) -> Result<Health>;
+    /// A cheap call that shows whether the provider is reachable with these credentials. The
+    /// default probes [`connect`](Self::connect): healthy when it succeeds, otherwise degraded
+    /// or unhealthy by the error's kind.
+    async fn health_check(&self) -> Result<Health> {
+        Ok(Health::probe(self.connect()).await)
+    }
 
     /// Reads one page of `request.stream`, starting after `request.checkpoint` (or from the
     /// beginning when there is none).

@@ -9,10 +9,12 @@
 //!   `register_all` from one list of its adapters;
 //! - [`StreamTable`]: a domain's streams declared once (name, capability, full and change
 //!   listings), from which descriptors, `Integration::read`, checkpoints and
-//!   [`webhook_outcome`]s follow.
+//!   [`webhook_outcome`]s follow;
+//! - [`prelude`]: all of it, and what an adapter calls, in one import.
 
 mod adapter;
 mod listing;
+pub mod prelude;
 mod record;
 mod streams;
 

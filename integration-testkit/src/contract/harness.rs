@@ -109,8 +109,10 @@ pub trait Fixture: Send + Sync + Sized + 'static {
     async fn start(seed: u64, size: usize) -> Self;
     /// The adapter.
     fn integration(&self) -> Arc<dyn Integration>;
-    /// The stream the rules sync: the domain's main one.
-    fn stream(&self) -> &'static str;
+    /// The stream the rules sync: the domain's main one; by default the adapter's first.
+    fn stream(&self) -> String {
+        self.integration().descriptor().streams.first().map(|s| s.name.clone()).unwrap_or_default()
+    }
     /// The fake's dataset.
     fn records(&self) -> &dyn Records;
     /// The fake's fault queue.
@@ -131,8 +133,10 @@ pub trait Fixture: Send + Sync + Sized + 'static {
     /// Values of the wrong type or format for this provider, each rejected naming a field.
     fn malformed(&self) -> Vec<Malformed>;
     /// Whether the adapter recovers from expired credentials (OAuth: refresh and retry) or
-    /// must report them (an API key: an auth error).
-    fn recovers_expired_credentials(&self) -> bool;
+    /// must report them (an API key: an auth error, the default).
+    fn recovers_expired_credentials(&self) -> bool {
+        false
+    }
     /// Whether the provider pages by offset (so a record inserted ahead of a page repeats).
     fn pages_by_offset(&self) -> bool {
         false
@@ -225,12 +229,12 @@ pub(crate) fn skip(rule: &str, why: &str) {
 }
 
 async fn sync<F: Fixture>(fixture: &F, harness: &Harness, mode: SyncMode, page: Option<u32>) -> SyncRun {
-    harness.sync(fixture.integration().as_ref(), fixture.stream(), mode, page).await
+    harness.sync(fixture.integration().as_ref(), &fixture.stream(), mode, page).await
 }
 
 /// The cache of the fixture's stream holds exactly the dataset's live records, each checked.
 async fn assert_cache_equals_dataset<F: Fixture>(fixture: &F, harness: &Harness) {
-    let cached = harness.cached(fixture.stream()).await;
+    let cached = harness.cached(&fixture.stream()).await;
     let ids = fixture.records().live_ids();
     let expected: BTreeSet<String> = ids.iter().map(|id| fixture.remote_id(*id)).collect();
     let got: BTreeSet<String> = cached.keys().cloned().collect();
@@ -242,7 +246,7 @@ async fn assert_cache_equals_dataset<F: Fixture>(fixture: &F, harness: &Harness)
 
 fn supports_incremental<F: Fixture>(fixture: &F) -> bool {
     let integration = fixture.integration();
-    integration.descriptor().stream(fixture.stream()).is_some_and(|s| s.supports(SyncMode::Incremental))
+    integration.descriptor().stream(&fixture.stream()).is_some_and(|s| s.supports(SyncMode::Incremental))
 }
 
 /// A full sync caches exactly the dataset's records, each mapped right.
@@ -308,7 +312,7 @@ pub async fn a_resumable_full_refresh_resumes_where_it_stopped<F: Fixture>() {
     let fixture = F::start(25, 23).await;
     let harness = Harness::new();
     let integration = fixture.integration();
-    let job = harness.job(fixture.stream(), SyncMode::ResumableFullRefresh, Some(5));
+    let job = harness.job(&fixture.stream(), SyncMode::ResumableFullRefresh, Some(5));
     let never = CancellationToken::new();
     let limited = job.clone().with_limits(RunLimits::new(2, 1_000));
     let stopped = harness.engine.run(integration.as_ref(), &limited, &never).await.expect("run");
@@ -390,7 +394,7 @@ pub async fn full_refresh_detects_deletions_and_restorations<F: Fixture>() {
     let second = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
     assert_eq!((second.counts.updated, second.counts.deleted), (0, 1), "{:?}", second.counts);
-    assert!(!harness.cached(fixture.stream()).await.contains_key(&fixture.remote_id(gone)), "the deleted one is gone");
+    assert!(!harness.cached(&fixture.stream()).await.contains_key(&fixture.remote_id(gone)), "the deleted one is gone");
     assert_cache_equals_dataset(&fixture, &harness).await;
     assert!(fixture.records().restore(gone));
     let third = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
@@ -453,7 +457,7 @@ pub async fn malformed_records_are_kept_with_the_field_named<F: Fixture>() {
             .unwrap_or_else(|| panic!("{remote_id} is rejected: {:?}", run.rejected));
         assert_eq!(entry.field.as_deref(), Some(bad.expected_field), "{entry:?}");
         assert!(!entry.raw.is_null(), "the raw data is kept");
-        assert_eq!(harness.cached(fixture.stream()).await.len(), 9 - (n + 1), "the others are synced");
+        assert_eq!(harness.cached(&fixture.stream()).await.len(), 9 - (n + 1), "the others are synced");
     }
 }
 
@@ -466,7 +470,7 @@ pub async fn malformed_json_is_reported_as_invalid_response<F: Fixture>() {
     assert_eq!(run.status, RunStatus::Failed);
     let error = run.error.expect("the run's error");
     assert_eq!(error.kind, ErrorKind::InvalidResponse.as_str(), "{error:?}");
-    assert!(harness.cached(fixture.stream()).await.is_empty());
+    assert!(harness.cached(&fixture.stream()).await.is_empty());
 }
 
 /// Expired credentials: OAuth adapters renew them and go on; others report an auth error.

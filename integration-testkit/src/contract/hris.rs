@@ -29,8 +29,8 @@ use integration_core::webhook::VerifyOptions;
 use integration_core::{Capability, ErrorKind, Integration, SyncMode, VerifiedWebhook};
 use integration_hris::{Employee, EmployeeUpdate, EmploymentStatus, Hris, HrisStream, Remote, capability};
 
-pub use super::harness::{Malformed, SignedDelivery};
 use super::harness::{Fixture, Harness, Records, skip};
+pub use super::harness::{Malformed, SignedDelivery};
 use crate::fake::faults::{Fault, Faults};
 use crate::fake::people::{DEPARTMENTS, JOBS, People, Person, Status};
 
@@ -79,8 +79,8 @@ impl<F: HrisFixture> Fixture for Generic<F> {
     fn integration(&self) -> Arc<dyn Integration> {
         self.0.hris()
     }
-    fn stream(&self) -> &'static str {
-        HrisStream::Employees.name()
+    fn stream(&self) -> String {
+        HrisStream::Employees.name().to_owned()
     }
     fn records(&self) -> &dyn Records {
         self.0.people().dataset()

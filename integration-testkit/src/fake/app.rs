@@ -69,6 +69,11 @@ impl FakeApi {
         &self.auth
     }
 
+    /// Serves [`guard`](Self::guard)ed `router` on a free loopback port.
+    pub async fn serve(&self, router: axum::Router) -> super::FakeServer {
+        super::FakeServer::start(self.guard(router)).await
+    }
+
     /// `router` with the auth check on every route and the faults around it.
     pub fn guard<S: Clone + Send + Sync + 'static>(&self, router: axum::Router<S>) -> axum::Router<S> {
         let (auth, unauthorized) = (self.auth.clone(), self.unauthorized.clone());
