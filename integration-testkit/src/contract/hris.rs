@@ -25,11 +25,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use integration_core::store::{RunStatus, SyncRun};
-use integration_core::webhook::VerifyOptions;
-use integration_core::{Capability, ErrorKind, Integration, SyncMode, VerifiedWebhook};
+use integration_core::{Capability, ErrorKind, Integration, SyncMode};
 use integration_hris::{Employee, EmployeeUpdate, EmploymentStatus, Hris, HrisStream, Remote, capability};
 
-use super::harness::{Fixture, Harness, Records, skip};
+use super::harness::{Fixture, Harness, Records, handle, skip};
 pub use super::harness::{Malformed, SignedDelivery};
 use crate::fake::faults::{Fault, Faults};
 use crate::fake::people::{DEPARTMENTS, JOBS, People, Person, Status};
@@ -204,14 +203,7 @@ pub async fn terminations_are_updates_seen_by_every_path<F: HrisFixture>() {
     assert!(people.terminate(101, date));
     assert!(people.delete(102));
     let delivery = fixture.take_webhook().await.expect("a webhook for the queued changes");
-    delivery
-        .scheme
-        .verify(&delivery.headers, &delivery.body, std::slice::from_ref(&delivery.secret), &VerifyOptions::now())
-        .expect("the delivery's signature verifies");
-    let event_id = delivery.scheme.event_id(&delivery.headers, &delivery.body);
-    let webhook =
-        VerifiedWebhook::trusted(delivery.headers.clone(), delivery.body.clone(), Some(event_id), chrono::Utc::now());
-    let outcome = hris.handle_webhook(webhook).await.expect("the delivery maps");
+    let outcome = handle(hris.as_ref(), delivery).await;
     let got: BTreeMap<String, bool> =
         outcome.changes.iter().map(|c| (c.record.remote_id.clone(), c.record.deleted)).collect();
     assert_eq!(got, [(fixture.remote_id(101), false), (fixture.remote_id(102), true)].into());
