@@ -22,6 +22,7 @@
 //! assert!(!shown.contains("bhr-secret-123"));
 //! ```
 
+use crate::mapping::Mappings;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -179,6 +180,9 @@ pub struct IntegrationConfig {
     /// The stored revision this was loaded from; `0` for a configuration never saved. Saving
     /// fails with a [`Conflict`](crate::ErrorKind::Conflict) if the store has moved on.
     pub revision: u64,
+    /// Field mappings and validation rules applied to everything read through this connection
+    /// (see [`mapping`](crate::mapping)); checked when saved.
+    pub mappings: Mappings,
 }
 
 impl IntegrationConfig {
@@ -195,7 +199,15 @@ impl IntegrationConfig {
             remote_account_id: None,
             last_sync_at: None,
             revision: 0,
+            mappings: Mappings::default(),
         }
+    }
+
+    /// Sets the field mappings and validation rules, builder style.
+    #[must_use]
+    pub fn with_mappings(mut self, mappings: Mappings) -> Self {
+        self.mappings = mappings;
+        self
     }
 
     /// Sets a setting, builder style.

@@ -78,11 +78,15 @@ impl Connections {
     /// for a new connection), or this fails with a [`Conflict`](ErrorKind::Conflict). Returns the
     /// new revision.
     ///
-    /// This does not check the configuration against the provider's schema: call
-    /// [`Registry::validate`](crate::Registry::validate) first.
+    /// The field mappings are checked first: a bad one is refused with a
+    /// [`Config`](ErrorKind::Config) error naming its field (`mappings.rules[0].check.regex`). This
+    /// does not check the configuration against the provider's schema, or the streams the
+    /// mappings name against the adapter's: call [`Registry::validate`](crate::Registry::validate)
+    /// first.
     pub async fn save(&self, config: &IntegrationConfig) -> Result<u64> {
         let span = tracing::debug_span!("integration.config.save", tenant = %config.tenant, connection = %config.connection, provider = %config.provider);
         async {
+            crate::mapping::Mapper::compile(&config.mappings, None)?;
             let binding = Binding::new(Purpose::ConfigSecrets, &config.tenant, &config.connection);
             let sealed = self.sealer.seal(&config.secrets.to_plaintext(), &binding).await?;
             let key_id = sealed.key_id()?;
@@ -97,6 +101,7 @@ impl Connections {
                 remote_account_id: config.remote_account_id.clone(),
                 last_sync_at: config.last_sync_at,
                 revision: config.revision,
+                mappings: config.mappings.clone(),
                 updated_at: chrono::Utc::now(),
             };
             let revision = self.store.put(&stored).await?;
@@ -144,6 +149,7 @@ impl Connections {
                 remote_account_id: stored.remote_account_id,
                 last_sync_at: stored.last_sync_at,
                 revision: stored.revision,
+                mappings: stored.mappings,
             })
         }
         .instrument(span)

@@ -103,6 +103,7 @@ mod hex;
 pub mod http;
 pub mod ids;
 pub mod integration;
+pub mod mapping;
 pub mod pagination;
 mod per_key;
 pub mod redact;

@@ -12,6 +12,7 @@
 //!
 //! [`ConfigSchema`]: crate::schema::ConfigSchema
 
+use crate::mapping::{Mapped, Mapper};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -260,6 +261,7 @@ impl Registry {
             .with_provider(config.provider.as_str()));
         }
         descriptor.config.validate(&descriptor.provider, &config.settings, &config.secrets)?;
+        Mapper::compile(&config.mappings, Some(descriptor))?;
         Ok(factory)
     }
 
@@ -274,6 +276,7 @@ impl Registry {
         let _enter = span.enter();
         let factory = self.factory_for(&config)?;
         let provider = config.provider.clone();
+        let mapper = Mapper::compile(&config.mappings, Some(factory.descriptor()))?;
         let adapter = factory
             .build(config, &self.context)
             .map_err(|e| if e.provider().is_some() { e } else { e.with_provider(provider.as_str()) })?;
@@ -284,7 +287,10 @@ impl Registry {
             ))
             .with_provider(provider.as_str()));
         }
-        Ok(adapter)
+        if mapper.is_empty() {
+            return Ok(adapter);
+        }
+        Ok(Arc::new(Mapped::new(adapter, Arc::new(mapper))))
     }
 
     /// Runs `adapter`'s health check, records the result for the connection and returns it.

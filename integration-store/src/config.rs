@@ -16,7 +16,7 @@ use integration_core::store::refusal;
 use sqlx::AssertSqlSafe;
 
 const COLUMNS: &str = "tenant, connection, domain, provider, settings, sealed_secrets, status, remote_account_id, \
-                       last_sync_at, revision, updated_at";
+                       last_sync_at, revision, updated_at, mappings";
 
 fn decode(row: &AnyRow) -> Result<StoredConfig> {
     Ok(StoredConfig {
@@ -31,6 +31,7 @@ fn decode(row: &AnyRow) -> Result<StoredConfig> {
         last_sync_at: opt_time(crate::codec::get::<Option<i64>, _>(row, "last_sync_at")?)?,
         revision: u64_of(int(row, "revision")?),
         updated_at: time(int(row, "updated_at")?)?,
+        mappings: from_json("mappings", &text(row, "mappings")?)?,
     })
 }
 
@@ -78,13 +79,14 @@ impl ConfigStore for SqlStore {
         let status = enum_text(&c.status)?;
         let domain = enum_text(&c.domain)?;
         let last_sync = c.last_sync_at.map(micros);
+        let mappings = to_json(&c.mappings)?;
         let sql = if c.revision == 0 {
             format!(
-                "INSERT INTO configs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10) ON CONFLICT DO NOTHING RETURNING revision"
+                "INSERT INTO configs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $12) ON CONFLICT DO NOTHING RETURNING revision"
             )
         } else {
             "UPDATE configs SET domain = $3, provider = $4, settings = $5, sealed_secrets = $6, status = $7, \
-             remote_account_id = $8, last_sync_at = $9, updated_at = $10, revision = revision + 1 \
+             remote_account_id = $8, last_sync_at = $9, updated_at = $10, mappings = $12, revision = revision + 1 \
              WHERE tenant = $1 AND connection = $2 AND revision = $11 RETURNING revision"
                 .to_owned()
         };
@@ -100,6 +102,7 @@ impl ConfigStore for SqlStore {
             .bind(last_sync)
             .bind(now)
             .bind(i64_of(c.revision))
+            .bind(mappings)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| db("write a configuration", e))?;

@@ -19,6 +19,7 @@
 //!
 //! [`store_contract_suite!`]: crate::store_contract_suite
 
+use integration_core::mapping::{Check, FieldMapping, Mappings, Rule, Transform};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -157,6 +158,7 @@ fn config(t: &TenantId, c: &ConnectionId, revision: u64) -> StoredConfig {
         last_sync_at: None,
         revision,
         updated_at: chrono::Utc::now(),
+        mappings: Mappings::default(),
     }
 }
 
@@ -200,6 +202,13 @@ pub async fn config_put_get_list_delete<S: Stores>(s: S) {
     }
     let got = s.get(&t, &conn("a")).await.expect("get").expect("present");
     assert_eq!(got.revision, 1);
+    assert_eq!(got.mappings, Mappings::default());
+    let mappings = Mappings::default()
+        .map(FieldMapping::new("employees", "/customFields/4021", "shirt_size").then(Transform::Trim))
+        .rule(Rule::new("employees", "custom_fields.shirt_size", Check::OneOf { values: vec![json!("S"), json!(7)] }));
+    let mapped = StoredConfig { mappings: mappings.clone(), ..got.clone() };
+    assert_eq!(s.put(&mapped).await.expect("replace"), 2);
+    assert_eq!(s.get(&t, &conn("a")).await.expect("get").expect("present").mappings, mappings, "mappings round-trip");
     assert_eq!(got.settings["subdomain"], "acme");
     assert_eq!(got.sealed_secrets, sealed("c2VjcmV0cw"));
     let listed: Vec<String> = s.list(&t).await.expect("list").into_iter().map(|c| c.connection.to_string()).collect();

@@ -81,6 +81,13 @@ pub fn descriptor(
 ///   for the provider the configuration names, after checking the configuration against its
 ///   schema; an unknown provider (or one not compiled in) is a `Config` error naming `provider`.
 ///
+/// With `mapped` after the trait object (`domain_adapters!("hris", dyn Hris, mapped; …)`), the
+/// domain implements its trait for [`Mapped<dyn Domain>`](crate::mapping::Mapped) once, and
+/// `build` wraps the adapter in it when the connection has [field mappings](crate::mapping), so
+/// the typed listings apply them. Without it, a connection with mappings is refused by `build`
+/// (`Unsupported`, naming `mappings`) rather than read without them; `Registry::build` applies
+/// them to the sync either way.
+///
 /// ```
 /// use std::sync::Arc;
 /// use async_trait::async_trait;
@@ -120,12 +127,17 @@ pub fn descriptor(
 /// assert_eq!(notes.descriptor().provider.as_str(), "jot");
 /// let mut registry = Registry::new();
 /// register_all(&mut registry)?;
-/// assert_eq!(registry.build(config)?.descriptor().provider.as_str(), "jot");
+/// assert_eq!(registry.build(config.clone())?.descriptor().provider.as_str(), "jot");
+///
+/// // Declared without `mapped`, the typed build refuses a connection with field mappings.
+/// use integration_core::mapping::{Check, Mappings, Rule};
+/// let mapped = config.with_mappings(Mappings::default().rule(Rule::new("notes", "text", Check::Required)));
+/// assert_eq!(build(&mapped, &BuildContext::default()).unwrap_err().kind(), ErrorKind::Unsupported);
 /// # Ok::<(), integration_core::Error>(())
 /// ```
 #[macro_export]
 macro_rules! domain_adapters {
-    ($domain:literal, $object:ty; $( $(#[$attr:meta])* $provider:pat => $adapter:ty ),* $(,)?) => {
+    ($domain:literal, $object:ty $(, $mapped:ident)?; $( $(#[$attr:meta])* $provider:pat => $adapter:ty ),* $(,)?) => {
         #[doc = concat!("Registers every ", $domain, " adapter compiled in (one feature each) with `registry`.")]
         pub fn register_all(registry: &mut $crate::Registry) -> $crate::Result<()> {
             $( $(#[$attr])* registry.register($crate::domain::AdapterFactory::<$adapter>::new()?)?; )*
@@ -136,21 +148,37 @@ macro_rules! domain_adapters {
         #[doc = concat!(
             "Builds the ", $domain, " adapter `config.provider` names, after checking `config` against its ",
             "schema: the typed counterpart of `Registry::build`. An unknown (or not compiled in) provider is ",
-            "a `Config` error naming `provider`."
+            "a `Config` error naming `provider`. The connection's field mappings are checked and applied ",
+            "to everything the adapter reads (`integration_core::mapping`)."
         )]
         pub fn build(
             config: &$crate::IntegrationConfig,
             context: &$crate::BuildContext,
         ) -> $crate::Result<::std::sync::Arc<$object>> {
             let _ = context;
-            match config.provider.as_str() {
-                $( $(#[$attr])* $provider => Ok($crate::domain::build_adapter::<$adapter>(config, context)?), )*
-                other => Err($crate::Error::config(format!(
+            let adapter: ::std::sync::Arc<$object> = match config.provider.as_str() {
+                $( $(#[$attr])* $provider => $crate::domain::build_adapter::<$adapter>(config, context)?, )*
+                other => return Err($crate::Error::config(format!(
                     "{other:?} is not among the {} providers compiled into this build (each is a feature of its domain crate)",
                     $domain
                 ))
                 .with_field("provider")),
-            }
+            };
+            $crate::domain_adapters!(@mapped [$($mapped)?] $domain, $object, adapter, config)
         }
     };
+    (@mapped [mapped] $domain:literal, $object:ty, $adapter:ident, $config:ident) => {{
+        if $config.mappings.is_empty() {
+            return Ok($adapter);
+        }
+        let mapper = $crate::mapping::Mapper::compile(&$config.mappings, Some($adapter.descriptor()))?;
+        Ok(::std::sync::Arc::new($crate::mapping::Mapped::<$object>::new($adapter, ::std::sync::Arc::new(mapper))))
+    }};
+    (@mapped [] $domain:literal, $object:ty, $adapter:ident, $config:ident) => {{
+        if $config.mappings.is_empty() {
+            return Ok($adapter);
+        }
+        Err($crate::Error::unsupported(concat!("field mappings on the typed listings of the ", $domain, " domain"))
+            .with_field("mappings"))
+    }};
 }

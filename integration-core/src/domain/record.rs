@@ -1,5 +1,7 @@
 //! [`Remote<T>`]: the envelope every domain's records share.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -40,6 +42,11 @@ pub struct Remote<T> {
     /// serialized record: the records cache keeps it beside the data.
     #[serde(skip)]
     pub remote_data: Option<Value>,
+    /// Provider fields the common model lacks, as the connection's
+    /// [field mappings](crate::mapping) put them (empty without mappings). The name is
+    /// reserved: no domain model has a field `custom_fields`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_fields: BTreeMap<String, Value>,
     /// The domain fields.
     #[serde(flatten)]
     pub fields: T,
@@ -54,6 +61,7 @@ impl<T> Remote<T> {
             modified_at: None,
             remote_was_deleted: false,
             remote_data: None,
+            custom_fields: BTreeMap::new(),
             fields,
         }
     }

@@ -9,6 +9,7 @@ use crate::crypto::SealedBox;
 use crate::descriptor::Domain;
 use crate::error::Result;
 use crate::ids::{ConnectionId, ProviderId, TenantId};
+use crate::mapping::Mappings;
 
 /// A connection's configuration as stored: secrets sealed, with a revision for optimistic
 /// concurrency. [`Connections`](crate::Connections) converts it to and from
@@ -35,6 +36,9 @@ pub struct StoredConfig {
     pub last_sync_at: Option<DateTime<Utc>>,
     /// The revision: `0` before the first write; every write adds one.
     pub revision: u64,
+    /// Field mappings and validation rules (checked before they are stored).
+    #[serde(default)]
+    pub mappings: Mappings,
     /// When it was last written.
     pub updated_at: DateTime<Utc>,
 }
