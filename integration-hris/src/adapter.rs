@@ -38,7 +38,7 @@ pub fn descriptor<const N: usize>(
     integration_core::domain::descriptor(provider, Domain::Hris, display_name, documentation, capabilities, streams)
 }
 
-integration_core::domain_adapters!("HRIS", dyn Hris;
+integration_core::domain_adapters!("HRIS", dyn Hris, mapped;
     #[cfg(feature = "bamboohr")]
     crate::bamboohr::PROVIDER => crate::bamboohr::BambooHr,
     #[cfg(feature = "workday")]

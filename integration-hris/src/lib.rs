@@ -38,6 +38,7 @@
 
 mod adapter;
 mod hris;
+mod mapped;
 mod model;
 pub mod prelude;
 pub mod streams;

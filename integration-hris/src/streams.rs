@@ -102,7 +102,7 @@ impl HrisStream {
     pub const ALL: [HrisStream; 4] = [Self::Employees, Self::Departments, Self::Jobs, Self::TimeOff];
 
     /// The stream's name in the sync engine.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Employees => "employees",
             Self::Departments => "departments",
