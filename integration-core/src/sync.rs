@@ -28,6 +28,10 @@
 //!
 //! Webhook changes take the same write path through [`SyncEngine::apply_changes`].
 //!
+//! A record the adapter rejects (it does not map, or breaks one of the connection's
+//! [rules](crate::mapping)) goes to the run log with its raw data; in a full refresh its cached
+//! version stays, as if seen — a rejected record is not a deleted one.
+//!
 //! The engine's own checkpoint wraps the adapter's: `{"v":1, "mode", "generation", "complete",
 //! "position"}`. The generation is the run that started the current full pass; a resumed
 //! resumable refresh keeps it, so records seen before the crash count as seen.
@@ -432,6 +436,12 @@ impl SyncEngine {
             if page.has_more {
                 check_repeat(&page, &mut previous_page).map_err(|e| e.with_provider(run.provider.as_str()))?;
             }
+            // A rejected record is not a deleted one: a full refresh keeps its cached version.
+            let spared: Vec<String> = if full && !job.dry_run {
+                page.rejected.iter().filter_map(|r| r.remote_id.clone()).collect()
+            } else {
+                Vec::new()
+            };
             for rejected in page.rejected {
                 tracing::warn!(remote_id = ?rejected.remote_id, error = %rejected.error, "record rejected; kept in the run log");
                 if run.rejected.len() < MAX_REJECTED_KEPT {
@@ -460,9 +470,17 @@ impl SyncEngine {
                 let commit = commit_positions || envelope.complete;
                 let checkpoint =
                     if commit && !(full && envelope.complete) { Some(envelope.checkpoint()?) } else { None };
-                self.records
-                    .write_page(&scope, PageWrite::new(page.records, checkpoint, Some(envelope.generation)))
-                    .await
+                let mut records = page.records;
+                let fresh: Vec<&String> =
+                    spared.iter().filter(|id| !records.iter().any(|r| &r.remote_id == *id)).collect();
+                for remote_id in fresh {
+                    if let Some(cached) = self.records.record(&scope, remote_id).await?.filter(|c| !c.deleted) {
+                        let mut kept = crate::integration::Record::new(cached.remote_id, cached.data);
+                        (kept.remote_data, kept.modified_at) = (cached.remote_data, cached.modified_at);
+                        records.push(kept);
+                    }
+                }
+                self.records.write_page(&scope, PageWrite::new(records, checkpoint, Some(envelope.generation))).await
             };
             let summary = if read_ahead && !envelope.complete {
                 // The next page's read goes out while this one is written; a failed read

@@ -62,9 +62,15 @@ async fn a_sync_maps_custom_fields_and_rejects_the_record_that_breaks_a_rule() {
     let store = Arc::new(MemoryStore::new());
     let engine = SyncEngine::new(store.clone(), store.clone(), "mappings");
     let job = SyncJob::new(config.tenant.clone(), config.connection.clone(), "employees", SyncMode::FullRefresh);
+    // Synced once without the mappings: every employee is cached.
+    let plain = registry.build(config.clone().with_mappings(Mappings::default())).expect("the adapter");
+    let first = engine.run(plain.as_ref(), &job, &CancellationToken::new()).await.expect("run");
+    assert_eq!((first.status, first.counts.added), (RunStatus::Succeeded, 6));
+
     let run = engine.run(adapter.as_ref(), &job, &CancellationToken::new()).await.expect("run");
     assert_eq!(run.status, RunStatus::PartiallySucceeded, "{:?}", run.error);
     assert_eq!(run.counts.failed, 1);
+    assert_eq!(run.counts.deleted, 0, "a rejected record is not a deleted one");
     let rejected = &run.rejected[0];
     assert_eq!(rejected.remote_id.as_deref(), Some(FakeWorkday::remote_id(101).as_str()));
     assert_eq!(rejected.field.as_deref(), Some("work_email"), "{rejected:?}");
@@ -73,13 +79,14 @@ async fn a_sync_maps_custom_fields_and_rejects_the_record_that_breaks_a_rule() {
 
     let scope = StreamScope::new(config.tenant.clone(), config.connection.clone(), "employees");
     let cached = store.records(&scope, None, 100, false).await.expect("cache");
-    assert_eq!(cached.len(), 5, "the others are synced");
+    assert_eq!(cached.len(), 6, "the others are synced, the rejected one keeps its cached version");
     let custom = |person: u64| {
         let id = FakeWorkday::remote_id(person);
         cached.iter().find(|r| r.remote_id == id).map(|r| r.data["custom_fields"].clone()).expect("cached")
     };
     assert_eq!(custom(102), json!({"office": "YYZ", "shirt_size": "L"}), "a custom field, trimmed and uppercased");
     assert_eq!(custom(100), json!({"office": "REM", "shirt_size": "M"}), "a nested value looked up; a default");
+    assert_eq!(custom(101), Value::Null, "the rejected one as it was before the rule");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

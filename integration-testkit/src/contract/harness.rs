@@ -25,7 +25,7 @@
 //! | `incremental_sync_yields_exactly_the_changes` | an add, an edit and a deletion, and nothing else |
 //! | `full_refresh_detects_deletions_and_restorations` | a deleted record leaves the cache; restored, it returns |
 //! | `webhooks_map_to_changes` | a signed delivery verifies and maps to exactly the changes made |
-//! | `malformed_records_are_kept_with_the_field_named` | a bad value rejects its record, raw data kept, field named |
+//! | `malformed_records_are_kept_with_the_field_named` | a bad value rejects its record (raw data kept, field named), and does not delete its cached version |
 //! | `malformed_json_is_reported_as_invalid_response` | a body that is never JSON fails with `invalid_response` |
 //! | `expired_credentials_are_recovered_or_reported` | OAuth refreshes and goes on; a key reports an auth error |
 //!
@@ -440,17 +440,21 @@ pub async fn webhooks_map_to_changes<F: Fixture>() {
 }
 
 /// A record with a malformed value is rejected — kept with its raw data, naming the record and
-/// the field — and the sync goes on with the others.
+/// the field — and the sync goes on with the others. A record cached before it turned bad is
+/// not deleted by the full refresh that rejects it.
 pub async fn malformed_records_are_kept_with_the_field_named<F: Fixture>() {
     let fixture = F::start(17, 9).await;
     let ids = fixture.records().live_ids();
+    let harness = Harness::new();
+    let clean = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
+    assert_eq!(clean.status, RunStatus::Succeeded, "{:?}", clean.error);
     for (n, bad) in fixture.malformed().into_iter().enumerate() {
         let id = ids[n];
         assert!(fixture.records().corrupt(id, bad.provider_field, bad.value.clone()));
-        let harness = Harness::new();
         let run = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
         assert_eq!(run.status, RunStatus::PartiallySucceeded, "{:?}", run.error);
         assert_eq!(run.counts.failed, n as u64 + 1, "every corrupted record so far is rejected");
+        assert_eq!(run.counts.deleted, 0, "a rejected record is not a deleted one");
         let remote_id = fixture.remote_id(id);
         let entry = run
             .rejected
@@ -459,7 +463,13 @@ pub async fn malformed_records_are_kept_with_the_field_named<F: Fixture>() {
             .unwrap_or_else(|| panic!("{remote_id} is rejected: {:?}", run.rejected));
         assert_eq!(entry.field.as_deref(), Some(bad.expected_field), "{entry:?}");
         assert!(!entry.raw.is_null(), "the raw data is kept");
-        assert_eq!(harness.cached(&fixture.stream()).await.len(), 9 - (n + 1), "the others are synced");
+        let cached = harness.cached(&fixture.stream()).await;
+        assert_eq!(cached.len(), 9, "the others are synced, the rejected ones stay as they were");
+        assert!(cached.contains_key(&remote_id), "{remote_id} keeps its cached version");
+        let fresh = Harness::new();
+        let run = sync(&fixture, &fresh, SyncMode::FullRefresh, None).await;
+        assert_eq!(fresh.cached(&fixture.stream()).await.len(), 9 - (n + 1), "a first sync caches the others");
+        assert_eq!(run.counts.failed, n as u64 + 1);
     }
 }
 
