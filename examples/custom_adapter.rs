@@ -69,13 +69,8 @@ impl Integration for TinyHr {
         Ok(ConnectionInfo::default())
     }
 
-    async fn disconnect(&self) -> Result<()> {
-        Ok(())
-    }
-
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::probe(self.connect()).await)
-    }
+    // `disconnect` (nothing to release with a static token) and `health_check` (probe
+    // `connect`) keep their defaults.
 
     // The sync engine's streams come from the `Hris` methods below.
     async fn read(&self, request: ReadRequest) -> Result<Page> {

@@ -175,10 +175,6 @@ impl Integration for Adp {
         self.tokens.revoke(&self.tenant, &self.connection).await.map(|_| ())
     }
 
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::probe(self.connect()).await)
-    }
-
     async fn read(&self, request: ReadRequest) -> Result<Page> {
         crate::read(self, request).await
     }

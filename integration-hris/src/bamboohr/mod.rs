@@ -136,14 +136,8 @@ impl Integration for BambooHr {
         Ok(ConnectionInfo::with_account(self.company.clone(), None))
     }
 
-    async fn disconnect(&self) -> Result<()> {
-        // An API key is revoked by its owner in BambooHR; nothing is held here.
-        Ok(())
-    }
-
-    async fn health_check(&self) -> Result<Health> {
-        Ok(Health::probe(self.meta_list("department")).await)
-    }
+    // `disconnect` keeps its default: an API key is revoked by its owner in BambooHR, nothing is
+    // held here; `health_check` too: it probes `connect`, one meta list read.
 
     async fn read(&self, request: ReadRequest) -> Result<Page> {
         crate::read(self, request).await
