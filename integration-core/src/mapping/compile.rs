@@ -29,8 +29,21 @@ const REGEX_SIZE: usize = 1 << 20;
 #[derive(Debug, Clone)]
 struct Field {
     source: String,
+    /// The pointer's tokens, unescaped once (`~1` → `/`, `~0` → `~`).
+    tokens: Vec<String>,
     target: String,
+    /// `custom_fields.<target>`, as errors name it.
+    path: String,
     transforms: Vec<Transform>,
+}
+
+/// The value `tokens` point at in `raw` (RFC 6901, array items by index).
+fn at<'v>(raw: &'v Value, tokens: &[String]) -> Option<&'v Value> {
+    tokens.iter().try_fold(raw, |at, token| match at {
+        Value::Object(map) => map.get(token),
+        Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -195,9 +208,12 @@ impl Mapper {
                     _ => {}
                 }
             }
+            let tokens = mapping.source.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
             let field = Field {
                 source: mapping.source.clone(),
+                tokens,
                 target: mapping.target.clone(),
+                path: format!("custom_fields.{}", mapping.target),
                 transforms: mapping.transforms.clone(),
             };
             plans.entry(mapping.stream.clone()).or_default().fields.push(field);
@@ -232,11 +248,10 @@ impl Mapper {
     pub fn apply(&self, stream: &str, data: &mut Value, raw: Option<&Value>) -> Result<()> {
         let Some(plan) = self.plans.get(stream) else { return Ok(()) };
         for field in &plan.fields {
-            let mut value = raw.and_then(|r| r.pointer(&field.source)).cloned().unwrap_or(Value::Null);
-            let target = format!("custom_fields.{}", field.target);
+            let mut value = raw.and_then(|r| at(r, &field.tokens)).cloned().unwrap_or(Value::Null);
             for step in &field.transforms {
                 value = transform::apply(step, value).map_err(|why| {
-                    Error::validation(&target, format!("the mapping from {:?} failed: {why}", field.source))
+                    Error::validation(&field.path, format!("the mapping from {:?} failed: {why}", field.source))
                 })?;
             }
             if value.is_null() {
@@ -251,11 +266,7 @@ impl Mapper {
             }
         }
         for rule in &plan.rules {
-            let value = rule.path.iter().try_fold(&*data, |at, key| match at {
-                Value::Object(map) => map.get(key),
-                Value::Array(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
-                _ => None,
-            });
+            let value = at(data, &rule.path);
             if let Err(why) = keeps(&rule.check, value.unwrap_or(&Value::Null)) {
                 return Err(Error::validation(&rule.field, format!("breaks the rule {}: {why}", rule.name)));
             }
