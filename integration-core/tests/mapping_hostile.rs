@@ -94,6 +94,42 @@ proptest! {
     }
 }
 
+fn format() -> impl Strategy<Value = String> {
+    let token = prop::sample::select(vec![
+        "%Y", "%m", "%d", "%H", "%M", "%S", "%z", "%:z", "%Z", "%s", "%j", "%a", "%b", "%p", "%.f", "%F", "%T", "%e",
+        "%%", "-", "/", " ", "T", ":",
+    ]);
+    prop::collection::vec(token, 1..6).prop_map(|tokens| tokens.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Real format specifiers, not just noise: whatever formats pass the check, applying them
+    /// to any text is a value or an error naming the field, never a panic.
+    #[test]
+    fn date_formats_never_panic(from in format(), to in format(), text in prop_oneof![
+        Just("2026-12-31".to_owned()), Just("31/12/2026 23:59:58".to_owned()), Just("1767225600".to_owned()), ".{0,20}"
+    ]) {
+        let mapping = FieldMapping::new("s", "/d", "d").then(Transform::Date { from, to });
+        if let Ok(mapper) = Mapper::compile(&Mappings::default().map(mapping), None) {
+            let mut data = json!({});
+            if let Err(broken) = mapper.apply("s", &mut data, Some(&json!({"d": text}))) {
+                prop_assert_eq!(broken.field(), Some("custom_fields.d"));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_format_asking_for_a_zone_is_refused_when_saved() {
+    let zone = Mappings::default().map(
+        FieldMapping::new("s", "/d", "d").then(Transform::Date { from: "%Y-%m-%d".into(), to: "%Y-%m-%d %z".into() }),
+    );
+    let refused = Mapper::compile(&zone, None).expect_err("no offset to write");
+    assert_eq!(refused.field(), Some("mappings.fields[0].transforms[0].to"), "{refused}");
+}
+
 #[test]
 fn a_costly_pattern_is_refused_not_compiled_forever() {
     let huge = Mappings::default().rule(Rule::new("s", "f", Check::Pattern { regex: "(a{999}){999}".into() }));

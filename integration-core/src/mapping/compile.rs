@@ -105,6 +105,17 @@ fn check_format(format: &str, field: String) -> Result<()> {
     Ok(())
 }
 
+/// A format to write must write a date, or a date and time: not an offset or a zone, which the
+/// values read never have.
+fn check_output(format: &str, field: String) -> Result<()> {
+    check_format(format, field.clone())?;
+    let sample = NaiveDate::from_ymd_opt(2026, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 58));
+    match sample.map(|at| transform::written(at.format(format), format)) {
+        Some(Ok(_)) => Ok(()),
+        _ => Err(refuse(field, format!("{format:?} asks for what a date and time do not have (an offset, a zone)"))),
+    }
+}
+
 fn bound(value: &Value, field: String) -> Result<Bound> {
     let date = value.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
     match (value.as_f64(), date) {
@@ -197,7 +208,7 @@ impl Mapper {
                 match step {
                     Transform::Date { from, to } => {
                         check_format(from, format!("{at}.transforms[{t}].from"))?;
-                        check_format(to, format!("{at}.transforms[{t}].to"))?;
+                        check_output(to, format!("{at}.transforms[{t}].to"))?;
                     }
                     Transform::Lookup { table, .. } if table.len() > MAX_TABLE => {
                         return Err(refuse(

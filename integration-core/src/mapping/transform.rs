@@ -1,5 +1,7 @@
 //! Applying a [`Transform`] to a value.
 
+use std::fmt::{Display, Write as _};
+
 use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::Value;
 
@@ -22,6 +24,14 @@ fn text(value: Value, change: impl FnOnce(&str) -> String) -> Value {
     }
 }
 
+/// `formatted` as text; chrono's formatting fails (it does not panic here) when the format asks
+/// for what the value lacks (`%H` of a date).
+pub(super) fn written(formatted: impl Display, to: &str) -> Result<String, String> {
+    let mut text = String::new();
+    write!(text, "{formatted}").map_err(|_| format!("the format {to:?} asks for what the value does not have"))?;
+    Ok(text)
+}
+
 /// `transform` applied to `value`; the reason when the value cannot be transformed.
 pub(super) fn apply(transform: &Transform, value: Value) -> Result<Value, String> {
     Ok(match transform {
@@ -30,14 +40,15 @@ pub(super) fn apply(transform: &Transform, value: Value) -> Result<Value, String
         Transform::Uppercase => text(value, str::to_uppercase),
         Transform::Date { from, to } => match value {
             Value::String(s) => {
-                let written = match NaiveDate::parse_from_str(s.trim(), from) {
-                    Ok(date) => date.format(to).to_string(),
-                    Err(_) => NaiveDateTime::parse_from_str(s.trim(), from)
-                        .map_err(|_| format!("the value is not a date in the format {from:?}"))?
-                        .format(to)
-                        .to_string(),
+                let text = match NaiveDate::parse_from_str(s.trim(), from) {
+                    Ok(date) => written(date.format(to), to)?,
+                    Err(_) => {
+                        let at = NaiveDateTime::parse_from_str(s.trim(), from)
+                            .map_err(|_| format!("the value is not a date in the format {from:?}"))?;
+                        written(at.format(to), to)?
+                    }
                 };
-                Value::String(written)
+                Value::String(text)
             }
             Value::Null => Value::Null,
             _ => return Err(format!("the value is not text, so not a date in the format {from:?}")),
@@ -73,6 +84,8 @@ mod tests {
         assert_eq!(apply(&date, Value::Null), Ok(Value::Null));
         let stamp = Transform::Date { from: "%Y-%m-%dT%H:%M:%S".into(), to: "%Y".into() };
         assert_eq!(apply(&stamp, json!("2026-12-31T23:59:00")), Ok(json!("2026")));
+        let hours = Transform::Date { from: "%Y-%m-%d".into(), to: "%H:%M".into() };
+        assert!(apply(&hours, json!("2026-12-31")).is_err(), "a date has no hour: an error, not a panic");
         let table = [("1".to_owned(), json!("Berlin"))].into();
         let strict = Transform::Lookup { table, otherwise: None };
         assert_eq!(apply(&strict, json!(1)), Ok(json!("Berlin")), "numbers are looked up as text");
