@@ -18,8 +18,9 @@
 //! # fn main() {}
 //! ```
 //!
-//! - [`fake`]: fake providers — HTTP servers on 127.0.0.1 speaking each provider's API over a
-//!   changing dataset, with fault injection.
+//! - [`fake`]: the fake-provider kit (datasets, auth checks and OAuth2 token issuing, paging
+//!   styles, REST collections, faults, webhook signing) and the fake providers built on it —
+//!   HTTP servers on 127.0.0.1 speaking each provider's API over a changing dataset.
 //! - [`contract`]: the generic contract every adapter of any domain passes against its fake
 //!   ([`contract_suite!`]), and `contract::hris` (feature `hris`): it plus the HRIS rules.
 

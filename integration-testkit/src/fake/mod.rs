@@ -9,6 +9,17 @@
 //! | [`adp::FakeAdp`] | ADP Workforce Now (Workers v2, event notifications, validation tables) over mutual TLS, and its token endpoint | [`people::People`] |
 //! | [`tinyhr::FakeTinyHr`] | TinyHR, the adapter guide's small example API | [`people::People`] |
 //!
+//! They are built from the fake-provider kit, which a new domain's fakes use too:
+//!
+//! | piece | what it gives |
+//! |---|---|
+//! | [`dataset::Dataset`] | records keyed by id: add, update, delete (tombstones), restore, corrupt; change times; webhook events |
+//! | [`app::FakeApi`] | the auth check around every route and the [`faults`] middleware around that |
+//! | [`auth`] | API key, Basic, Bearer and OAuth2 checks; [`auth::TokenIssuer`]: grants, expiring access tokens, rotating refresh tokens |
+//! | [`tls`] | mutual TLS: a generated CA, client certificates, a server refusing others in the handshake |
+//! | [`paging`], [`collection::Collection`] | cursor, offset/limit, page number, `Link` header, OData next link, delta tokens; a REST collection over a dataset in any of them |
+//! | [`webhooks::Subscriptions`] | registered endpoints, deliveries signed with any core scheme |
+//!
 //! [`receiver::Receiver`] is the other direction: an endpoint the code under test calls out to.
 
 pub mod adp;
