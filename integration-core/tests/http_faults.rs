@@ -430,6 +430,34 @@ async fn traces_name_the_endpoint_but_never_ids_query_strings_or_credentials() {
     }
 }
 
+/// A redirect to another origin is not followed: the API key (a custom header and a query
+/// parameter, which reqwest's own redirect handling would carry along) never reaches the other
+/// host, and the caller gets the redirect itself; a redirect within the origin is followed.
+#[tokio::test]
+async fn credentials_never_follow_a_redirect_to_another_origin() {
+    const KEY: &str = "sk-live-9f8e7d6c5b";
+    let (provider, elsewhere) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(path("/v1/moved"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", format!("{}/steal", elsewhere.uri())))
+        .mount(&provider)
+        .await;
+    Mock::given(path("/v1/old"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "/v1/new"))
+        .mount(&provider)
+        .await;
+    Mock::given(path("/v1/new")).respond_with(ResponseTemplate::new(200).set_body_string("{}")).mount(&provider).await;
+    Mock::given(path("/steal")).respond_with(ResponseTemplate::new(200)).mount(&elsewhere).await;
+    for auth in [ApiKey::header("x-api-key", KEY).expect("a header"), ApiKey::query("api_key", KEY)] {
+        let client = real_time_client(retrying(1)).with_auth(Arc::new(auth));
+        let answer =
+            client.get(format!("{}/v1/moved", provider.uri())).accept_any_status().send().await.expect("an answer");
+        assert_eq!(answer.status(), 302, "the redirect itself comes back");
+        let followed = client.get(format!("{}/v1/old", provider.uri())).send().await.expect("followed");
+        assert_eq!(followed.status(), 200, "within the origin, a redirect is followed");
+    }
+    assert!(elsewhere.received_requests().await.unwrap_or_default().is_empty(), "nothing reached the other host");
+}
+
 /// wiremock's `header_exists(..).not()`.
 trait Not: Sized {
     fn not(self) -> NotMatcher<Self>;

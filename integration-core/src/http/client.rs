@@ -94,13 +94,34 @@ impl HttpClientBuilder {
         let builder = reqwest::Client::builder()
             .use_rustls_tls()
             .user_agent(self.user_agent.clone())
-            .pool_idle_timeout(self.pool_idle_timeout);
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .redirect(same_origin_redirects());
         let builder = match self.connect_timeout {
             Some(timeout) => builder.connect_timeout(timeout),
             None => builder,
         };
         self.roots.iter().fold(builder, |b, root| b.add_root_certificate(root.clone()))
     }
+}
+
+/// The most redirects one request follows.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// Redirects are followed only within the origin (scheme, host and port) the request was sent
+/// to, at most [`MAX_REDIRECTS`]: credentials travel in headers and query parameters an
+/// `Authorization`-stripping redirect would still carry (`X-API-Key`, `?api_key=`), so a redirect
+/// to another origin is not followed — the caller gets the redirect answer itself.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("more redirects than a request follows")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 impl HttpClient {

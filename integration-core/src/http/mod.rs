@@ -66,7 +66,7 @@ mod template;
 mod transport;
 mod url_path;
 
-pub use client::{HttpClient, HttpClientBuilder, ProviderClient, Request, Response, UNPARSABLE_REREADS};
+pub use client::{HttpClient, HttpClientBuilder, MAX_REDIRECTS, ProviderClient, Request, Response, UNPARSABLE_REREADS};
 pub use mutual_tls::ClientCertificate;
 pub use policy::{CircuitPolicy, HttpPolicy, RateLimit, RetryPolicy, Timeouts};
 pub use url_path::join_path;
