@@ -110,6 +110,7 @@ pub mod redact;
 pub mod registry;
 pub mod schedule;
 pub mod schema;
+pub mod spec;
 pub mod status;
 pub mod store;
 pub mod sync;
