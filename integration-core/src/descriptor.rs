@@ -60,6 +60,9 @@ pub enum Domain {
     Crm,
     /// Team chat.
     Chat,
+    /// Anything else: an API connected through its provider spec (passthrough, the generic REST
+    /// connector) rather than a domain's trait.
+    Other,
 }
 
 impl Domain {
@@ -77,6 +80,7 @@ impl Domain {
             Self::Vcs => "vcs",
             Self::Crm => "crm",
             Self::Chat => "chat",
+            Self::Other => "other",
         }
     }
 }

@@ -52,6 +52,7 @@
 
 mod catalog;
 mod check;
+mod client;
 mod lines;
 mod template;
 
@@ -60,6 +61,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use catalog::{CatalogEntry, catalog, catalog_spec};
+pub use client::{Passthrough, PassthroughResponse, SpecClient, SpecPage};
 pub use template::{Template, render};
 
 use crate::descriptor::Domain;

@@ -1,0 +1,516 @@
+//! [`SpecClient`]: a connected provider built from its [`ProviderSpec`] and a connection's
+//! configuration — an authenticated [`ProviderClient`] with the spec's policy, its default
+//! headers and API version, [`passthrough`](SpecClient::passthrough) for any request, and
+//! [`page`](SpecClient::page) through any resource by the spec's paging.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use url::Url;
+
+use super::{Auth, ClientAuth, Grant, Location, Paging, ProviderSpec, render};
+use crate::auth::{ApiKey, Authenticator, Basic, Bearer, OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
+use crate::config::IntegrationConfig;
+use crate::descriptor::{Descriptor, Domain, GenericHmac, SignatureEncoding, WebhookScheme};
+use crate::error::{Error, Result};
+use crate::http::{HttpPolicy, ProviderClient, Request};
+use crate::registry::BuildContext;
+use crate::schema::{self, ConfigField, FieldFormat};
+use crate::{Capability, ProviderId};
+
+/// A request through a connected provider, for what the typed API does not cover.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Passthrough {
+    /// The method.
+    pub method: Method,
+    /// A path joined to the provider's base URL (`/v1/customers`), or an absolute URL on the
+    /// base URL's origin; any other origin is refused before anything is sent.
+    pub path: String,
+    /// Query parameters.
+    pub query: Vec<(String, String)>,
+    /// Headers (credentials are the client's: an `Authorization` header here is refused).
+    pub headers: Vec<(String, String)>,
+    /// The body, with its content type.
+    pub body: Option<(Bytes, String)>,
+}
+
+impl Passthrough {
+    /// `method` on `path`, nothing else.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self { method, path: path.into(), query: Vec::new(), headers: Vec::new(), body: None }
+    }
+
+    /// A `GET` of `path`.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    /// Adds a query parameter.
+    #[must_use]
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets a JSON body.
+    #[must_use]
+    pub fn json(mut self, body: &Value) -> Self {
+        self.body = Some((Bytes::from(body.to_string()), "application/json".to_owned()));
+        self
+    }
+}
+
+/// The provider's answer, as it came: status, headers, body.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PassthroughResponse {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// One page of a resource, read by the spec's paging.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct SpecPage {
+    /// The records.
+    pub records: Vec<Value>,
+    /// Where the next page is (a cursor, an offset, a page number or a URL, as the style
+    /// needs): hand it to the next [`SpecClient::page`]; `None` on the last page.
+    pub next: Option<String>,
+    /// For delta paging: the delta link or sync token ending the pass, to list changes from.
+    pub delta: Option<String>,
+}
+
+/// A provider connected through its spec.
+#[derive(Debug, Clone)]
+pub struct SpecClient {
+    spec: Arc<ProviderSpec>,
+    descriptor: Arc<Descriptor>,
+    base: Url,
+    client: ProviderClient,
+    headers: Vec<(String, String)>,
+    query: Vec<(String, String)>,
+    check: String,
+    tokens: Option<Arc<TokenManager>>,
+}
+
+fn scheme_of(spec: &ProviderSpec) -> Option<WebhookScheme> {
+    let webhooks = spec.webhooks.as_ref()?;
+    Some(match webhooks.scheme.as_str() {
+        "standard_webhooks" => WebhookScheme::StandardWebhooks,
+        "stripe" => WebhookScheme::Stripe,
+        "github" => WebhookScheme::GitHub,
+        "slack" => WebhookScheme::Slack,
+        "xero" => WebhookScheme::Xero,
+        "intuit" => WebhookScheme::Intuit,
+        _ => {
+            let encoding = if webhooks.encoding.as_deref() == Some("base64") {
+                SignatureEncoding::Base64
+            } else {
+                SignatureEncoding::Hex
+            };
+            let hmac = GenericHmac::new(webhooks.header.clone().unwrap_or_default(), encoding);
+            WebhookScheme::GenericHmac(match &webhooks.prefix {
+                Some(prefix) => hmac.with_prefix(prefix.clone()),
+                None => hmac,
+            })
+        }
+    })
+}
+
+impl ProviderSpec {
+    /// The descriptor of a provider connected through this spec: its configuration fields (the
+    /// spec's settings and secrets; `client_id` and `client_secret` for OAuth2, and an optional
+    /// `refresh_token`; an optional `base_url` and `auth_base_url` to point it elsewhere, a
+    /// sandbox or a test fake), its HTTP policy (the published rate limit, the error header),
+    /// its webhook scheme.
+    ///
+    /// # Errors
+    /// A [`Config`](crate::ErrorKind::Config) error if the spec's fields collide.
+    pub fn descriptor(&self) -> Result<Descriptor> {
+        let domain = self.sdk_domains().first().copied().unwrap_or(Domain::Other);
+        let mut policy = HttpPolicy::standard();
+        if let Some(limit) = &self.rate_limit
+            && let (Some(requests), Some(seconds)) = (limit.requests, limit.per_seconds)
+        {
+            policy = policy.with_rate_limit(crate::http::RateLimit::new(requests, Duration::from_secs(seconds.into())));
+        }
+        if let Some(header) = self.errors.as_ref().and_then(|e| e.message_header.clone()) {
+            policy = policy.with_error_message_header(header);
+        }
+        let mut builder = Descriptor::builder(&self.id, domain, self.name.clone())
+            .documentation(self.docs.clone())
+            .http_policy(policy)
+            .capability(Capability::HEALTH_CHECK)
+            .optional_setting(schema::BASE_URL, FieldFormat::Url, "the API root, instead of the spec's")
+            .optional_setting(
+                schema::AUTH_BASE_URL,
+                FieldFormat::Url,
+                "the token endpoint's origin, instead of the spec's",
+            );
+        for field in &self.settings {
+            builder = match field.default {
+                Some(_) => builder.optional_setting(&field.key, FieldFormat::Text, &field.description),
+                None => builder.setting(&field.key, FieldFormat::Text, &field.description),
+            };
+        }
+        for field in &self.secrets {
+            builder = builder.secret(&field.key, FieldFormat::Text, &field.description);
+        }
+        if let Auth::Oauth2 { scopes, grants, .. } = &self.auth {
+            builder = builder
+                .secret("client_id", FieldFormat::Text, "the OAuth2 client id of your app at the provider")
+                .secret("client_secret", FieldFormat::Text, "the OAuth2 client secret of your app at the provider");
+            if grants.contains(&Grant::RefreshToken) {
+                let refresh = ConfigField::secret("refresh_token").not_required().with_description(
+                    "a refresh token issued to this connection, when it was authorized elsewhere (otherwise the one the authorization stored)",
+                );
+                builder = builder.field(refresh);
+            }
+            for scope in scopes {
+                builder = builder.scope(scope.clone());
+            }
+        }
+        if let Some(scheme) = scheme_of(self) {
+            builder = builder.webhook(scheme).capability(Capability::WEBHOOKS);
+        }
+        builder.build()
+    }
+}
+
+/// A configuration value a template names: a setting (or its default), else a secret.
+fn value_of(spec: &ProviderSpec, config: &IntegrationConfig, key: &str) -> Option<String> {
+    if let Some(value) = config.settings.get(key) {
+        return Some(value.as_str().map_or_else(|| value.to_string(), str::to_owned));
+    }
+    if let Some(default) = spec.settings.iter().find(|f| f.key == key).and_then(|f| f.default.clone()) {
+        return Some(default);
+    }
+    config.secrets.get(key).map(|s| s.expose_secret().to_owned())
+}
+
+impl SpecClient {
+    /// Connects `spec` with `config`: checks the configuration against the spec's descriptor,
+    /// renders the base URL (or takes the `base_url` setting), and authenticates as the spec
+    /// says — static credentials from the configuration, or OAuth2 through the context's token
+    /// manager (client credentials; a configured `refresh_token`; or the tokens an
+    /// authorization stored for the connection).
+    ///
+    /// # Errors
+    /// A [`Config`](crate::ErrorKind::Config) error naming the field that is missing or wrong.
+    pub fn new(spec: ProviderSpec, config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
+        let descriptor = spec.descriptor()?;
+        descriptor.config.validate(&descriptor.provider, &config.settings, &config.secrets)?;
+        let provider = spec.id.clone();
+        let value = |key: &str| value_of(&spec, config, key);
+        let template = render(&spec.base_url, value).map_err(|e| e.with_provider(&provider))?;
+        let base = config.base_url(Some(&template))?;
+        let http = context.provider_client(&descriptor, config);
+        let mut headers = Vec::new();
+        for (name, text) in &spec.headers {
+            headers.push((name.clone(), render(text, value)?));
+        }
+        let mut query = Vec::new();
+        if let Some(version) = &spec.version {
+            match version.location {
+                Location::Header => headers.push((version.name.clone(), version.value.clone())),
+                Location::Query => query.push((version.name.clone(), version.value.clone())),
+            }
+        }
+        let (auth, tokens): (Option<Arc<dyn Authenticator>>, _) = match &spec.auth {
+            Auth::None {} => (None, None),
+            Auth::ApiKey { location: Location::Header, name, value: v } => {
+                (Some(Arc::new(ApiKey::header(name, render(v, value)?)?)), None)
+            }
+            Auth::ApiKey { location: Location::Query, name, value: v } => {
+                (Some(Arc::new(ApiKey::query(name.clone(), render(v, value)?))), None)
+            }
+            Auth::Basic { username, password } => {
+                (Some(Arc::new(Basic::new(render(username, value)?, render(password, value)?))), None)
+            }
+            Auth::Bearer { token } => (Some(Arc::new(Bearer::new(render(token, value)?))), None),
+            Auth::Oauth2 { .. } => {
+                let tokens = context.token_manager(Arc::new(oauth_source(&spec, config, &http)?));
+                (Some(tokens.authenticator(config.tenant.clone(), config.connection.clone())), Some(tokens))
+            }
+        };
+        let client = match auth {
+            Some(auth) => http.with_auth(auth),
+            None => http,
+        };
+        let check = render(&spec.check.path, value)?;
+        Ok(Self { spec: Arc::new(spec), descriptor: Arc::new(descriptor), base, client, headers, query, check, tokens })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ProviderSpec {
+        &self.spec
+    }
+
+    /// The descriptor built from the spec.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    /// The API root requests are joined to.
+    pub fn base_url(&self) -> &Url {
+        &self.base
+    }
+
+    /// The provider id.
+    pub fn provider(&self) -> &ProviderId {
+        self.client.provider()
+    }
+
+    /// The token manager, for an OAuth2 spec (to revoke on disconnect).
+    pub fn tokens(&self) -> Option<&Arc<TokenManager>> {
+        self.tokens.as_ref()
+    }
+
+    /// The URL of `path`: joined to the base URL, or an absolute URL on the base URL's origin.
+    ///
+    /// # Errors
+    /// A [`Validation`](crate::ErrorKind::Validation) error naming `path` for a URL on another
+    /// origin (scheme, host, port) — credentials go nowhere else.
+    pub fn url(&self, path: &str) -> Result<Url> {
+        let url = if path.starts_with("http://") || path.starts_with("https://") || path.starts_with("//") {
+            Url::parse(path).or_else(|_| self.base.join(path)).map_err(|e| {
+                Error::validation("path", format!("not a URL: {e}")).with_provider(self.provider().as_str())
+            })?
+        } else {
+            let base = self.base.as_str().trim_end_matches('/');
+            let joined = format!("{base}/{}", path.trim_start_matches('/'));
+            Url::parse(&joined).map_err(|e| {
+                Error::validation("path", format!("not a path: {e}")).with_provider(self.provider().as_str())
+            })?
+        };
+        if url.origin() != self.base.origin() {
+            return Err(Error::validation(
+                "path",
+                format!(
+                    "{} is not on {}'s API host; requests with its credentials go nowhere else",
+                    url.origin().ascii_serialization(),
+                    self.spec.name
+                ),
+            )
+            .with_provider(self.provider().as_str()));
+        }
+        Ok(url)
+    }
+
+    /// A request of `method` on `path` with the spec's headers and version.
+    ///
+    /// # Errors
+    /// As [`url`](Self::url).
+    pub fn request(&self, method: Method, path: &str) -> Result<Request<'_>> {
+        let mut request = self.client.request(method, self.url(path)?).query(&self.query);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        Ok(request)
+    }
+
+    /// The spec's credential check.
+    ///
+    /// # Errors
+    /// The provider's answer as an error (an auth error for bad credentials).
+    pub async fn check(&self) -> Result<()> {
+        let method = Method::from_bytes(self.spec.check.method.as_bytes()).unwrap_or(Method::GET);
+        self.request(method, &self.check)?.read_only().operation("check").send().await.map(drop)
+    }
+
+    /// Sends `request` through the provider's policies — credentials injected (OAuth2: renewed
+    /// once and the request retried once on a 401), retries, rate limit, circuit breaker, a span
+    /// without secrets — and returns the answer as it came, whatever its status. Only `GET`,
+    /// `HEAD` and `OPTIONS` are retried after they may have reached the provider.
+    ///
+    /// # Errors
+    /// A [`Validation`](crate::ErrorKind::Validation) error before sending for a URL on another
+    /// origin or a credential header; a transport failure after the retries.
+    pub async fn passthrough(&self, request: Passthrough) -> Result<PassthroughResponse> {
+        if request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("authorization")) {
+            return Err(Error::validation("headers", "credentials are the connection's: no Authorization header")
+                .with_provider(self.provider().as_str()));
+        }
+        let safe = matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let mut sent = self.request(request.method, &request.path)?.query(&request.query).accept_any_status();
+        for (name, value) in &request.headers {
+            sent = sent.header(name, value);
+        }
+        if let Some((body, content_type)) = request.body {
+            sent = sent.body(body, &content_type);
+        }
+        if safe {
+            sent = sent.read_only();
+        }
+        let answer = sent.operation("passthrough").send().await?;
+        Ok(PassthroughResponse {
+            status: answer.status(),
+            headers: answer.headers().clone(),
+            body: answer.bytes().clone(),
+        })
+    }
+
+    /// One page of the resource at `path`, from `at` (what the previous page's
+    /// [`SpecPage::next`] said; `None` for the first), of up to `size` records (the spec's
+    /// maximum otherwise).
+    ///
+    /// # Errors
+    /// The provider's error; an [`InvalidResponse`](crate::ErrorKind::InvalidResponse) error
+    /// when the answer has no records where the spec says.
+    pub async fn page(&self, path: &str, at: Option<&str>, size: Option<u32>) -> Result<SpecPage> {
+        let p = &self.spec.pagination;
+        let limit = size.unwrap_or(u32::MAX).min(p.max_limit.unwrap_or(u32::MAX)).max(1).to_string();
+        let follows_links = matches!(p.style, Paging::LinkHeader | Paging::Odata | Paging::Delta);
+        let mut request = match at {
+            Some(next) if follows_links && next.contains("://") => self.request(Method::GET, next)?,
+            _ => self.request(Method::GET, path)?,
+        };
+        let is_link = at.is_some_and(|n| follows_links && n.contains("://"));
+        if let Some(param) = &p.limit_param
+            && !is_link
+            && p.style != Paging::None
+        {
+            request = request.query(&[(param.as_str(), limit.as_str())]);
+        }
+        let (offset, page_number) = (at.and_then(|a| a.parse::<u64>().ok()), at.and_then(|a| a.parse::<u32>().ok()));
+        match (p.style, at) {
+            (Paging::Cursor | Paging::Delta, Some(cursor)) if !is_link => {
+                if let Some(param) = &p.cursor_param {
+                    request = request.query(&[(param.as_str(), cursor)]);
+                }
+            }
+            (Paging::Offset, _) => {
+                if let Some(param) = &p.offset_param {
+                    request = request.query(&[(param.as_str(), offset.unwrap_or(0).to_string())]);
+                }
+            }
+            (Paging::Page | Paging::LinkHeader, _) if !is_link => {
+                if let Some(param) = &p.page_param {
+                    let first = p.first_page.unwrap_or(1);
+                    request = request.query(&[(param.as_str(), page_number.unwrap_or(first).to_string())]);
+                }
+            }
+            _ => {}
+        }
+        let answer = request.read_only().path_template(path.to_owned()).send().await?;
+        let link = crate::pagination::next_link(answer.headers())?.map(String::from);
+        let body: Value = answer.json()?;
+        let records = match p.records.as_deref() {
+            None | Some("") => body.as_array().cloned(),
+            Some(pointer) => body.pointer(pointer).and_then(Value::as_array).cloned(),
+        }
+        .ok_or_else(|| {
+            Error::invalid_response(format!(
+                "the answer has no list of records at {:?}",
+                p.records.as_deref().unwrap_or("")
+            ))
+            .with_provider(self.provider().as_str())
+        })?;
+        let text = |pointer: &Option<String>| {
+            pointer.as_deref().and_then(|ptr| body.pointer(ptr)).and_then(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        let more = p.has_more.as_deref().and_then(|ptr| body.pointer(ptr)).and_then(Value::as_bool);
+        let next = match p.style {
+            Paging::None => None,
+            Paging::Cursor => match &p.cursor_field {
+                Some(field) if more != Some(false) && !records.is_empty() => records
+                    .last()
+                    .and_then(|r| r.pointer(field).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))),
+                Some(_) => None,
+                None => text(&p.next_cursor),
+            },
+            Paging::Offset => {
+                let next = offset.unwrap_or(0) + records.len() as u64;
+                let total = p.total.as_deref().and_then(|ptr| body.pointer(ptr)).and_then(Value::as_u64);
+                let full = records.len().to_string() == limit;
+                let more = total.map_or(full && !records.is_empty(), |t| next < t);
+                more.then(|| next.to_string())
+            }
+            Paging::Page => {
+                let current = page_number.unwrap_or(p.first_page.unwrap_or(1));
+                let full = records.len().to_string() == limit;
+                (more.unwrap_or(full) && !records.is_empty()).then(|| (current + 1).to_string())
+            }
+            Paging::LinkHeader => link,
+            Paging::Odata => text(&p.next_link),
+            Paging::Delta => text(&p.next_link).or_else(|| text(&p.next_cursor)),
+        };
+        let delta = if p.style == Paging::Delta && next.is_none() {
+            text(&p.delta_link).or_else(|| text(&p.sync_token))
+        } else {
+            None
+        };
+        if let Some(next) = next.as_deref()
+            && next.contains("://")
+        {
+            // A next link is followed only on the provider's origin.
+            self.url(next)?;
+        }
+        Ok(SpecPage { records, next, delta })
+    }
+}
+
+/// The OAuth2 token source a spec's grants and the configuration give.
+fn oauth_source(spec: &ProviderSpec, config: &IntegrationConfig, http: &ProviderClient) -> Result<OAuth2Source> {
+    let Auth::Oauth2 {
+        grants, token_url, authorization_url, revocation_url, scopes, client_auth, token_params, ..
+    } = &spec.auth
+    else {
+        return Err(Error::config("not an OAuth2 spec"));
+    };
+    let value = |key: &str| value_of(spec, config, key);
+    let mut token = Url::parse(&render(token_url, value)?)
+        .map_err(|e| Error::config(format!("the token URL is not a URL: {e}")).with_field("auth.token_url"))?;
+    if let Some(origin) = config.settings.get(schema::AUTH_BASE_URL).and_then(Value::as_str) {
+        let origin = Url::parse(origin).map_err(|e| {
+            Error::config(format!("not a URL: {e}")).with_field(format!("settings.{}", schema::AUTH_BASE_URL))
+        })?;
+        let path = token.path().to_owned();
+        token = origin.join(&path).map_err(|e| Error::config(format!("not a URL: {e}")))?;
+    }
+    let authorization =
+        authorization_url.as_ref().map(|u| render(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok());
+    let mut endpoints = OAuth2Endpoints::new(authorization, token);
+    if let Some(url) = revocation_url.as_ref().map(|u| render(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok())
+    {
+        endpoints = endpoints.with_revocation(url);
+    }
+    let id = config.secret("client_id")?.expose_secret().to_owned();
+    let mut client = OAuth2Client::new(http.clone(), id, endpoints)
+        .with_client_secret(config.secret("client_secret")?.expose_secret().to_owned());
+    if *client_auth == ClientAuth::Body {
+        client = client.with_credentials_in_body();
+    }
+    for (name, text) in token_params {
+        client = client.with_token_param(name.clone(), render(text, value)?);
+    }
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    Ok(match config.secrets.get("refresh_token") {
+        Some(refresh) if grants.contains(&Grant::RefreshToken) => {
+            OAuth2Source::configured_refresh_token(client, refresh.clone())
+        }
+        _ if grants.contains(&Grant::ClientCredentials) => OAuth2Source::client_credentials(client, &scopes),
+        _ => OAuth2Source::refresh_token(client),
+    })
+}
