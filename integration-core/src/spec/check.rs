@@ -148,6 +148,34 @@ pub(super) fn check(spec: &ProviderSpec) -> Result<(), Refusal> {
     if !["GET", "POST", "HEAD"].contains(&spec.check.method.as_str()) {
         return refuse("check.method", "GET, POST or HEAD");
     }
+    let mut names = BTreeSet::new();
+    for (i, stream) in spec.streams.iter().enumerate() {
+        let at = |key: &str| format!("streams[{i}].{key}");
+        if !is_key(&stream.name, 64) || !names.insert(stream.name.as_str()) {
+            return refuse(at("name"), "a unique name: lowercase letters, digits and _");
+        }
+        if !stream.path.starts_with('/') {
+            return refuse(at("path"), "a path starting with /, joined to base_url");
+        }
+        declared.template(&at("path"), &stream.path)?;
+        if stream.primary_key.is_empty() {
+            return refuse(at("primary_key"), "a JSON pointer to each record's id, like \"/id\"");
+        }
+        for (key, value) in [
+            ("primary_key", Some(&stream.primary_key)),
+            ("records", stream.records.as_ref()),
+            ("cursor_field", stream.cursor_field.as_ref()),
+            ("deleted", stream.deleted.as_ref()),
+        ] {
+            pointer(&at(key), value)?;
+        }
+        if stream.records.is_none() && spec.pagination.records.is_none() {
+            return refuse(at("records"), "where the records are (or pagination.records for every stream)");
+        }
+        if stream.cursor_field.is_some() && stream.cursor_param.as_deref().is_none_or(str::is_empty) {
+            return refuse(at("cursor_param"), "the query parameter the greatest cursor value seen is sent in");
+        }
+    }
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use url::Url;
 use super::{Auth, ClientAuth, Grant, Location, Paging, ProviderSpec, render};
 use crate::auth::{ApiKey, Authenticator, Basic, Bearer, OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
 use crate::config::IntegrationConfig;
-use crate::descriptor::{Descriptor, Domain, GenericHmac, SignatureEncoding, WebhookScheme};
+use crate::descriptor::{Descriptor, DescriptorBuilder, Domain, GenericHmac, SignatureEncoding, WebhookScheme};
 use crate::error::{Error, Result};
 use crate::http::{HttpPolicy, ProviderClient, Request};
 use crate::registry::BuildContext;
@@ -144,6 +144,11 @@ impl ProviderSpec {
     /// # Errors
     /// A [`Config`](crate::ErrorKind::Config) error if the spec's fields collide.
     pub fn descriptor(&self) -> Result<Descriptor> {
+        self.descriptor_builder().build()
+    }
+
+    /// [`descriptor`](Self::descriptor) before it is built, to add streams.
+    pub fn descriptor_builder(&self) -> DescriptorBuilder {
         let domain = self.sdk_domains().first().copied().unwrap_or(Domain::Other);
         let mut policy = HttpPolicy::standard();
         if let Some(limit) = &self.rate_limit
@@ -190,7 +195,7 @@ impl ProviderSpec {
         if let Some(scheme) = scheme_of(self) {
             builder = builder.webhook(scheme).capability(Capability::WEBHOOKS);
         }
-        builder.build()
+        builder
     }
 }
 
@@ -375,6 +380,22 @@ impl SpecClient {
     /// The provider's error; an [`InvalidResponse`](crate::ErrorKind::InvalidResponse) error
     /// when the answer has no records where the spec says.
     pub async fn page(&self, path: &str, at: Option<&str>, size: Option<u32>) -> Result<SpecPage> {
+        self.page_with(path, at, size, &[], None).await
+    }
+
+    /// [`page`](Self::page) with extra query parameters (a change listing's `updated_since`),
+    /// and the records at `records` instead of the spec's pointer.
+    ///
+    /// # Errors
+    /// As [`page`](Self::page).
+    pub async fn page_with(
+        &self,
+        path: &str,
+        at: Option<&str>,
+        size: Option<u32>,
+        query: &[(String, String)],
+        records: Option<&str>,
+    ) -> Result<SpecPage> {
         let p = &self.spec.pagination;
         let limit = size.unwrap_or(u32::MAX).min(p.max_limit.unwrap_or(u32::MAX)).max(1).to_string();
         let follows_links = matches!(p.style, Paging::LinkHeader | Paging::Odata | Paging::Delta);
@@ -409,19 +430,20 @@ impl SpecClient {
             }
             _ => {}
         }
+        if !is_link {
+            request = request.query(query);
+        }
         let answer = request.read_only().path_template(path.to_owned()).send().await?;
         let link = crate::pagination::next_link(answer.headers())?.map(String::from);
         let body: Value = answer.json()?;
-        let records = match p.records.as_deref() {
+        let at_records = records.or(p.records.as_deref());
+        let records = match at_records {
             None | Some("") => body.as_array().cloned(),
             Some(pointer) => body.pointer(pointer).and_then(Value::as_array).cloned(),
         }
         .ok_or_else(|| {
-            Error::invalid_response(format!(
-                "the answer has no list of records at {:?}",
-                p.records.as_deref().unwrap_or("")
-            ))
-            .with_provider(self.provider().as_str())
+            Error::invalid_response(format!("the answer has no list of records at {:?}", at_records.unwrap_or("")))
+                .with_provider(self.provider().as_str())
         })?;
         let text = |pointer: &Option<String>| {
             pointer.as_deref().and_then(|ptr| body.pointer(ptr)).and_then(|v| match v {

@@ -54,6 +54,7 @@ mod catalog;
 mod check;
 mod client;
 mod lines;
+mod rest;
 mod template;
 
 use std::collections::BTreeMap;
@@ -62,6 +63,7 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::{CatalogEntry, catalog, catalog_spec};
 pub use client::{Passthrough, PassthroughResponse, SpecClient, SpecPage};
+pub use rest::RestConnector;
 pub use template::{Template, render};
 
 use crate::descriptor::Domain;
@@ -130,6 +132,35 @@ pub struct ProviderSpec {
     pub webhooks: Option<Webhooks>,
     /// The call that checks credentials.
     pub check: Check,
+    /// Streams the generic REST connector syncs ([`RestConnector`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<RestStream>,
+}
+
+/// A stream of the generic REST connector: a resource listed by the spec's paging, synced into
+/// the records cache as JSON records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestStream {
+    /// The stream's name (`customers`).
+    pub name: String,
+    /// The resource's path, joined to the base URL.
+    pub path: String,
+    /// JSON pointer to the records, instead of the spec's `pagination.records`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<String>,
+    /// JSON pointer to each record's id.
+    pub primary_key: String,
+    /// JSON pointer to each record's change time (or version): the stream is then incremental,
+    /// listing from the greatest value seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_field: Option<String>,
+    /// The query parameter the greatest value seen is sent in (`updated_since`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_param: Option<String>,
+    /// JSON pointer to a boolean marking a deleted record (a change listing's tombstone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
 }
 
 /// A configuration field a spec uses.
