@@ -52,11 +52,21 @@
 //! # });
 //! ```
 //!
+//! Every API of the catalog can be connected through its provider spec from the start:
+//!
+//! ```
+//! let apis = integrations::catalog();
+//! assert!(apis.len() >= 40);
+//! assert!(apis.iter().any(|api| api.id == "quickbooks" && api.auth == "oauth2"));
+//! ```
+//!
 //! Start with the crate docs of [`integration_core`], then `ARCHITECTURE.md` in the repository.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use integration_core::*;
+/// The APIs the SDK ships a provider spec for (`integration_core::spec::catalog`).
+pub use integration_core::spec::catalog;
 
 /// The test kit: contract suites, tracing capture, polling helpers.
 #[cfg(feature = "testkit")]
