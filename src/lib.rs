@@ -64,9 +64,9 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub use integration_core::*;
 /// The APIs the SDK ships a provider spec for (`integration_core::spec::catalog`).
 pub use integration_core::spec::catalog;
+pub use integration_core::*;
 
 /// The test kit: contract suites, tracing capture, polling helpers.
 #[cfg(feature = "testkit")]
