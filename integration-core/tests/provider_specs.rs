@@ -81,6 +81,26 @@ fn each_refusal_names_the_line_and_the_key() {
 }
 
 #[test]
+fn a_timestamped_hmac_needs_both_its_header_and_what_is_signed() {
+    let hook = |extra: &str| {
+        spec(&format!(
+            "\n[auth]\nkind = \"none\"\n\n[webhooks]\nscheme = \"hmac\"\nheader = \"X-Sig\"\nencoding = \"hex\"\n{extra}"
+        ))
+    };
+    let good =
+        ProviderSpec::parse(&hook("timestamp_header = \"X-Ts\"\nsigned = \"{timestamp}.{body}\"\n")).expect("good");
+    assert!(good.webhook_scheme().is_some());
+    for (extra, field) in [
+        ("timestamp_header = \"X-Ts\"\n", "webhooks.signed"),
+        ("signed = \"{body}\"\n", "webhooks.timestamp_header"),
+        ("timestamp_header = \"X-Ts\"\nsigned = \"{body}{nonce}\"\n", "webhooks.signed"),
+    ] {
+        let refused = ProviderSpec::parse(&hook(extra)).expect_err("refused");
+        assert_eq!(refused.field(), Some(field), "{refused}");
+    }
+}
+
+#[test]
 fn the_catalog_lists_forty_apis_or_more_each_loadable() {
     let entries = catalog();
     assert!(entries.len() >= 40, "{} APIs", entries.len());

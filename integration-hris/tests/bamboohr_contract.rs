@@ -347,3 +347,24 @@ async fn the_report_is_not_held_to_the_policy_body_limit() {
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert_eq!(run.counts.added, 1000);
 }
+
+/// The catalog's BambooHR spec (what passthrough and the catalog use) agrees with the adapter:
+/// the same webhook signing, error header, configuration keys and credential check.
+#[test]
+fn the_catalog_spec_agrees_with_the_adapter() {
+    use integration_core::spec::catalog_spec;
+    use integration_hris::Adapter as _;
+    use integration_hris::bamboohr::{self, BambooHr};
+    let spec = catalog_spec(bamboohr::PROVIDER).expect("BambooHR is in the catalog");
+    assert_eq!(spec.webhook_scheme(), Some(bamboohr::webhook_scheme()), "the same signing");
+    let described = BambooHr::describe().expect("the adapter's descriptor");
+    assert_eq!(
+        spec.descriptor().expect("the spec's descriptor").http.error_message_header,
+        described.http.error_message_header,
+        "the same error header"
+    );
+    for key in spec.config_keys() {
+        assert!(described.config.field(key).is_some(), "the adapter takes {key} too");
+    }
+    assert_eq!(spec.check.path, "/meta/lists", "the adapter's connect reads the meta lists");
+}

@@ -139,6 +139,19 @@ pub(super) fn check(spec: &ProviderSpec) -> Result<(), Refusal> {
             if !matches!(webhooks.encoding.as_deref(), Some("hex" | "base64")) {
                 return refuse("webhooks.encoding", "hex or base64");
             }
+            match (&webhooks.timestamp_header, &webhooks.signed) {
+                (None, None) => {}
+                (Some(_), Some(signed)) => {
+                    let rest = signed.replace("{body}", "").replace("{timestamp}", "");
+                    if !signed.contains("{body}") || !signed.contains("{timestamp}") || rest.contains(['{', '}']) {
+                        return refuse("webhooks.signed", "what is signed, from {body} and {timestamp}");
+                    }
+                }
+                (None, Some(_)) => return refuse("webhooks.timestamp_header", "the header the timestamp comes in"),
+                (Some(_), None) => return refuse("webhooks.signed", "what is signed, like \"{timestamp}.{body}\""),
+            }
+        } else if webhooks.timestamp_header.is_some() || webhooks.signed.is_some() {
+            return refuse("webhooks.signed", "only an hmac scheme takes a timestamp header and signed content");
         }
     }
     if !spec.check.path.starts_with('/') {

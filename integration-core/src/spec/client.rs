@@ -125,16 +125,24 @@ fn scheme_of(spec: &ProviderSpec) -> Option<WebhookScheme> {
             } else {
                 SignatureEncoding::Hex
             };
-            let hmac = GenericHmac::new(webhooks.header.clone().unwrap_or_default(), encoding);
-            WebhookScheme::GenericHmac(match &webhooks.prefix {
-                Some(prefix) => hmac.with_prefix(prefix.clone()),
-                None => hmac,
-            })
+            let mut hmac = GenericHmac::new(webhooks.header.clone().unwrap_or_default(), encoding);
+            if let Some(prefix) = &webhooks.prefix {
+                hmac = hmac.with_prefix(prefix.clone());
+            }
+            if let (Some(header), Some(signed)) = (&webhooks.timestamp_header, &webhooks.signed) {
+                hmac = hmac.with_timestamp(header.clone(), signed.clone());
+            }
+            WebhookScheme::GenericHmac(hmac)
         }
     })
 }
 
 impl ProviderSpec {
+    /// How the provider signs webhooks, as core verifies them; `None` when it does not.
+    pub fn webhook_scheme(&self) -> Option<WebhookScheme> {
+        scheme_of(self)
+    }
+
     /// The descriptor of a provider connected through this spec: its configuration fields (the
     /// spec's settings and secrets; `client_id` and `client_secret` for OAuth2, and an optional
     /// `refresh_token`; an optional `base_url` and `auth_base_url` to point it elsewhere, a

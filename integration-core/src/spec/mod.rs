@@ -416,6 +416,12 @@ pub struct Webhooks {
     /// For `hmac`: a prefix before the signature (`sha256=`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// For `hmac` over a timestamp too: the header carrying it…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_header: Option<String>,
+    /// …and what is signed, from `{body}` and `{timestamp}` (`"{body}{timestamp}"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<String>,
 }
 
 /// The call that checks credentials.
