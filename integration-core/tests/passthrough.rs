@@ -177,6 +177,24 @@ async fn another_origin_is_refused_before_sending_and_a_redirect_there_is_not_fo
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_passthrough_request_is_audited_without_its_query() {
+    use integration_core::store::{AuditAction, MemoryStore};
+    let fake = fake().await;
+    let store = std::sync::Arc::new(MemoryStore::new());
+    let client = client(&fake).with_audit(store.clone());
+    client.passthrough(Passthrough::get("/v1/notes/1").query("ssn", "123-45-6789")).await.expect("an answer");
+    client.passthrough(Passthrough::get("/v1/notes/404")).await.expect("an answer");
+    let events: Vec<_> = store
+        .audit_events(&TenantId::new("acme").expect("tenant"))
+        .into_iter()
+        .filter(|e| e.action == AuditAction::PassthroughRequest)
+        .collect();
+    let details: Vec<String> = events.iter().map(|e| e.detail.clone()).collect();
+    assert_eq!(details, ["GET /v1/notes/1 → 200", "GET /v1/notes/404 → 404"]);
+    assert!(!format!("{events:?}").contains("123-45-6789"), "the query is not kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resource_pages_by_the_spec() {
     let fake = fake().await;
     let client = client(&fake);

@@ -20,7 +20,8 @@ use crate::error::{Error, Result};
 use crate::http::{HttpPolicy, ProviderClient, Request};
 use crate::registry::BuildContext;
 use crate::schema::{self, ConfigField, FieldFormat};
-use crate::{Capability, ProviderId};
+use crate::store::{AuditAction, AuditEvent, AuditSink};
+use crate::{Capability, ConnectionId, ProviderId, TenantId};
 
 /// A request through a connected provider, for what the typed API does not cover.
 #[derive(Debug, Clone)]
@@ -108,6 +109,8 @@ pub struct SpecClient {
     query: Vec<(String, String)>,
     check: String,
     tokens: Option<Arc<TokenManager>>,
+    connection: (TenantId, ConnectionId),
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 fn scheme_of(spec: &ProviderSpec) -> Option<WebhookScheme> {
@@ -268,7 +271,27 @@ impl SpecClient {
             None => http,
         };
         let check = render(&spec.check.path, value)?;
-        Ok(Self { spec: Arc::new(spec), descriptor: Arc::new(descriptor), base, client, headers, query, check, tokens })
+        let connection = (config.tenant.clone(), config.connection.clone());
+        Ok(Self {
+            spec: Arc::new(spec),
+            descriptor: Arc::new(descriptor),
+            base,
+            client,
+            headers,
+            query,
+            check,
+            tokens,
+            connection,
+            audit: None,
+        })
+    }
+
+    /// Records every passthrough request in `audit`: an `AuditAction::PassthroughRequest` event
+    /// with the method, the path (never the query or a body) and the status, or the failure.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// The spec.
@@ -362,6 +385,8 @@ impl SpecClient {
                 .with_provider(self.provider().as_str()));
         }
         let safe = matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let what =
+            format!("{} {}", request.method, self.url(&request.path).map(|u| u.path().to_owned()).unwrap_or_default());
         let mut sent = self.request(request.method, &request.path)?.query(&request.query).accept_any_status();
         for (name, value) in &request.headers {
             sent = sent.header(name, value);
@@ -372,7 +397,21 @@ impl SpecClient {
         if safe {
             sent = sent.read_only();
         }
-        let answer = sent.operation("passthrough").send().await?;
+        let answer = sent.operation("passthrough").send().await;
+        if let Some(audit) = &self.audit {
+            let (tenant, connection) = self.connection.clone();
+            let event = AuditEvent::new(tenant, AuditAction::PassthroughRequest)
+                .connection(connection)
+                .provider(self.provider().clone());
+            let event = match &answer {
+                Ok(answer) => event.detail(format!("{what} → {}", answer.status().as_u16())),
+                Err(error) => event.detail(what).failed(error.kind().as_str()),
+            };
+            if let Err(e) = audit.audit(event).await {
+                tracing::warn!(error = %e, "a passthrough request could not be audited");
+            }
+        }
+        let answer = answer?;
         Ok(PassthroughResponse {
             status: answer.status(),
             headers: answer.headers().clone(),

@@ -33,6 +33,8 @@ pub enum AuditAction {
     TokenRevoked,
     /// A webhook delivery was rejected (bad signature, stale, oversized).
     WebhookRejected,
+    /// A passthrough request was sent with a connection's credentials.
+    PassthroughRequest,
 }
 
 impl AuditAction {
@@ -49,6 +51,7 @@ impl AuditAction {
             Self::TokenRefreshed => "token_refreshed",
             Self::TokenRevoked => "token_revoked",
             Self::WebhookRejected => "webhook_rejected",
+            Self::PassthroughRequest => "passthrough_request",
         }
     }
 }
