@@ -223,20 +223,47 @@ fn value_of(spec: &ProviderSpec, config: &IntegrationConfig, key: &str) -> Optio
 
 impl SpecClient {
     /// Connects `spec` with `config`: checks the configuration against the spec's descriptor,
-    /// renders the base URL (or takes the `base_url` setting), and authenticates as the spec
-    /// says — static credentials from the configuration, or OAuth2 through the context's token
-    /// manager (client credentials; a configured `refresh_token`; or the tokens an
-    /// authorization stored for the connection).
+    /// renders the base URL (the `base_url` setting, when there is one, replaces its origin —
+    /// scheme, host and port — and keeps its path: a sandbox, a regional host, a test fake), and
+    /// authenticates as the spec says — static credentials from the configuration, or OAuth2
+    /// through the context's token manager (client credentials; a configured `refresh_token`;
+    /// or the tokens an authorization stored for the connection).
     ///
     /// # Errors
     /// A [`Config`](crate::ErrorKind::Config) error naming the field that is missing or wrong.
     pub fn new(spec: ProviderSpec, config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = spec.descriptor()?;
         descriptor.config.validate(&descriptor.provider, &config.settings, &config.secrets)?;
+        Self::for_adapter(spec, descriptor, config, context)
+    }
+
+    /// [`new`](Self::new) for a typed adapter built on its spec: `descriptor` is the adapter's
+    /// (its HTTP policy is used), and `config` has already passed the adapter's schema, which
+    /// holds the spec's fields and the adapter's own.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn for_adapter(
+        spec: ProviderSpec,
+        descriptor: Descriptor,
+        config: &IntegrationConfig,
+        context: &BuildContext,
+    ) -> Result<Self> {
         let provider = spec.id.clone();
         let value = |key: &str| value_of(&spec, config, key);
         let template = render(&spec.base_url, value).map_err(|e| e.with_provider(&provider))?;
-        let base = config.base_url(Some(&template))?;
+        let mut base = Url::parse(&template).map_err(|e| {
+            Error::config(format!("the spec's base URL is not a URL: {e}"))
+                .with_field("base_url")
+                .with_provider(&provider)
+        })?;
+        if config.settings.contains_key(schema::BASE_URL) {
+            let origin = config.base_url(None)?;
+            let path = base.path().to_owned();
+            base = origin
+                .join(&path)
+                .map_err(|e| Error::config(format!("not a URL: {e}")).with_field("settings.base_url"))?;
+        }
         let http = context.provider_client(&descriptor, config);
         let mut headers = Vec::new();
         for (name, text) in &spec.headers {
@@ -312,6 +339,11 @@ impl SpecClient {
     /// The provider id.
     pub fn provider(&self) -> &ProviderId {
         self.client.provider()
+    }
+
+    /// The authenticated client requests go through.
+    pub fn provider_client(&self) -> &ProviderClient {
+        &self.client
     }
 
     /// The token manager, for an OAuth2 spec (to revoke on disconnect).

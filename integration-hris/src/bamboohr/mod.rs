@@ -1,6 +1,8 @@
 //! BambooHR, following its API v1 documentation at <https://documentation.bamboohr.com/>:
 //!
-//! - auth: an API key as the HTTP Basic user name (password `x`), `Accept: application/json`;
+//! - the HTTP shape — host, path, auth (an API key as the HTTP Basic user name, password `x`),
+//!   `Accept: application/json`, the error header, webhook signing — is the catalog's spec
+//!   (`integration-core/catalog/bamboohr.toml`); this module is the mapping and BambooHR's calls;
 //! - employees: a custom report (`POST /v1/reports/custom?format=JSON`) with every status, so
 //!   terminated employees are included — one answer for the whole company, allowed
 //!   [`REPORT_BODY_LIMIT`] (a company of 50,000); one employee:
@@ -24,11 +26,10 @@
 
 mod wire;
 
-use std::sync::Arc;
-
 use chrono::Duration;
-use integration_core::auth::Basic;
 use integration_core::descriptor::{GenericHmac, SignatureEncoding};
+use integration_core::http::Method;
+use integration_core::spec::{SpecClient, catalog_spec};
 use integration_core::{VerifiedWebhook, WebhookOutcome, WebhookScheme};
 use serde::de::DeserializeOwned;
 
@@ -58,8 +59,7 @@ pub fn webhook_scheme() -> WebhookScheme {
 #[derive(Debug)]
 pub struct BambooHr {
     descriptor: Descriptor,
-    client: ProviderClient,
-    base: String,
+    api: SpecClient,
     company: String,
     time_off_days: i64,
 }
@@ -89,19 +89,16 @@ impl Adapter for BambooHr {
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
         let company = config.setting_str("company_domain")?.to_owned();
-        let api_base = config.base_url(Some("https://api.bamboohr.com"))?;
-        let api_base = api_base.as_str().trim_end_matches('/');
         let time_off_days = config.settings.get("time_off_days").and_then(Value::as_i64).unwrap_or(365);
-        let basic = Basic::new(config.secret("api_key")?.expose_secret(), "x");
-        let client = context.provider_client(&descriptor, config).with_auth(Arc::new(basic));
-        let base = format!("{api_base}/api/gateway.php/{company}/v1");
-        Ok(Self { descriptor, client, base, company, time_off_days })
+        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no BambooHR spec in the catalog"))?;
+        let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
+        Ok(Self { descriptor, api, company, time_off_days })
     }
 }
 
 impl BambooHr {
     async fn get<T: DeserializeOwned>(&self, path: &str, template: &str, query: &[(&str, String)]) -> Result<T> {
-        let request = self.client.get(format!("{}{path}", self.base)).header("Accept", "application/json");
+        let request = self.api.request(Method::GET, path)?;
         request.query(query).path_template(template).send_json().await
     }
 
@@ -111,9 +108,9 @@ impl BambooHr {
         if let Some(since) = since {
             body["filters"] = json!({ "lastChanged": { "includeNull": "no", "value": since.to_rfc3339() } });
         }
-        let request = self.client.post(format!("{}/reports/custom", self.base)).json(&body).read_only();
+        let request = self.api.request(Method::POST, "/reports/custom")?.json(&body).read_only();
         let query = [("format", "JSON"), ("onlyCurrent", "true")];
-        let limit = REPORT_BODY_LIMIT.max(self.client.policy().max_body_bytes);
+        let limit = REPORT_BODY_LIMIT.max(self.api.provider_client().policy().max_body_bytes);
         let request = request.query(&query).header("Accept", "application/json").max_body_bytes(limit);
         let report: Report = request.path_template("/v1/reports/custom").send_json().await?;
         Ok(Listing::decoded(map_each(report.employees, "id", wire::employee), None))
@@ -195,8 +192,8 @@ impl Hris for BambooHr {
                 .with_provider(PROVIDER)
                 .with_operation("update_employee"));
         }
-        let request = self.client.post(format!("{}/employees/{remote_id}", self.base));
-        let request = request.header("Accept", "application/json").json(&update.to_provider_json(&UPDATE_NAMES));
+        let request = self.api.request(Method::POST, &format!("/employees/{remote_id}"))?;
+        let request = request.json(&update.to_provider_json(&UPDATE_NAMES));
         request.idempotent().path_template("/v1/employees/{id}").send().await?;
         self.employee(remote_id).await
     }
