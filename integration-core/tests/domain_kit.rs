@@ -8,9 +8,8 @@ use std::sync::Arc;
 
 use integration_core::Registry;
 use integration_core::domain::prelude::*;
-use integration_testkit::contract::harness::{self, Malformed, Records};
-use integration_testkit::fake::{FakeServer, app::FakeApi, auth::Auth, collection::Collection, dataset::*};
-use integration_testkit::fake::{faults::Faults, paging::Paging};
+use integration_testkit::contract::harness::{self, Fake, Malformed};
+use integration_testkit::fake::notes::{FakeNotes, TOKEN};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Note {
@@ -100,46 +99,27 @@ impl Adapter for Jot {
 integration_core::domain_adapters!("notes", dyn Notes; "jot" => Jot);
 
 struct Fixture {
-    notes: Dataset<String>,
-    api: FakeApi,
+    fake: FakeNotes,
     jot: Arc<dyn Notes>,
-    _server: FakeServer,
 }
 
 #[async_trait]
 impl harness::Fixture for Fixture {
     async fn start(seed: u64, size: usize) -> Self {
-        let (notes, mut rng) = (Dataset::starting_at(1), fastrand::Rng::with_seed(seed));
-        (0..size).for_each(|_| _ = notes.add(format!("note {}", rng.u32(..))));
-        let api = FakeApi::new(Auth::Bearer("jot-token".into()));
-        let render =
-            |n: &Record<String>| json!({"id": n.id.to_string(), "text": **n, "updated_at": n.changed.to_rfc3339()});
-        let server = api.serve(Collection::new(notes.clone(), Paging::Cursor, render).router("/v1/notes")).await;
+        let fake = FakeNotes::start(seed, size).await;
         let (connection, provider) = (ConnectionId::new("notes").expect("id"), ProviderId::new("jot").expect("id"));
         let config = IntegrationConfig::new(common::tenant(), connection, Domain::Crm, provider)
-            .with_setting("base_url", server.base_url())
-            .with_secret("token", "jot-token");
+            .with_setting("base_url", fake.base_url())
+            .with_secret("token", TOKEN);
         let (jot, mut registry) = (build(&config, &BuildContext::default()).expect("the typed build"), Registry::new());
         assert!(register_all(&mut registry).is_ok() && registry.build(config).is_ok(), "the registry builds it too");
-        Self { notes, api, jot, _server: server }
+        Self { fake, jot }
     }
     fn integration(&self) -> Arc<dyn Integration> {
         self.jot.clone()
     }
-    fn records(&self) -> &dyn Records {
-        &self.notes
-    }
-    fn faults(&self) -> &Faults {
-        self.api.faults()
-    }
-    fn add(&self) -> u64 {
-        self.notes.add("a new note".into())
-    }
-    fn edit(&self, id: u64) -> bool {
-        self.notes.update(id, &["text"], |n| n.value.push_str(", edited"))
-    }
-    fn check(&self, id: u64, cached: &Value) {
-        assert_eq!(cached["text"], *self.notes.get(id).expect("a note").value, "note {id}");
+    fn fake(&self) -> &dyn Fake {
+        &self.fake
     }
     fn malformed(&self) -> Vec<Malformed> {
         vec![Malformed { provider_field: "text", value: json!(42), expected_field: "text" }]

@@ -8,15 +8,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use integration_core::spec::{ProviderSpec, RestConnector};
 use integration_core::*;
-use integration_testkit::contract::harness::{self, Malformed, Records};
-use integration_testkit::fake::FakeServer;
-use integration_testkit::fake::app::FakeApi;
-use integration_testkit::fake::auth::Auth;
-use integration_testkit::fake::collection::Collection;
-use integration_testkit::fake::dataset::{Dataset, Record};
-use integration_testkit::fake::faults::Faults;
-use integration_testkit::fake::paging::Paging;
-use serde_json::{Value, json};
+use integration_testkit::contract::harness::{self, Fake, Malformed};
+use integration_testkit::fake::notes::{FakeNotes, TOKEN};
+use serde_json::Value;
 
 const SPEC: &str = r#"
 id = "jotter"
@@ -54,49 +48,35 @@ deleted = "/deleted"
 "#;
 
 struct Fixture {
-    notes: Dataset<String>,
-    api: FakeApi,
+    fake: FakeNotes,
     connector: Arc<RestConnector>,
-    _server: FakeServer,
+}
+
+fn config(fake: &FakeNotes) -> IntegrationConfig {
+    IntegrationConfig::new(
+        TenantId::new("acme").expect("tenant"),
+        ConnectionId::new("jotter").expect("connection"),
+        Domain::Other,
+        ProviderId::new("jotter").expect("provider"),
+    )
+    .with_setting("base_url", fake.base_url())
+    .with_secret("api_token", TOKEN)
 }
 
 #[async_trait]
 impl harness::Fixture for Fixture {
     async fn start(seed: u64, size: usize) -> Self {
-        let (notes, mut rng) = (Dataset::starting_at(1), fastrand::Rng::with_seed(seed));
-        (0..size).for_each(|_| _ = notes.add(format!("note {}", rng.u32(..))));
-        let api = FakeApi::new(Auth::Bearer("jot-token".into()));
-        let render = |n: &Record<String>| json!({"id": n.id.to_string(), "text": *n.value, "updated_at": n.changed.to_rfc3339()});
-        let server = api.serve(Collection::new(notes.clone(), Paging::Cursor, render).router("/v1/notes")).await;
-        let config = IntegrationConfig::new(
-            TenantId::new("acme").expect("tenant"),
-            ConnectionId::new("jotter").expect("connection"),
-            Domain::Other,
-            ProviderId::new("jotter").expect("provider"),
-        )
-        .with_setting("base_url", server.base_url())
-        .with_secret("api_token", "jot-token");
+        let fake = FakeNotes::start(seed, size).await;
         let spec = ProviderSpec::parse(SPEC).expect("the spec");
-        let connector = Arc::new(RestConnector::new(spec, &config, &BuildContext::default()).expect("connected"));
-        Self { notes, api, connector, _server: server }
+        let connector =
+            Arc::new(RestConnector::new(spec, &config(&fake), &BuildContext::default()).expect("connected"));
+        Self { fake, connector }
     }
     fn integration(&self) -> Arc<dyn Integration> {
         self.connector.clone()
     }
-    fn records(&self) -> &dyn Records {
-        &self.notes
-    }
-    fn faults(&self) -> &Faults {
-        self.api.faults()
-    }
-    fn add(&self) -> u64 {
-        self.notes.add("a new note".into())
-    }
-    fn edit(&self, id: u64) -> bool {
-        self.notes.update(id, &["text"], |n| n.value.push_str(", edited"))
-    }
-    fn check(&self, id: u64, cached: &Value) {
-        assert_eq!(cached["text"], *self.notes.get(id).expect("a note").value, "note {id}");
+    fn fake(&self) -> &dyn Fake {
+        &self.fake
     }
     fn malformed(&self) -> Vec<Malformed> {
         // Records are kept as the provider's JSON: no value is of a wrong type for them.
@@ -110,7 +90,7 @@ integration_testkit::contract_suite!(Fixture);
 async fn a_record_without_an_id_is_rejected_into_the_run_log_and_the_sync_goes_on() {
     use harness::Fixture as _;
     let fixture = Fixture::start(3, 5).await;
-    assert!(fixture.notes.corrupt(2, "id", Value::Null));
+    assert!(fixture.fake.notes().corrupt(2, "id", Value::Null));
     let store = Arc::new(integration_core::store::MemoryStore::new());
     let engine = SyncEngine::new(store.clone(), store.clone(), "rest");
     let job = SyncJob::new(
@@ -123,7 +103,7 @@ async fn a_record_without_an_id_is_rejected_into_the_run_log_and_the_sync_goes_o
     assert_eq!(run.status, integration_core::store::RunStatus::PartiallySucceeded, "{:?}", run.error);
     assert_eq!((run.counts.added, run.counts.failed), (4, 1));
     assert_eq!(run.rejected[0].field.as_deref(), Some("id"));
-    assert_eq!(run.rejected[0].raw["text"], fixture.notes.get(2).expect("note").value.as_str());
+    assert_eq!(run.rejected[0].raw["text"], fixture.fake.notes().get(2).expect("note").value.as_str());
 }
 
 #[test]
@@ -171,20 +151,10 @@ mod crash_and_resume {
     }
 
     async fn run(size: usize, cycles: Vec<(Vec<Change>, u32, bool)>) {
-        let notes = Dataset::starting_at(1);
-        (0..size).for_each(|n| _ = notes.add(format!("note {n}")));
-        let api = FakeApi::new(Auth::Bearer("jot-token".into()));
-        let render = |n: &Record<String>| json!({"id": n.id.to_string(), "text": *n.value, "updated_at": n.changed.to_rfc3339()});
-        let server = api.serve(Collection::new(notes.clone(), Paging::Cursor, render).router("/v1/notes")).await;
-        let (tenant, connection) = (TenantId::new("acme").expect("t"), ConnectionId::new("jotter").expect("c"));
-        let config = IntegrationConfig::new(
-            tenant.clone(),
-            connection.clone(),
-            Domain::Other,
-            ProviderId::new("jotter").expect("p"),
-        )
-        .with_setting("base_url", server.base_url())
-        .with_secret("api_token", "jot-token");
+        let fake = FakeNotes::start(size as u64, size).await;
+        let notes = fake.notes();
+        let config = config(&fake);
+        let (tenant, connection) = (config.tenant.clone(), config.connection.clone());
         // One attempt per request: a failed read fails the run, as a crash would.
         let context = BuildContext::default().with_http_policy(|_, policy| {
             policy.with_retry(RetryPolicy::standard().with_max_attempts(1)).with_circuit(CircuitPolicy::disabled())
@@ -210,11 +180,11 @@ mod crash_and_resume {
             let job = SyncJob::new(tenant.clone(), connection.clone(), "notes", mode)
                 .with_page_size(std::num::NonZeroU32::new(3).expect("3"));
             for _ in 1..crash_on {
-                api.faults().inject(Fault::Latency(std::time::Duration::ZERO), 1);
+                fake.faults().inject(Fault::Latency(std::time::Duration::ZERO), 1);
             }
-            api.faults().inject(Fault::ServerError(500), 1);
+            fake.faults().inject(Fault::ServerError(500), 1);
             let crashed = engine.run(&connector, &job, &never).await.expect("a run");
-            api.faults().clear();
+            fake.faults().clear();
             if crash_on == 1 {
                 assert_eq!(crashed.status, RunStatus::Failed, "the first read failed: the run did not complete");
             }

@@ -102,6 +102,24 @@ impl<T: Clone + Send + Sync + 'static> Records for Dataset<T> {
     }
 }
 
+/// A fake provider as the generic rules see it: its dataset, its faults, and how its records
+/// change (every fake of the fake kit can be one: `fake::notes::FakeNotes` is).
+pub trait Fake: Send + Sync {
+    /// The dataset.
+    fn records(&self) -> &dyn Records;
+    /// The fault queue.
+    fn faults(&self) -> &Faults;
+    /// Adds a record at the provider; its dataset id.
+    fn add(&self) -> u64;
+    /// Changes live record `id` at the provider (a field the adapter maps).
+    fn edit(&self, id: u64) -> bool;
+    /// Checks one cached record (the common model as JSON) against dataset record `id`;
+    /// panics naming the difference. By default only the ids are compared.
+    fn check(&self, id: u64, cached: &Value) {
+        let _ = (id, cached);
+    }
+}
+
 /// One adapter, of any domain, against its fake.
 #[async_trait]
 pub trait Fixture: Send + Sync + Sized + 'static {
@@ -113,22 +131,11 @@ pub trait Fixture: Send + Sync + Sized + 'static {
     fn stream(&self) -> String {
         self.integration().descriptor().streams.first().map(|s| s.name.clone()).unwrap_or_default()
     }
-    /// The fake's dataset.
-    fn records(&self) -> &dyn Records;
-    /// The fake's fault queue.
-    fn faults(&self) -> &Faults;
+    /// The fake provider behind it: its dataset, faults and changes.
+    fn fake(&self) -> &dyn Fake;
     /// The adapter's `remote_id` for dataset record `id`.
     fn remote_id(&self, id: u64) -> String {
         id.to_string()
-    }
-    /// Adds a record at the provider; its dataset id.
-    fn add(&self) -> u64;
-    /// Changes live record `id` at the provider (a field the adapter maps).
-    fn edit(&self, id: u64) -> bool;
-    /// Checks one cached record (the common model as JSON) against dataset record `id`;
-    /// panics naming the difference. By default only the ids are compared.
-    fn check(&self, id: u64, cached: &Value) {
-        let _ = (id, cached);
     }
     /// Values of the wrong type or format for this provider, each rejected naming a field.
     fn malformed(&self) -> Vec<Malformed>;
@@ -244,12 +251,12 @@ async fn sync<F: Fixture>(fixture: &F, harness: &Harness, mode: SyncMode, page: 
 /// The cache of the fixture's stream holds exactly the dataset's live records, each checked.
 async fn assert_cache_equals_dataset<F: Fixture>(fixture: &F, harness: &Harness) {
     let cached = harness.cached(&fixture.stream()).await;
-    let ids = fixture.records().live_ids();
+    let ids = fixture.fake().records().live_ids();
     let expected: BTreeSet<String> = ids.iter().map(|id| fixture.remote_id(*id)).collect();
     let got: BTreeSet<String> = cached.keys().cloned().collect();
     assert_eq!(got, expected, "the cache holds exactly the dataset's records");
     for id in ids {
-        fixture.check(id, &cached[&fixture.remote_id(id)]);
+        fixture.fake().check(id, &cached[&fixture.remote_id(id)]);
     }
 }
 
@@ -272,7 +279,7 @@ pub async fn full_sync_equals_the_dataset<F: Fixture>() {
 /// with the same result as without them.
 pub async fn full_sync_recovers_from_transient_faults<F: Fixture>() {
     let fixture = F::start(12, 12).await;
-    let faults = fixture.faults();
+    let faults = fixture.fake().faults();
     // Three failures and a slow success: within the standard policy's four attempts even for a
     // provider that answers a sync in one request.
     faults.inject(Fault::TooManyRequests { retry_after_secs: 1 }, 1);
@@ -290,7 +297,7 @@ pub async fn full_sync_recovers_from_transient_faults<F: Fixture>() {
 /// succeeds, the retries counted in its log.
 pub async fn malformed_answers_are_read_again<F: Fixture>() {
     let fixture = F::start(24, 9).await;
-    fixture.faults().inject(Fault::MalformedJson, 2);
+    fixture.fake().faults().inject(Fault::MalformedJson, 2);
     let harness = Harness::new();
     let run = sync(&fixture, &harness, SyncMode::FullRefresh, Some(5)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
@@ -305,13 +312,13 @@ pub async fn a_provider_garbling_a_third_of_its_answers_still_syncs<F: Fixture>(
     let mut rng = fastrand::Rng::with_seed(26);
     for _ in 0..20_000 {
         let fault = if rng.f64() < 0.3 { Fault::MalformedJson } else { Fault::Latency(Duration::ZERO) };
-        fixture.faults().inject(fault, 1);
+        fixture.fake().faults().inject(fault, 1);
     }
     let harness = Harness::new();
     let run = sync(&fixture, &harness, SyncMode::FullRefresh, Some(10)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
     assert!(run.counts.retried_reads > 0, "some answers were asked for again");
-    fixture.faults().clear();
+    fixture.fake().faults().clear();
     assert_cache_equals_dataset(&fixture, &harness).await;
 }
 
@@ -348,11 +355,11 @@ pub async fn duplicates_across_pages_are_absorbed<F: Fixture>() {
     if !fixture.pages_by_offset() {
         return skip("duplicates_across_pages_are_absorbed", "the provider does not page by offset");
     }
-    fixture.faults().inject(Fault::DuplicateAcrossPages, 2);
+    fixture.fake().faults().inject(Fault::DuplicateAcrossPages, 2);
     let harness = Harness::new();
     let run = sync(&fixture, &harness, SyncMode::FullRefresh, Some(5)).await;
     assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
-    assert_eq!(fixture.faults().pending(), 0, "both duplicates were served");
+    assert_eq!(fixture.fake().faults().pending(), 0, "both duplicates were served");
     assert_eq!(run.counts.added, 17, "a repeated record is not counted twice");
     assert_cache_equals_dataset(&fixture, &harness).await;
 }
@@ -369,10 +376,10 @@ pub async fn incremental_sync_yields_exactly_the_changes<F: Fixture>() {
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.error);
     let cursor = harness.store.changes_since(&harness.tenant, None, 100_000).await.expect("changes").next;
 
-    let ids = fixture.records().live_ids();
-    let added = fixture.add();
-    assert!(fixture.edit(ids[1]), "record {} can be edited", ids[1]);
-    assert!(fixture.records().delete(ids[3]), "record {} can be deleted", ids[3]);
+    let ids = fixture.fake().records().live_ids();
+    let added = fixture.fake().add();
+    assert!(fixture.fake().edit(ids[1]), "record {} can be edited", ids[1]);
+    assert!(fixture.fake().records().delete(ids[3]), "record {} can be deleted", ids[3]);
 
     let second = sync(&fixture, &harness, SyncMode::Incremental, Some(5)).await;
     assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
@@ -398,14 +405,14 @@ pub async fn full_refresh_detects_deletions_and_restorations<F: Fixture>() {
     let harness = Harness::new();
     let first = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.error);
-    let gone = fixture.records().live_ids()[5];
-    assert!(fixture.records().delete(gone));
+    let gone = fixture.fake().records().live_ids()[5];
+    assert!(fixture.fake().records().delete(gone));
     let second = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
     assert_eq!((second.counts.updated, second.counts.deleted), (0, 1), "{:?}", second.counts);
     assert!(!harness.cached(&fixture.stream()).await.contains_key(&fixture.remote_id(gone)), "the deleted one is gone");
     assert_cache_equals_dataset(&fixture, &harness).await;
-    assert!(fixture.records().restore(gone));
+    assert!(fixture.fake().records().restore(gone));
     let third = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     assert_eq!(third.status, RunStatus::Succeeded, "{:?}", third.error);
     assert_eq!((third.counts.added, third.counts.deleted), (1, 0), "{:?}", third.counts);
@@ -423,10 +430,10 @@ pub async fn webhooks_map_to_changes<F: Fixture>() {
     let harness = Harness::new();
     sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     let _ = fixture.take_webhook().await;
-    let ids = fixture.records().live_ids();
-    let added = fixture.add();
-    assert!(fixture.edit(ids[1]));
-    assert!(fixture.records().delete(ids[2]));
+    let ids = fixture.fake().records().live_ids();
+    let added = fixture.fake().add();
+    assert!(fixture.fake().edit(ids[1]));
+    assert!(fixture.fake().records().delete(ids[2]));
     let delivery = fixture.take_webhook().await.expect("a webhook for the queued changes");
     let outcome = handle(integration.as_ref(), delivery).await;
     let got: BTreeMap<String, bool> =
@@ -444,13 +451,13 @@ pub async fn webhooks_map_to_changes<F: Fixture>() {
 /// not deleted by the full refresh that rejects it.
 pub async fn malformed_records_are_kept_with_the_field_named<F: Fixture>() {
     let fixture = F::start(17, 9).await;
-    let ids = fixture.records().live_ids();
+    let ids = fixture.fake().records().live_ids();
     let harness = Harness::new();
     let clean = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     assert_eq!(clean.status, RunStatus::Succeeded, "{:?}", clean.error);
     for (n, bad) in fixture.malformed().into_iter().enumerate() {
         let id = ids[n];
-        assert!(fixture.records().corrupt(id, bad.provider_field, bad.value.clone()));
+        assert!(fixture.fake().records().corrupt(id, bad.provider_field, bad.value.clone()));
         let run = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
         assert_eq!(run.status, RunStatus::PartiallySucceeded, "{:?}", run.error);
         assert_eq!(run.counts.failed, n as u64 + 1, "every corrupted record so far is rejected");
@@ -476,7 +483,7 @@ pub async fn malformed_records_are_kept_with_the_field_named<F: Fixture>() {
 /// A body that is not JSON fails the run with `invalid_response`, not a panic or silence.
 pub async fn malformed_json_is_reported_as_invalid_response<F: Fixture>() {
     let fixture = F::start(18, 4).await;
-    fixture.faults().inject(Fault::MalformedJson, 50);
+    fixture.fake().faults().inject(Fault::MalformedJson, 50);
     let harness = Harness::new();
     let run = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     assert_eq!(run.status, RunStatus::Failed);
@@ -488,7 +495,7 @@ pub async fn malformed_json_is_reported_as_invalid_response<F: Fixture>() {
 /// Expired credentials: OAuth adapters renew them and go on; others report an auth error.
 pub async fn expired_credentials_are_recovered_or_reported<F: Fixture>() {
     let fixture = F::start(19, 6).await;
-    fixture.faults().inject(Fault::ExpiredToken, 1);
+    fixture.fake().faults().inject(Fault::ExpiredToken, 1);
     let harness = Harness::new();
     let run = sync(&fixture, &harness, SyncMode::FullRefresh, None).await;
     if fixture.recovers_expired_credentials() {

@@ -28,7 +28,7 @@ use integration_core::store::{RunStatus, SyncRun};
 use integration_core::{Capability, ErrorKind, Integration, SyncMode};
 use integration_hris::{Employee, EmployeeUpdate, EmploymentStatus, Hris, HrisStream, Remote, capability};
 
-use super::harness::{Fixture, Harness, Records, handle, skip};
+use super::harness::{Fake, Fixture, Harness, Records, handle, skip};
 pub use super::harness::{Malformed, SignedDelivery};
 use crate::fake::faults::{Fault, Faults};
 use crate::fake::people::{DEPARTMENTS, JOBS, People, Person, Status};
@@ -81,26 +81,11 @@ impl<F: HrisFixture> Fixture for Generic<F> {
     fn stream(&self) -> String {
         HrisStream::Employees.name().to_owned()
     }
-    fn records(&self) -> &dyn Records {
-        self.0.people().dataset()
-    }
-    fn faults(&self) -> &Faults {
-        self.0.faults()
+    fn fake(&self) -> &dyn Fake {
+        self
     }
     fn remote_id(&self, id: u64) -> String {
         self.0.remote_id(id)
-    }
-    fn add(&self) -> u64 {
-        self.0.people().hire("Grace", "Hopper")
-    }
-    fn edit(&self, id: u64) -> bool {
-        self.0.people().update(id, &["last_name"], |p| p.last_name = "Renamed".into())
-    }
-    fn check(&self, id: u64, cached: &serde_json::Value) {
-        let person = self.0.people().person(id).expect("a dataset person");
-        let employee: Remote<Employee> =
-            integration_core::decode::decode(cached).expect("the cache holds the common model");
-        assert_matches(&person, &employee);
     }
     fn malformed(&self) -> Vec<Malformed> {
         self.0.malformed()
@@ -113,6 +98,27 @@ impl<F: HrisFixture> Fixture for Generic<F> {
     }
     async fn take_webhook(&self) -> Option<SignedDelivery> {
         self.0.take_webhook().await
+    }
+}
+
+impl<F: HrisFixture> Fake for Generic<F> {
+    fn records(&self) -> &dyn Records {
+        self.0.people().dataset()
+    }
+    fn faults(&self) -> &Faults {
+        self.0.faults()
+    }
+    fn add(&self) -> u64 {
+        self.0.people().hire("Grace", "Hopper")
+    }
+    fn edit(&self, id: u64) -> bool {
+        self.0.people().update(id, &["last_name"], |p| p.last_name = "Renamed".into())
+    }
+    fn check(&self, id: u64, cached: &serde_json::Value) {
+        let person = self.0.people().person(id).expect("a dataset person");
+        let employee: Remote<Employee> =
+            integration_core::decode::decode(cached).expect("the cache holds the common model");
+        assert_matches(&person, &employee);
     }
 }
 

@@ -8,6 +8,7 @@
 //! | [`workday::FakeWorkday`] | Workday REST (Staffing v6) and its OAuth2 token endpoint | [`people::People`] |
 //! | [`adp::FakeAdp`] | ADP Workforce Now (Workers v2, event notifications, validation tables) over mutual TLS, and its token endpoint | [`people::People`] |
 //! | [`tinyhr::FakeTinyHr`] | TinyHR, the adapter guide's small example API | [`people::People`] |
+//! | [`notes::FakeNotes`] | Notes, the domain kit's and the REST connector's test API | a [`dataset::Dataset`] of texts |
 //!
 //! They are built from the fake-provider kit, which a new domain's fakes use too:
 //!
@@ -29,6 +30,7 @@ pub mod bamboohr;
 pub mod collection;
 pub mod dataset;
 pub mod faults;
+pub mod notes;
 pub mod paging;
 pub mod people;
 pub mod receiver;
