@@ -802,12 +802,23 @@ impl ProviderClient {
         // The provider may echo what it was sent: every form of it is scrubbed from the whole
         // body before the error keeps a message or a truncated copy of it.
         let redactor = sent.as_deref().map(Sent::redactor).unwrap_or_default();
-        let mut error = Error::from_response(status, &headers, &redactor.scrub_bytes(&body));
+        let scrubbed = redactor.scrub_bytes(&body);
+        let mut error = Error::from_response(status, &headers, &scrubbed);
         if let Some(explained) = self.policy.error_message_header.as_deref().and_then(|name| headers.get(name))
             && let Ok(text) = explained.to_str()
             && !text.trim().is_empty()
         {
             error = error.with_note(text.trim());
+        }
+        if let Some(pointer) = self.policy.error_message_pointer.as_deref()
+            && let Ok(json) = serde_json::from_slice::<serde_json::Value>(&scrubbed)
+            && let Some(explained) = json.pointer(pointer)
+        {
+            let text = explained.as_str().map_or_else(|| explained.to_string(), str::to_owned);
+            let text: String = text.trim().chars().take(500).collect();
+            if !text.is_empty() && !error.message().contains(&text) {
+                error = error.with_note(&text);
+            }
         }
         let error = error.redact_with(&redactor);
         Ok(Attempt::Refused(stamp, error, Response { status, headers, body, attempts: attempt, sent }))

@@ -38,6 +38,9 @@ pub struct HttpPolicy {
     /// The response header in which the provider explains a failure (BambooHR's
     /// `X-BambooHR-Error-Message`), used for the error's message when the body has none.
     pub error_message_header: Option<String>,
+    /// A JSON pointer to where the provider explains failures in an error body
+    /// (`/error/message`), kept as a note on the error.
+    pub error_message_pointer: Option<String>,
 }
 
 impl HttpPolicy {
@@ -51,6 +54,7 @@ impl HttpPolicy {
             max_body_bytes: 32 * 1024 * 1024,
             idempotency_header: "Idempotency-Key".to_owned(),
             error_message_header: None,
+            error_message_pointer: None,
         }
     }
 
@@ -111,6 +115,13 @@ impl HttpPolicy {
     #[must_use]
     pub fn with_error_message_header(mut self, header: impl Into<String>) -> Self {
         self.error_message_header = Some(header.into());
+        self
+    }
+
+    /// Sets the JSON pointer to the provider's explanation in an error body.
+    #[must_use]
+    pub fn with_error_message_pointer(mut self, pointer: impl Into<String>) -> Self {
+        self.error_message_pointer = Some(pointer.into());
         self
     }
 }

@@ -170,6 +170,9 @@ impl ProviderSpec {
         if let Some(header) = self.errors.as_ref().and_then(|e| e.message_header.clone()) {
             policy = policy.with_error_message_header(header);
         }
+        if let Some(pointer) = self.errors.as_ref().and_then(|e| e.message.clone()) {
+            policy = policy.with_error_message_pointer(pointer);
+        }
         let mut builder = Descriptor::builder(&self.id, domain, self.name.clone())
             .documentation(self.docs.clone())
             .http_policy(policy)
