@@ -16,7 +16,7 @@
 //!
 //! | rule | holds when |
 //! |---|---|
-//! | `full_sync_equals_the_dataset` | a full sync caches exactly the live records, each [checked](Fixture::check) |
+//! | `full_sync_equals_the_dataset` | a full sync caches exactly the live records, each [checked](Fake::check) |
 //! | `full_sync_recovers_from_transient_faults` | 429 with `Retry-After`, 503, a truncated body and latency are retried |
 //! | `malformed_answers_are_read_again` | an unparsable `200` is read again, counted in the run log |
 //! | `a_provider_garbling_a_third_of_its_answers_still_syncs` | 30 % unparsable answers, still exactly the dataset |
