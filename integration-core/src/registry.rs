@@ -155,7 +155,11 @@ impl Default for BuildContext {
     /// defaults if the client cannot be built with ours (it can only fail to start TLS, which
     /// reqwest's defaults would hit too).
     fn default() -> Self {
-        let http = HttpClient::new().unwrap_or_else(|_| HttpClient::from_reqwest(reqwest::Client::new()));
+        let http = HttpClient::new().unwrap_or_else(|_| {
+            // Even the fallback takes credentials to no other origin.
+            let fallback = reqwest::Client::builder().redirect(crate::http::same_origin_redirects()).build();
+            HttpClient::from_reqwest(fallback.unwrap_or_default())
+        });
         Self { http, tokens: None, http_policy: None }
     }
 }

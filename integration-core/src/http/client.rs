@@ -111,7 +111,7 @@ pub const MAX_REDIRECTS: usize = 10;
 /// to, at most [`MAX_REDIRECTS`]: credentials travel in headers and query parameters an
 /// `Authorization`-stripping redirect would still carry (`X-API-Key`, `?api_key=`), so a redirect
 /// to another origin is not followed — the caller gets the redirect answer itself.
-fn same_origin_redirects() -> reqwest::redirect::Policy {
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
         let same_origin = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
         if !same_origin {

@@ -66,6 +66,7 @@ mod template;
 mod transport;
 mod url_path;
 
+pub(crate) use client::same_origin_redirects;
 pub use client::{HttpClient, HttpClientBuilder, MAX_REDIRECTS, ProviderClient, Request, Response, UNPARSABLE_REREADS};
 pub use mutual_tls::ClientCertificate;
 pub use policy::{CircuitPolicy, HttpPolicy, RateLimit, RetryPolicy, Timeouts};
