@@ -101,7 +101,12 @@ async fn fake() -> Fake {
 }
 
 fn client(fake: &Fake) -> SpecClient {
-    let spec = ProviderSpec::parse(SPEC).expect("the spec");
+    client_with(fake, SPEC)
+}
+
+/// A client of `fake` through the spec `text`.
+fn client_with(fake: &Fake, text: &str) -> SpecClient {
+    let spec = ProviderSpec::parse(text).expect("the spec");
     let config = IntegrationConfig::new(
         TenantId::new("acme").expect("tenant"),
         ConnectionId::new("notely").expect("connection"),
@@ -198,19 +203,7 @@ async fn every_passthrough_request_is_audited_without_its_query() {
 async fn the_spec_s_error_pointer_explains_a_failure() {
     let fake = fake().await;
     let spec = SPEC.replace("[check]", "[errors]\nmessage = \"/error\"\n\n[check]");
-    let spec = ProviderSpec::parse(&spec).expect("the spec");
-    let config = IntegrationConfig::new(
-        TenantId::new("acme").expect("tenant"),
-        ConnectionId::new("notely").expect("connection"),
-        Domain::Other,
-        ProviderId::new("notely").expect("provider"),
-    )
-    .with_setting("base_url", fake.server.base_url())
-    .with_setting("auth_base_url", fake.server.base_url())
-    .with_secret("client_id", "notely-client")
-    .with_secret("client_secret", CLIENT_SECRET)
-    .with_secret("refresh_token", REFRESH);
-    let client = SpecClient::new(spec, &config, &BuildContext::default()).expect("connected");
+    let client = client_with(&fake, &spec);
     let missing = client.page("/v1/notes/abc", None, None).await.expect_err("no such note");
     assert_eq!(missing.status(), Some(404));
     assert!(missing.to_string().contains("not_found"), "the provider's explanation is kept: {missing}");

@@ -12,7 +12,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
-use super::{Auth, ClientAuth, Grant, Location, Paging, ProviderSpec, render};
+use super::{Auth, ClientAuth, Grant, Location, Paging, ProviderSpec, render, text_of};
 use crate::auth::{ApiKey, Authenticator, Basic, Bearer, OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
 use crate::config::IntegrationConfig;
 use crate::descriptor::{Descriptor, DescriptorBuilder, Domain, GenericHmac, SignatureEncoding, WebhookScheme};
@@ -216,7 +216,7 @@ impl ProviderSpec {
 /// A configuration value a template names: a setting (or its default), else a secret.
 fn value_of(spec: &ProviderSpec, config: &IntegrationConfig, key: &str) -> Option<String> {
     if let Some(value) = config.settings.get(key) {
-        return Some(value.as_str().map_or_else(|| value.to_string(), str::to_owned));
+        return Some(text_of(value));
     }
     if let Some(default) = spec.settings.iter().find(|f| f.key == key).and_then(|f| f.default.clone()) {
         return Some(default);
@@ -390,11 +390,17 @@ impl SpecClient {
     /// # Errors
     /// As [`url`](Self::url).
     pub fn request(&self, method: Method, path: &str) -> Result<Request<'_>> {
-        let mut request = self.client.request(method, self.url(path)?).query(&self.query);
+        Ok(self.request_to(method, self.url(path)?))
+    }
+
+    /// A request of `method` to `url` (already checked by [`url`](Self::url)) with the spec's
+    /// headers and version.
+    fn request_to(&self, method: Method, url: Url) -> Request<'_> {
+        let mut request = self.client.request(method, url).query(&self.query);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
-        Ok(request)
+        request
     }
 
     /// The spec's credential check.
@@ -420,9 +426,9 @@ impl SpecClient {
                 .with_provider(self.provider().as_str()));
         }
         let safe = matches!(request.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let what =
-            format!("{} {}", request.method, self.url(&request.path).map(|u| u.path().to_owned()).unwrap_or_default());
-        let mut sent = self.request(request.method, &request.path)?.query(&request.query).accept_any_status();
+        let url = self.url(&request.path)?;
+        let what = format!("{} {}", request.method, url.path());
+        let mut sent = self.request_to(request.method, url).query(&request.query).accept_any_status();
         for (name, value) in &request.headers {
             sent = sent.header(name, value);
         }
@@ -538,9 +544,9 @@ impl SpecClient {
         let next = match p.style {
             Paging::None => None,
             Paging::Cursor => match &p.cursor_field {
-                Some(field) if more != Some(false) && !records.is_empty() => records
-                    .last()
-                    .and_then(|r| r.pointer(field).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))),
+                Some(field) if more != Some(false) && !records.is_empty() => {
+                    records.last().and_then(|r| r.pointer(field).map(text_of))
+                }
                 Some(_) => None,
                 None => text(&p.next_cursor),
             },

@@ -69,6 +69,12 @@ pub use template::{Template, render};
 use crate::descriptor::Domain;
 use crate::error::Result;
 
+/// A JSON value as the text a provider takes back (a cursor, an id, a setting): text as it is,
+/// anything else as written.
+pub(crate) fn text_of(value: &serde_json::Value) -> String {
+    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
+}
+
 /// The catalog categories a spec may name; those that are SDK domains map onto [`Domain`].
 pub const CATEGORIES: [&str; 13] = [
     "hris",

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ProviderSpec, RestStream, SpecClient};
+use super::{ProviderSpec, RestStream, SpecClient, text_of as text};
 use crate::SyncMode;
 use crate::config::IntegrationConfig;
 use crate::descriptor::{Descriptor, StreamDescriptor};
@@ -52,10 +52,6 @@ fn later(a: &Value, b: &Value) -> bool {
         _ => a.to_string().cmp(&b.to_string()),
     };
     order == Ordering::Greater
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_owned)
 }
 
 impl RestConnector {
