@@ -82,6 +82,8 @@ async fn fake() -> Fake {
                 "/v1/moved",
                 get(move || async move { (axum::http::StatusCode::FOUND, [("location", steal)]).into_response() }),
             )
+            .route("/v1/miscounted", get(|| async { axum::Json(json!({"data": [], "total": 50})) }))
+            .route("/v1/empty", get(|| async { axum::http::StatusCode::NO_CONTENT }))
             .route(
                 "/v1/echo-version",
                 get(|headers: axum::http::HeaderMap| async move {
@@ -224,4 +226,86 @@ async fn a_resource_pages_by_the_spec() {
     }
     let expected: Vec<String> = fake.notes.live().iter().map(|n| n.id.to_string()).collect();
     assert_eq!(ids, expected, "every record once, in order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delta_pass_ends_with_a_sync_token_that_lists_what_changed_since() {
+    let fake = fake().await;
+    let delta = "[pagination]\nstyle = \"delta\"\nrecords = \"/data\"\nlimit_param = \"limit\"\nmax_limit = 100\n\
+                 cursor_param = \"cursor\"\nnext_cursor = \"/next_cursor\"\nsync_token = \"/delta_token\"\n\
+                 sync_param = \"delta_token\"\n\n[check]";
+    let spec = SPEC
+        .replace(&SPEC[SPEC.find("[pagination]").expect("paging")..SPEC.find("[check]").expect("check") + 7], delta);
+    let client = client_with(&fake, &spec);
+    let (mut seen, mut at, mut token) = (0, None, None);
+    while token.is_none() {
+        let page = client.page("/v1/notes", at.as_deref(), Some(3)).await.expect("a page");
+        seen += page.records.len();
+        (at, token) = (page.next, page.delta);
+    }
+    assert_eq!(seen, 7, "the whole pass, then its token");
+    let token = token.expect("a sync token");
+    let third = fake.notes.live()[2].id;
+    assert!(fake.notes.update(third, &["text"], |r| r.value = "edited".to_owned()));
+    let changes = client.changes("/v1/notes", &token, None).await.expect("the changes");
+    let texts: Vec<&str> = changes.records.iter().filter_map(|r| r["text"].as_str()).collect();
+    // The fake's tokens count whole seconds: notes added in the pass's second come back too.
+    assert!(texts.contains(&"edited"), "what changed since the pass began: {texts:?}");
+    assert!(changes.delta.is_some(), "and a token to go on from");
+    // A spec that does not page by delta says so.
+    let error = client_with(&fake, SPEC).changes("/v1/notes", &token, None).await.expect_err("not delta");
+    assert_eq!((error.kind(), error.field()), (ErrorKind::Config, Some("pagination.style")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offset_listings_refuse_a_foreign_cursor_and_end_on_an_empty_page_or_no_content() {
+    let fake = fake().await;
+    let offset = "[pagination]\nstyle = \"offset\"\nrecords = \"/data\"\nlimit_param = \"limit\"\nmax_limit = 100\n\
+                  offset_param = \"offset\"\ntotal = \"/total\"\n\n[check]";
+    let spec = SPEC
+        .replace(&SPEC[SPEC.find("[pagination]").expect("paging")..SPEC.find("[check]").expect("check") + 7], offset);
+    let client = client_with(&fake, &spec);
+    let foreign = client.page("/v1/notes", Some("cursor-from-elsewhere"), None).await.expect_err("not an offset");
+    assert_eq!((foreign.kind(), foreign.field()), (ErrorKind::Validation, Some("cursor")));
+    // A total that says more, on an empty page, does not keep the listing asking.
+    let miscounted = client.page("/v1/miscounted", Some("10"), None).await.expect("a page");
+    assert!(miscounted.records.is_empty() && miscounted.next.is_none(), "{miscounted:?}");
+    let empty = client.page("/v1/empty", None, None).await.expect("no content is no records");
+    assert!(empty.records.is_empty() && empty.next.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_goes_into_the_path_as_one_segment() {
+    let fake = fake().await;
+    let client = client(&fake);
+    let request =
+        client.request_at(integration_core::http::Method::GET, "/v1/notes", &["1?x=y/../2"]).expect("a request");
+    let answer = request.accept_any_status().send().await.expect("an answer");
+    assert_eq!(answer.status(), 404, "no note has that id, and nothing else was asked for");
+    let one = client.request_at(integration_core::http::Method::GET, "/v1/notes", &["1"]).expect("a request");
+    let note: Value = one.send_json().await.expect("note 1");
+    assert_eq!(note["id"], "1");
+}
+
+#[test]
+fn a_mutual_tls_spec_takes_a_client_certificate_and_refuses_a_bad_one_by_name() {
+    let spec = ProviderSpec::parse(&SPEC.replace("[auth]", "mutual_tls = true\n\n[auth]")).expect("the spec");
+    let descriptor = spec.descriptor().expect("a descriptor");
+    for key in ["client_certificate", "client_key"] {
+        assert!(descriptor.config.field(key).is_some_and(|f| f.secret), "{key} is a secret it takes");
+    }
+    let config = IntegrationConfig::new(
+        TenantId::new("acme").expect("tenant"),
+        ConnectionId::new("notely").expect("connection"),
+        Domain::Other,
+        ProviderId::new("notely").expect("provider"),
+    )
+    .with_secret("client_id", "notely-client")
+    .with_secret("client_secret", CLIENT_SECRET)
+    .with_secret("client_certificate", "-----BEGIN CERTIFICATE-----\nnot one\n-----END CERTIFICATE-----\n")
+    .with_secret("client_key", "-----BEGIN PRIVATE KEY-----\nsecret-key-material\n-----END PRIVATE KEY-----\n");
+    let error = SpecClient::new(spec, &config, &BuildContext::default()).expect_err("not a certificate");
+    assert_eq!(error.kind(), ErrorKind::Config);
+    assert!(matches!(error.field(), Some("secrets.client_certificate" | "secrets.client_key")), "{error}");
+    assert!(!format!("{error} {error:?}").contains("secret-key-material"), "the key is never in the error");
 }

@@ -12,16 +12,21 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
-use super::{Auth, ClientAuth, Grant, Location, Paging, ProviderSpec, render, text_of};
+use super::template::split_origin;
+use super::{Auth, ClientAuth, Grant, Location, Paging, ProviderSpec, render, render_url, text_of};
 use crate::auth::{ApiKey, Authenticator, Basic, Bearer, OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
 use crate::config::IntegrationConfig;
 use crate::descriptor::{Descriptor, DescriptorBuilder, Domain, GenericHmac, SignatureEncoding, WebhookScheme};
 use crate::error::{Error, Result};
-use crate::http::{HttpPolicy, ProviderClient, Request};
+use crate::http::{ClientCertificate, HttpClient, HttpPolicy, ProviderClient, Request, join_path};
 use crate::registry::BuildContext;
 use crate::schema::{self, ConfigField, FieldFormat};
 use crate::store::{AuditAction, AuditEvent, AuditSink};
 use crate::{Capability, ConnectionId, ProviderId, TenantId};
+
+/// More records than any account of any provider holds: an offset listing whose total is
+/// above it is a broken answer, not a reason to page on.
+const MAX_PLAUSIBLE_TOTAL: u64 = 1_000_000_000;
 
 /// A request through a connected provider, for what the typed API does not cover.
 #[derive(Debug, Clone)]
@@ -158,9 +163,9 @@ impl ProviderSpec {
         self.descriptor_builder().build()
     }
 
-    /// [`descriptor`](Self::descriptor) before it is built, to add streams.
-    pub fn descriptor_builder(&self) -> DescriptorBuilder {
-        let domain = self.sdk_domains().first().copied().unwrap_or(Domain::Other);
+    /// The HTTP policy the spec declares: the standard one with the published rate limit and
+    /// where an error's explanation is (a typed adapter built on the spec declares it too).
+    pub fn http_policy(&self) -> HttpPolicy {
         let mut policy = HttpPolicy::standard();
         if let Some(limit) = &self.rate_limit
             && let (Some(requests), Some(seconds)) = (limit.requests, limit.per_seconds)
@@ -173,6 +178,13 @@ impl ProviderSpec {
         if let Some(pointer) = self.errors.as_ref().and_then(|e| e.message.clone()) {
             policy = policy.with_error_message_pointer(pointer);
         }
+        policy
+    }
+
+    /// [`descriptor`](Self::descriptor) before it is built, to add streams.
+    pub fn descriptor_builder(&self) -> DescriptorBuilder {
+        let domain = self.sdk_domains().first().copied().unwrap_or(Domain::Other);
+        let policy = self.http_policy();
         let mut builder = Descriptor::builder(&self.id, domain, self.name.clone())
             .documentation(self.docs.clone())
             .http_policy(policy)
@@ -191,6 +203,12 @@ impl ProviderSpec {
         }
         for field in &self.secrets {
             builder = builder.secret(&field.key, FieldFormat::Text, &field.description);
+        }
+        if self.mutual_tls {
+            builder = builder
+                .secret("client_certificate", FieldFormat::Pem, "the client certificate the provider signed (PEM)")
+                .secret("client_key", FieldFormat::Pem, "the client certificate's private key (unencrypted PEM)")
+                .optional_setting("ca_certificate", FieldFormat::Pem, "an extra root certificate to trust (PEM)");
         }
         if let Auth::Oauth2 { scopes, grants, .. } = &self.auth {
             builder = builder
@@ -224,10 +242,33 @@ fn value_of(spec: &ProviderSpec, config: &IntegrationConfig, key: &str) -> Optio
     config.secrets.get(key).map(|s| s.expose_secret().to_owned())
 }
 
+/// URL template `text` rendered with the configuration's values; with `origin` (a configured
+/// `base_url` or `auth_base_url`), that origin replaces the template's — whose placeholders are
+/// then not needed — and the template's path is kept.
+fn url_of(text: &str, origin: Option<&Url>, value: impl Fn(&str) -> Option<String>, field: &str) -> Result<Url> {
+    let not_a_url =
+        |e: url::ParseError| Error::config(format!("{field} is not a URL: {e}")).with_field(field.to_owned());
+    match origin {
+        None => Url::parse(&render_url(text, value)?).map_err(not_a_url),
+        Some(origin) => {
+            let path = render_url(split_origin(text).1, value)?;
+            let path = if path.is_empty() { "/".to_owned() } else { path };
+            origin.join(&path).map_err(not_a_url)
+        }
+    }
+}
+
+/// The configured `base_url`, when there is one.
+fn configured_base(config: &IntegrationConfig) -> Result<Option<Url>> {
+    config.settings.contains_key(schema::BASE_URL).then(|| config.base_url(None)).transpose()
+}
+
 impl SpecClient {
     /// Connects `spec` with `config`: checks the configuration against the spec's descriptor,
-    /// renders the base URL (the `base_url` setting, when there is one, replaces its origin —
-    /// scheme, host and port — and keeps its path: a sandbox, a regional host, a test fake), and
+    /// renders the base URL (each configuration value percent-encoded inside its host label or
+    /// path segment; the `base_url` setting, when there is one, replaces its origin — scheme,
+    /// host and port — and keeps its path: a sandbox, a regional host, a test fake), presents
+    /// the client certificate for a [`mutual_tls`](ProviderSpec::mutual_tls) spec, and
     /// authenticates as the spec says — static credentials from the configuration, or OAuth2
     /// through the context's token manager (client credentials; a configured `refresh_token`;
     /// or the tokens an authorization stored for the connection).
@@ -254,20 +295,17 @@ impl SpecClient {
     ) -> Result<Self> {
         let provider = spec.id.clone();
         let value = |key: &str| value_of(&spec, config, key);
-        let template = render(&spec.base_url, value).map_err(|e| e.with_provider(&provider))?;
-        let mut base = Url::parse(&template).map_err(|e| {
-            Error::config(format!("the spec's base URL is not a URL: {e}"))
-                .with_field("base_url")
-                .with_provider(&provider)
-        })?;
-        if config.settings.contains_key(schema::BASE_URL) {
-            let origin = config.base_url(None)?;
-            let path = base.path().to_owned();
-            base = origin
-                .join(&path)
-                .map_err(|e| Error::config(format!("not a URL: {e}")).with_field("settings.base_url"))?;
-        }
-        let http = context.provider_client(&descriptor, config);
+        let base = url_of(&spec.base_url, configured_base(config)?.as_ref(), value, "base_url")
+            .map_err(|e| e.with_provider(&provider))?;
+        let http = if spec.mutual_tls {
+            // Every call presents the certificate: a client (and connection pool) of the
+            // connection's own.
+            let http = HttpClient::builder().client_certificate(config, ClientCertificate::default())?.build()?;
+            let policy = context.http_policy_for(&descriptor, config);
+            http.provider_with(descriptor.provider.clone(), policy).for_tenant(config.tenant.clone())
+        } else {
+            context.provider_client(&descriptor, config)
+        };
         let mut headers = Vec::new();
         for (name, text) in &spec.headers {
             headers.push((name.clone(), render(text, value)?));
@@ -300,7 +338,7 @@ impl SpecClient {
             Some(auth) => http.with_auth(auth),
             None => http,
         };
-        let check = render(&spec.check.path, value)?;
+        let check = render_url(&spec.check.path, value)?;
         let connection = (config.tenant.clone(), config.connection.clone());
         Ok(Self {
             spec: Arc::new(spec),
@@ -354,6 +392,19 @@ impl SpecClient {
         self.tokens.as_ref()
     }
 
+    /// Ends what this connection holds: for an OAuth2 spec, the tokens are revoked where the
+    /// spec names a revocation endpoint and forgotten in any case; static credentials are the
+    /// host's to delete, so nothing is done for them. A disconnect calls it.
+    ///
+    /// # Errors
+    /// The revocation endpoint's refusal (the tokens are forgotten all the same).
+    pub async fn revoke(&self) -> Result<()> {
+        match &self.tokens {
+            Some(tokens) => tokens.revoke(&self.connection.0, &self.connection.1).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
     /// The URL of `path`: joined to the base URL, or an absolute URL on the base URL's origin.
     ///
     /// # Errors
@@ -391,6 +442,17 @@ impl SpecClient {
     /// As [`url`](Self::url).
     pub fn request(&self, method: Method, path: &str) -> Result<Request<'_>> {
         Ok(self.request_to(method, self.url(path)?))
+    }
+
+    /// A request of `method` on `path` followed by `ids`, each escaped as one path segment (an
+    /// id from a provider or a caller never adds a path or a query): `request_at(GET,
+    /// "/employees", &[id])`.
+    ///
+    /// # Errors
+    /// As [`url`](Self::url).
+    pub fn request_at(&self, method: Method, path: &str, ids: &[&str]) -> Result<Request<'_>> {
+        let url = join_path(&self.url(path)?, "", ids);
+        Ok(self.request_to(method, url))
     }
 
     /// A request of `method` to `url` (already checked by [`url`](Self::url)) with the spec's
@@ -471,6 +533,29 @@ impl SpecClient {
         self.page_with(path, at, size, &[], None).await
     }
 
+    /// The first page of the changes since `delta` — what a [`SpecPage::delta`] said at the
+    /// end of an earlier pass: a delta link (Graph's `@odata.deltaLink`) is followed on the
+    /// provider's origin, a sync token is sent back as the spec's `sync_param` (Google's
+    /// `syncToken`). Later pages go through [`page`](Self::page) with each page's `next`, and
+    /// the last one's `delta` is where the next pass starts.
+    ///
+    /// # Errors
+    /// A [`Config`](crate::ErrorKind::Config) error for a spec without delta paging; then as
+    /// [`page`](Self::page).
+    pub async fn changes(&self, path: &str, delta: &str, size: Option<u32>) -> Result<SpecPage> {
+        let p = &self.spec.pagination;
+        if p.style != Paging::Delta {
+            return Err(Error::config(format!("{} does not page by delta tokens", self.spec.name))
+                .with_field("pagination.style")
+                .with_provider(self.provider().as_str()));
+        }
+        if delta.contains("://") {
+            return self.page(path, Some(delta), size).await;
+        }
+        let param = p.sync_param.clone().unwrap_or_default();
+        self.page_with(path, None, size, &[(param, delta.to_owned())], None).await
+    }
+
     /// [`page`](Self::page) with extra query parameters (a change listing's `updated_since`),
     /// and the records at `records` instead of the spec's pointer.
     ///
@@ -498,7 +583,18 @@ impl SpecClient {
         {
             request = request.query(&[(param.as_str(), limit.as_str())]);
         }
-        let (offset, page_number) = (at.and_then(|a| a.parse::<u64>().ok()), at.and_then(|a| a.parse::<u32>().ok()));
+        let number = |at: Option<&str>| match at {
+            Some(text) if !is_link => text.parse::<u64>().map(Some).map_err(|_| {
+                Error::validation("cursor", format!("{text:?} is not where a page of {path} starts (a number)"))
+                    .with_provider(self.provider().as_str())
+            }),
+            _ => Ok(None),
+        };
+        let (offset, page_number) = match p.style {
+            Paging::Offset => (number(at)?, None),
+            Paging::Page | Paging::LinkHeader => (None, number(at)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX))),
+            _ => (None, None),
+        };
         match (p.style, at) {
             (Paging::Cursor | Paging::Delta, Some(cursor)) if !is_link => {
                 if let Some(param) = &p.cursor_param {
@@ -521,9 +617,18 @@ impl SpecClient {
         if !is_link {
             request = request.query(query);
         }
-        let answer = request.read_only().path_template(path.to_owned()).send().await?;
-        let link = crate::pagination::next_link(answer.headers())?.map(String::from);
-        let body: Value = answer.json()?;
+        // An answer whose JSON does not parse is asked for again (a listing is safe to repeat).
+        let read = |answer: crate::http::Response| {
+            if answer.status() == StatusCode::NO_CONTENT {
+                return Ok(None);
+            }
+            let link = crate::pagination::next_link(answer.headers())?.map(String::from);
+            Ok(Some((link, answer.json::<Value>()?)))
+        };
+        let Some((link, body)) = request.read_only().path_template(path.to_owned()).send_with(read).await? else {
+            // Nothing (more) to list: ADP ends its listings so.
+            return Ok(SpecPage::default());
+        };
         let at_records = records.or(p.records.as_deref());
         let records = match at_records {
             None | Some("") => body.as_array().cloned(),
@@ -551,16 +656,25 @@ impl SpecClient {
                 None => text(&p.next_cursor),
             },
             Paging::Offset => {
-                let next = offset.unwrap_or(0) + records.len() as u64;
+                let next = offset.unwrap_or(0).saturating_add(records.len() as u64);
                 let total = p.total.as_deref().and_then(|ptr| body.pointer(ptr)).and_then(Value::as_u64);
+                if let Some(total) = total.filter(|t| *t > MAX_PLAUSIBLE_TOTAL) {
+                    let message = format!(
+                        "{} reported a total of {total} records for {path}: no tenant holds that many",
+                        self.spec.name
+                    );
+                    return Err(Error::invalid_response(message).with_provider(self.provider().as_str()));
+                }
                 let full = records.len().to_string() == limit;
-                let more = total.map_or(full && !records.is_empty(), |t| next < t);
+                // An empty page ends the listing whatever the total says: a server that
+                // miscounts cannot keep it asking for the same offset.
+                let more = !records.is_empty() && total.map_or(full, |t| next < t);
                 more.then(|| next.to_string())
             }
             Paging::Page => {
                 let current = page_number.unwrap_or(p.first_page.unwrap_or(1));
                 let full = records.len().to_string() == limit;
-                (more.unwrap_or(full) && !records.is_empty()).then(|| (current + 1).to_string())
+                (more.unwrap_or(full) && !records.is_empty()).then(|| current.saturating_add(1).to_string())
             }
             Paging::LinkHeader => link,
             Paging::Odata => text(&p.next_link),
@@ -581,6 +695,19 @@ impl SpecClient {
     }
 }
 
+/// The token endpoint: `token_url` rendered, its origin the `auth_base_url` setting's; else,
+/// when the spec puts the token endpoint on the API's own host, the configured `base_url`'s
+/// (where the connection's credentials already go); else the spec's own — a configured
+/// `base_url` alone never sends the client secret to another host than the spec names.
+fn token_url_of(spec: &ProviderSpec, token_url: &str, config: &IntegrationConfig) -> Result<Url> {
+    let origin = match config.settings.get(schema::AUTH_BASE_URL) {
+        Some(_) => Some(config.setting_url(schema::AUTH_BASE_URL, None)?),
+        None if split_origin(token_url).0 == split_origin(&spec.base_url).0 => configured_base(config)?,
+        None => None,
+    };
+    url_of(token_url, origin.as_ref(), |key| value_of(spec, config, key), "auth.token_url")
+}
+
 /// The OAuth2 token source a spec's grants and the configuration give.
 fn oauth_source(spec: &ProviderSpec, config: &IntegrationConfig, http: &ProviderClient) -> Result<OAuth2Source> {
     let Auth::Oauth2 {
@@ -590,23 +717,20 @@ fn oauth_source(spec: &ProviderSpec, config: &IntegrationConfig, http: &Provider
         return Err(Error::config("not an OAuth2 spec"));
     };
     let value = |key: &str| value_of(spec, config, key);
-    let mut token = Url::parse(&render(token_url, value)?)
-        .map_err(|e| Error::config(format!("the token URL is not a URL: {e}")).with_field("auth.token_url"))?;
-    if let Some(origin) = config.settings.get(schema::AUTH_BASE_URL).and_then(Value::as_str) {
-        let origin = Url::parse(origin).map_err(|e| {
-            Error::config(format!("not a URL: {e}")).with_field(format!("settings.{}", schema::AUTH_BASE_URL))
-        })?;
-        let path = token.path().to_owned();
-        token = origin.join(&path).map_err(|e| Error::config(format!("not a URL: {e}")))?;
-    }
+    let token = token_url_of(spec, token_url, config)?;
     let authorization =
-        authorization_url.as_ref().map(|u| render(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok());
+        authorization_url.as_ref().map(|u| render_url(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok());
     let mut endpoints = OAuth2Endpoints::new(authorization, token);
-    if let Some(url) = revocation_url.as_ref().map(|u| render(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok())
+    if let Some(url) =
+        revocation_url.as_ref().map(|u| render_url(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok())
     {
         endpoints = endpoints.with_revocation(url);
     }
-    let id = config.secret("client_id")?.expose_secret().to_owned();
+    // A client id is not secret: an adapter may take it as a setting.
+    let id = match config.settings.get("client_id").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => config.secret("client_id")?.expose_secret().to_owned(),
+    };
     let mut client = OAuth2Client::new(http.clone(), id, endpoints)
         .with_client_secret(config.secret("client_secret")?.expose_secret().to_owned());
     if *client_auth == ClientAuth::Body {
@@ -623,4 +747,56 @@ fn oauth_source(spec: &ProviderSpec, config: &IntegrationConfig, http: &Provider
         _ if grants.contains(&Grant::ClientCredentials) => OAuth2Source::client_credentials(client, &scopes),
         _ => OAuth2Source::refresh_token(client),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ConnectionId, TenantId};
+
+    fn spec(base_url: &str, token_url: &str) -> ProviderSpec {
+        let text = format!(
+            "id = \"p\"\nname = \"P\"\ndomains = [\"other\"]\ndocs = \"https://p.example.com\"\nbase_url = \"{base_url}\"\n\
+             [[settings]]\nkey = \"host\"\ndescription = \"h\"\n[[settings]]\nkey = \"tenant\"\ndescription = \"t\"\n\
+             [auth]\nkind = \"oauth2\"\ngrants = [\"client_credentials\"]\ntoken_url = \"{token_url}\"\n[check]\npath = \"/\"\n"
+        );
+        ProviderSpec::parse(&text).expect("a spec")
+    }
+
+    fn config(settings: &[(&str, &str)]) -> IntegrationConfig {
+        let mut config = IntegrationConfig::new(
+            TenantId::new("acme").expect("tenant"),
+            ConnectionId::new("c").expect("connection"),
+            Domain::Other,
+            ProviderId::new("p").expect("provider"),
+        );
+        for (key, value) in settings {
+            config = config.with_setting(*key, *value);
+        }
+        config
+    }
+
+    #[test]
+    fn the_token_endpoint_follows_a_configured_base_url_only_when_the_spec_puts_it_on_the_api_host() {
+        let same = spec("https://{host}/api/{tenant}", "https://{host}/oauth/{tenant}/token");
+        let fake = config(&[("base_url", "http://127.0.0.1:9"), ("tenant", "a/b")]);
+        let url = token_url_of(&same, "https://{host}/oauth/{tenant}/token", &fake).expect("a URL");
+        assert_eq!(url.as_str(), "http://127.0.0.1:9/oauth/a%2Fb/token", "the host is not needed, the tenant escaped");
+
+        // Another host: the configured API host does not receive the client secret...
+        let apart = spec("https://{host}/api", "https://auth.p.example.com/token");
+        let moved = config(&[("base_url", "http://127.0.0.1:9"), ("host", "api.p.example.com")]);
+        let url = token_url_of(&apart, "https://auth.p.example.com/token", &moved).expect("a URL");
+        assert_eq!(url.as_str(), "https://auth.p.example.com/token");
+        // ... unless `auth_base_url` says where the token endpoint is.
+        let both = config(&[("base_url", "http://127.0.0.1:9"), ("auth_base_url", "http://127.0.0.1:8")]);
+        let url = token_url_of(&apart, "https://auth.p.example.com/token", &both).expect("a URL");
+        assert_eq!(url.as_str(), "http://127.0.0.1:8/token");
+
+        // A host value cannot carry a path, a user or another host into the token URL.
+        let hostile = config(&[("host", "evil.example.com/x?"), ("tenant", "t")]);
+        assert!(token_url_of(&same, "https://{host}/oauth/{tenant}/token", &hostile).is_err());
+        let hostile = config(&[("host", "p.example.com@evil.example.com"), ("tenant", "t")]);
+        assert!(token_url_of(&same, "https://{host}/oauth/{tenant}/token", &hostile).is_err());
+    }
 }

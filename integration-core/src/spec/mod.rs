@@ -64,7 +64,7 @@ use serde::{Deserialize, Serialize};
 pub use catalog::{CatalogEntry, catalog, catalog_spec};
 pub use client::{Passthrough, PassthroughResponse, SpecClient, SpecPage};
 pub use rest::RestConnector;
-pub use template::{Template, render};
+pub use template::{Template, render, render_url};
 
 use crate::descriptor::Domain;
 use crate::error::Result;
@@ -118,6 +118,11 @@ pub struct ProviderSpec {
     pub secrets: Vec<ConfigField>,
     /// How a connection authenticates.
     pub auth: Auth,
+    /// Whether every call, the token request included, presents a client certificate (mutual
+    /// TLS, as ADP asks): the connection then takes the secrets `client_certificate` and
+    /// `client_key` (PEM) and an optional `ca_certificate` setting (an extra root, PEM).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mutual_tls: bool,
     /// Headers sent with every request (templates allowed).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,

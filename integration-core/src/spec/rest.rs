@@ -101,6 +101,10 @@ impl Integration for RestConnector {
         self.client.check().await.map(|()| ConnectionInfo::default())
     }
 
+    async fn disconnect(&self) -> Result<()> {
+        self.client.revoke().await
+    }
+
     async fn read(&self, request: ReadRequest) -> Result<Page> {
         let stream = self.stream(&request.stream)?;
         let state: State = match &request.checkpoint {

@@ -58,7 +58,7 @@ impl<'t> Template<'t> {
     ///
     /// # Errors
     /// A [`Config`](crate::ErrorKind::Config) error naming the first key `value` has no value for.
-    pub fn render(&self, value: impl Fn(&str) -> Option<String>) -> Result<String> {
+    pub fn render(&self, mut value: impl FnMut(&str) -> Option<String>) -> Result<String> {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -90,6 +90,65 @@ pub fn render(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<Stri
     Template::parse(text).map_err(Error::config)?.render(value)
 }
 
+/// Renders URL template `text` with `value`, each value percent-encoded as one host label or
+/// path segment: a configuration value never adds a path, a query, a user or another host
+/// (`acme.example.com/x` becomes `acme.example.com%2Fx`, which no host parses as). A value that
+/// is empty, `.` or `..` is refused, so it cannot climb the path either.
+///
+/// ```
+/// use integration_core::spec::render_url;
+///
+/// let value = |k: &str| Some(if k == "company" { "acme" } else { "evil.example.com/x?" }.to_owned());
+/// assert_eq!(render_url("https://{company}.example.com/v1", value)?, "https://acme.example.com/v1");
+/// assert_eq!(render_url("https://api.example.com/{path}", value)?, "https://api.example.com/evil.example.com%2Fx%3F");
+/// assert!(render_url("https://api.example.com/{up}/x", |_| Some("..".to_owned())).is_err());
+/// # Ok::<(), integration_core::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`render`]; a [`Config`](crate::ErrorKind::Config) error naming a key whose value is
+/// empty, `.` or `..`.
+pub fn render_url(text: &str, value: impl Fn(&str) -> Option<String>) -> Result<String> {
+    let template = Template::parse(text).map_err(Error::config)?;
+    let mut refused = None;
+    let rendered = template.render(|key| {
+        let raw = value(key)?;
+        if matches!(raw.as_str(), "" | "." | "..") && refused.is_none() {
+            refused = Some(key.to_owned());
+        }
+        Some(escape(&raw))
+    })?;
+    match refused {
+        Some(key) => Err(Error::config(format!(
+            "the configuration's {key:?} is empty, `.` or `..`, which cannot go into the provider's URL"
+        ))
+        .with_field(key)),
+        None => Ok(rendered),
+    }
+}
+
+/// `text` with every byte but RFC 3986's unreserved characters percent-encoded.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Splits a URL template at the end of its origin: `("https://{host}", "/ccx/{tenant}")`.
+pub(crate) fn split_origin(text: &str) -> (&str, &str) {
+    let after_scheme = text.find("://").map_or(0, |i| i + 3);
+    match text[after_scheme..].find(['/', '?', '#']) {
+        Some(i) => text.split_at(after_scheme + i),
+        None => (text, ""),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +162,38 @@ mod tests {
         assert!(Template::parse("{Bad}").is_err());
         assert!(Template::parse("{}").is_err());
         assert_eq!(Template::parse("plain").expect("text").keys().count(), 0);
+    }
+
+    /// `value` rendered into a host label and a path segment stays there: the URL either does
+    /// not parse (refused where it is used) or keeps its host, its two segments, no query, no
+    /// fragment and no user.
+    fn stays_inside(value: &str) {
+        let Ok(url) = render_url("https://{host}.example.com/v1/{t}", |_| Some(value.to_owned())) else {
+            assert!(matches!(value, "" | "." | ".."), "only those are refused: {value:?}");
+            return;
+        };
+        if let Ok(parsed) = url::Url::parse(&url) {
+            assert!(parsed.host_str().is_some_and(|h| h.ends_with(".example.com")), "{value:?}: {url}");
+            assert_eq!(parsed.path_segments().map(Iterator::count), Some(2), "{value:?}: {url}");
+            assert_eq!((parsed.query(), parsed.fragment(), parsed.username()), (None, None, ""), "{url}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_stays_inside_its_label_or_segment(value in "\\PC{0,24}|[a-z./@:?#%\\\\]{0,12}") {
+            stays_inside(&value);
+        }
+    }
+
+    #[test]
+    fn url_templates_keep_values_inside_their_label_or_segment() {
+        let hostile =
+            ["evil.example.com/", "a@evil.example.com", "evil.example.com:1", "a?b", "a#b", "a\\b", "%2F", ".."];
+        for value in hostile {
+            stays_inside(value);
+        }
+        assert_eq!(split_origin("https://{h}/a/{b}"), ("https://{h}", "/a/{b}"));
+        assert_eq!(split_origin("https://api.example.com"), ("https://api.example.com", ""));
     }
 }

@@ -1,5 +1,8 @@
 //! ADP Workforce Now, following ADP's developer articles and its published sample payloads:
 //!
+//! - the HTTP shape — hosts, mutual TLS, the client credentials grant, headers, `$top`/`$skip`
+//!   paging and its end, the credential check — is the catalog's spec
+//!   (`integration-core/catalog/adp.toml`); this module is the mapping and the event queue;
 //! - auth: OAuth2 client credentials at `{auth_base_url}/auth/oauth/v2/token` (client id and
 //!   secret by HTTP Basic, `grant_type` in the form), tokens valid an hour and renewed on expiry
 //!   or on a `401`; **mutual TLS** with the ADP-signed client certificate on every call, token
@@ -32,43 +35,36 @@
 
 mod wire;
 
-use std::sync::Arc;
-
 use integration_core::RejectedRecord;
-use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
-use integration_core::http::{ClientCertificate, HttpClient, join_path};
+use integration_core::http::Method;
 use integration_core::schema::AUTH_BASE_URL;
+use integration_core::spec::{SpecClient, catalog_spec};
 use reqwest::StatusCode;
-use url::Url;
 
-use self::wire::{Table, Workers};
+use self::wire::Table;
 use crate::prelude::*;
 
 /// The provider id.
 pub const PROVIDER: &str = "adp";
+const WORKERS: &str = "/hr/v2/workers";
 const MESSAGES: &str = "/core/v1/event-notification-messages";
 const MAX_PAGE: u32 = 100;
-
-/// A page of workers, how many raw records it held, and `meta.totalNumber`.
-type WorkerPage = (Decoded<Remote<Employee>>, usize, Option<u64>);
 
 /// The ADP Workforce Now adapter for one connection.
 #[derive(Debug)]
 pub struct Adp {
     descriptor: Descriptor,
-    client: ProviderClient,
-    tokens: Arc<TokenManager>,
-    tenant: TenantId,
-    connection: ConnectionId,
-    api: Url,
+    api: SpecClient,
     client_id: String,
 }
 
 impl Adapter for Adp {
     fn describe() -> Result<Descriptor> {
         let capabilities = [capability::EMPLOYEE_CHANGES, capability::DEPARTMENTS, capability::JOBS, capability::PAY];
+        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no ADP spec in the catalog"))?;
         let docs = "https://developers.adp.com/articles/general/introduction-to-adp-restful-apis";
         descriptor(PROVIDER, "ADP Workforce Now", docs, capabilities)
+            .http_policy(spec.http_policy())
             // Reading the next page of changes deletes the message before: only once it is committed.
             .without_read_ahead(HrisStream::Employees.name())
             .capability(Capability::HEALTH_CHECK)
@@ -84,76 +80,58 @@ impl Adapter for Adp {
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let api = config.base_url(Some("https://api.adp.com"))?;
-        let accounts = config.setting_url(AUTH_BASE_URL, Some("https://accounts.adp.com"))?;
-        let token_url = join_path(&accounts, "/auth/oauth/v2/token", &[]);
         let client_id = config.setting_str("client_id")?.to_owned();
-        let secret = config.secret("client_secret")?.expose_secret();
-        // ADP wants the client certificate on every call, token and API alike: a client (and a
-        // connection pool) of the connection's own.
-        let http = HttpClient::builder().client_certificate(config, ClientCertificate::default())?.build()?;
-        let policy = context.http_policy_for(&descriptor, config);
-        let http = http.provider_with(descriptor.provider.clone(), policy).for_tenant(config.tenant.clone());
-        let oauth = OAuth2Client::new(http.clone(), client_id.clone(), OAuth2Endpoints::new(None, token_url))
-            .with_client_secret(secret);
-        let tokens = context.token_manager(Arc::new(OAuth2Source::client_credentials(oauth, &[])));
-        let client = http.with_auth(tokens.authenticator(config.tenant.clone(), config.connection.clone()));
-        let (tenant, connection) = (config.tenant.clone(), config.connection.clone());
-        Ok(Self { descriptor, client, tokens, tenant, connection, api, client_id })
+        // The spec gives the hosts, the client certificate on every call (token and API alike),
+        // the client credentials grant and the headers (`masked=false`, `roleCode`).
+        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no ADP spec in the catalog"))?;
+        let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
+        Ok(Self { descriptor, api, client_id })
     }
-}
-
-/// How an answer is read.
-type Parse<T> = fn(Response) -> Result<T>;
-
-/// A JSON answer, or nothing on `204 No Content`.
-fn unless_no_content<T: serde::de::DeserializeOwned>(response: Response) -> Result<Option<T>> {
-    if response.status() == StatusCode::NO_CONTENT { Ok(None) } else { response.json().map(Some) }
 }
 
 impl Adp {
-    /// A GET of `base_url` + `path` (+ `id`, escaped), traced as `template`.
-    /// The answer is read by `parse`; one that does not parse is asked for again.
-    async fn get<T>(&self, at: (&str, Option<&str>, &str), query: &[(&str, String)], parse: Parse<T>) -> Result<T> {
-        let (path, id, template) = at;
-        let request = self.client.get(join_path(&self.api, path, id.as_slice()));
-        let request = request.header("Accept", "application/json;masked=false").header("roleCode", "practitioner");
-        request.query(query).path_template(template).send_with(parse).await
-    }
-
-    /// A page of workers (none on `204`).
-    async fn workers(&self, id: Option<&str>, query: &[(&str, String)]) -> Result<WorkerPage> {
-        let template = if id.is_some() { "/hr/v2/workers/{aoid}" } else { "/hr/v2/workers" };
-        let Some(page) =
-            self.get::<Option<Workers>>(("/hr/v2/workers", id, template), query, unless_no_content).await?
-        else {
-            return Ok((Decoded::default(), 0, None));
-        };
-        let (count, total) = (page.workers.len(), page.meta.and_then(|m| m.total_number));
-        Ok((map_each(page.workers, "associateOID", wire::employee), count, total))
-    }
-
-    /// One worker, `None` when ADP has none by that id.
+    /// The worker `aoid`, `None` when ADP has none by that id.
     async fn worker(&self, aoid: &str) -> Result<Option<Decoded<Remote<Employee>>>> {
-        match self.workers(Some(aoid), &[]).await {
-            Ok((decoded, count, _)) => Ok((count > 0).then_some(decoded)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
-        }
+        let request = self.api.request_at(Method::GET, WORKERS, &[aoid])?.path_template("/hr/v2/workers/{aoid}");
+        let read = |r: Response| if r.status() == StatusCode::NO_CONTENT { Ok(None) } else { r.json().map(Some) };
+        let answer: Option<wire::Workers> = match request.send_with(read).await {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            answer => answer?,
+        };
+        Ok(answer.filter(|a| !a.workers.is_empty()).map(|a| map_each(a.workers, "associateOID", wire::employee)))
     }
 
     /// Deletes a message from the queue; one already gone (a resumed sync) is fine.
     async fn acknowledge(&self, id: &str) -> Result<()> {
-        let request = self.client.delete(join_path(&self.api, MESSAGES, &[id]));
+        let request = self.api.request_at(Method::DELETE, MESSAGES, &[id])?;
         match request.path_template("/core/v1/event-notification-messages/{msgid}").send().await {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
     }
 
+    /// The oldest message on the queue and its id, `None` when it is empty.
+    async fn oldest_message(&self) -> Result<Option<(String, Value)>> {
+        let read = |r: Response| {
+            if r.status() == StatusCode::NO_CONTENT {
+                return Ok(None);
+            }
+            let id = r.header("adp-msg-msgid").filter(|id| !id.is_empty()).map(str::to_owned);
+            Ok(Some((id, r.json::<Value>()?)))
+        };
+        let Some((id, raw)) = self.api.request(Method::GET, MESSAGES)?.path_template(MESSAGES).send_with(read).await?
+        else {
+            return Ok(None);
+        };
+        let id = id.ok_or_else(|| {
+            Error::invalid_response("an event notification message came without adp-msg-msgid").with_provider(PROVIDER)
+        })?;
+        Ok(Some((id, raw)))
+    }
+
     async fn table(&self, name: &str) -> Result<Vec<Value>> {
         let path = format!("/hcm/v1/validation-tables/{name}");
-        let table: Table = self.get((&path, None, &path), &[], |r| r.json()).await?;
+        let table: Table = self.api.request(Method::GET, &path)?.path_template(path.clone()).send_json().await?;
         Ok(table.list_items)
     }
 }
@@ -165,14 +143,14 @@ impl Integration for Adp {
     }
 
     async fn connect(&self) -> Result<ConnectionInfo> {
-        self.workers(None, &[("$top", "1".into())]).await?;
+        self.api.check().await?;
         Ok(ConnectionInfo::with_account(self.client_id.clone(), None))
     }
 
     async fn disconnect(&self) -> Result<()> {
         // ADP publishes no revocation endpoint: client credentials are revoked in its console.
-        // This revokes what the token source can and forgets the access token held here.
-        self.tokens.revoke(&self.tenant, &self.connection).await.map(|_| ())
+        // This forgets the access token held here.
+        self.api.revoke().await
     }
 
     async fn read(&self, request: ReadRequest) -> Result<Page> {
@@ -183,12 +161,9 @@ impl Integration for Adp {
 #[async_trait]
 impl Hris for Adp {
     async fn employees(&self, request: ListRequest) -> Result<Listing<Employee>> {
-        let (top, skip) = (request.limit(MAX_PAGE), request.offset().map_err(|e| e.with_provider(PROVIDER))?);
-        let query = [("$top", top.to_string()), ("$skip", skip.to_string())];
-        let (decoded, count, total) = self.workers(None, &query).await?;
-        let next = skip + u64::from(top);
-        let more = count >= top as usize && total.is_none_or(|total| next < total);
-        Ok(Listing::decoded(decoded, more.then(|| next.to_string())))
+        let size = Some(request.limit(MAX_PAGE));
+        let page = self.api.page(WORKERS, request.cursor.as_deref(), size).await?;
+        Ok(Listing::decoded(map_each(page.records, "associateOID", wire::employee), page.next))
     }
 
     async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
@@ -204,13 +179,9 @@ impl Hris for Adp {
             Some(done) => self.acknowledge(done).await?,
             None => {}
         }
-        let message = |r: Response| Ok(unless_no_content::<Value>(r.clone())?.map(|raw| (r, raw)));
-        let Some((response, raw)) = self.get((MESSAGES, None, MESSAGES), &[], message).await? else {
+        let Some((id, raw)) = self.oldest_message().await? else {
             return Ok(Listing::new(Vec::new(), None));
         };
-        let id = response.header("adp-msg-msgid").filter(|id| !id.is_empty()).map(str::to_owned).ok_or_else(|| {
-            Error::invalid_response("an event notification message came without adp-msg-msgid").with_provider(PROVIDER)
-        })?;
         let mut page = Decoded::default();
         match wire::message_workers(&raw) {
             // Kept in the run log and deleted with the next page, so it cannot block the queue.

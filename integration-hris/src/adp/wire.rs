@@ -10,19 +10,12 @@ use serde::Deserialize;
 
 use crate::prelude::*;
 
-/// A Workers v2 answer: `{"workers": [...], "meta": {"totalNumber": n}}` (`meta` may be null).
+/// One worker's answer, `{"workers": [...]}` (listings page through the spec client, which
+/// reads `meta.totalNumber` by the spec).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(super) struct Workers {
     pub(super) workers: Vec<Value>,
-    pub(super) meta: Option<Meta>,
-}
-
-/// The paging part of `meta`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub(super) struct Meta {
-    pub(super) total_number: Option<u64>,
 }
 
 /// A validation table: `{"validationTableTitle", "listItems": [...]}`.

@@ -165,7 +165,8 @@ impl Hris for BambooHr {
 
     async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
         let query = [("fields", FIELDS.to_owned())];
-        let raw: Value = self.get(&format!("/employees/{remote_id}"), "/v1/employees/{id}", &query).await?;
+        let request = self.api.request_at(Method::GET, "/employees", &[remote_id])?.query(&query);
+        let raw: Value = request.path_template("/v1/employees/{id}").send_json().await?;
         map_one(&raw, "id", wire::employee)
     }
 
@@ -192,7 +193,7 @@ impl Hris for BambooHr {
                 .with_provider(PROVIDER)
                 .with_operation("update_employee"));
         }
-        let request = self.api.request(Method::POST, &format!("/employees/{remote_id}"))?;
+        let request = self.api.request_at(Method::POST, "/employees", &[remote_id])?;
         let request = request.json(&update.to_provider_json(&UPDATE_NAMES));
         request.idempotent().path_template("/v1/employees/{id}").send().await?;
         self.employee(remote_id).await

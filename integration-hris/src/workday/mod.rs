@@ -3,10 +3,15 @@
 //! Staffing v6 specification as published in the generated SDKs
 //! (<https://github.com/konfig-sdks/workday-staffing-python-sdk>):
 //!
+//! - the HTTP shape — the Staffing base URL, OAuth2 with a refresh token, `limit`/`offset`
+//!   paging, the error pointer, the credential check — is the catalog's spec
+//!   (`integration-core/catalog/workday.toml`); this module is the mapping and the status
+//!   search; the configured `base_url` is the spec's `https://{host}`, and the token endpoint
+//!   on the same host follows it;
 //! - auth: OAuth2 with the refresh token of an API client registered for integrations
 //!   (non-expiring refresh tokens), `POST {host}/ccx/oauth2/{tenant}/token` with
 //!   `grant_type=refresh_token` and the client id and secret as HTTP Basic; access tokens are
-//!   renewed by the [`TokenManager`] (once per connection at a time) and a `401` causes one
+//!   renewed by the [`TokenManager`](integration_core::auth::TokenManager) (once per connection at a time) and a `401` causes one
 //!   renewal and one retry. The configured refresh token is used until the provider hands out
 //!   another one; a stored one it refuses falls back to the configured one.
 //! - collections: `GET {host}/ccx/api/staffing/{version}/{tenant}/...`, paged by `limit` (at
@@ -36,12 +41,10 @@
 mod wire;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use integration_core::auth::{OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenManager};
-use integration_core::http::join_path;
+use integration_core::http::Method;
+use integration_core::spec::{SpecClient, catalog_spec};
 use serde::de::DeserializeOwned;
-use url::Url;
 
 use self::wire::{Collection, SERVICE_DATES};
 use crate::prelude::*;
@@ -60,10 +63,7 @@ const SEARCH_PAGES_PER_TERM_PAGE: usize = 5;
 #[derive(Debug)]
 pub struct Workday {
     descriptor: Descriptor,
-    client: ProviderClient,
-    tokens: Arc<TokenManager>,
-    connection: (TenantId, ConnectionId),
-    api: Url,
+    api: SpecClient,
     tenant: String,
     hire_dates: bool,
 }
@@ -71,8 +71,9 @@ pub struct Workday {
 impl Adapter for Workday {
     fn describe() -> Result<Descriptor> {
         let capabilities = [capability::DEPARTMENTS, capability::JOBS, Capability::HEALTH_CHECK];
-        let docs = "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html";
-        descriptor(PROVIDER, "Workday", docs, capabilities)
+        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Workday spec in the catalog"))?;
+        descriptor(PROVIDER, "Workday", &spec.docs, capabilities)
+            .http_policy(spec.http_policy())
             .base_url(None, "the API host, e.g. https://wd2-impl-services1.workday.com")
             .setting("tenant", FieldFormat::Text, "the tenant name")
             .secret("client_id", FieldFormat::Text, "the API client's id (View API Clients)")
@@ -93,30 +94,20 @@ impl Adapter for Workday {
                 .with_provider(PROVIDER));
         }
         let hire_dates = config.settings.get("hire_dates").and_then(Value::as_bool).unwrap_or(true);
-        let host = config.base_url(None)?;
-        // An https URL (the schema checked it), so it takes a path.
-        let api = join_path(&host, "ccx/api/staffing", &[version, &tenant]);
-        let token_url = join_path(&host, "ccx/oauth2", &[&tenant, "token"]);
-        let http = context.provider_client(&descriptor, config);
-        let (id, secret) =
-            (config.secret("client_id")?.expose_secret(), config.secret("client_secret")?.expose_secret());
-        let oauth =
-            OAuth2Client::new(http.clone(), id, OAuth2Endpoints::new(None, token_url)).with_client_secret(secret);
-        // The configured refresh token is used until Workday hands out another one.
-        let source = OAuth2Source::configured_refresh_token(oauth, config.secret("refresh_token")?.clone());
-        let tokens = context.token_manager(Arc::new(source));
-        let client = http.with_auth(tokens.authenticator(config.tenant.clone(), config.connection.clone()));
-        let connection = (config.tenant.clone(), config.connection.clone());
-        Ok(Self { descriptor, client, tokens, connection, api, tenant, hire_dates })
+        // The spec's `https://{host}`: the configured `base_url`, which the token endpoint
+        // (on the same host) follows. The refresh token configured is used until Workday hands
+        // out another one.
+        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Workday spec in the catalog"))?;
+        let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
+        Ok(Self { descriptor, api, tenant, hire_dates })
     }
 }
 
 impl Workday {
     /// `GET` of a resource under the Staffing service; `template` is its path for traces.
-    async fn get<T: DeserializeOwned>(&self, segments: &[&str], template: &str, query: &[(&str, String)]) -> Result<T> {
-        let url = join_path(&self.api, "", segments);
+    async fn get<T: DeserializeOwned>(&self, segments: &[&str], template: &str) -> Result<T> {
         let template = format!("/ccx/api/staffing/{{version}}/{{tenant}}{template}");
-        self.client.get(url).header("Accept", "application/json").query(query).path_template(template).send_json().await
+        self.api.request_at(Method::GET, "", segments)?.path_template(template).send_json().await
     }
 
     /// The page of `resource` at `request`'s cursor, and the cursor after it.
@@ -126,11 +117,10 @@ impl Workday {
         request: &ListRequest,
         extra: (&str, &str),
     ) -> Result<(Vec<Value>, Option<String>)> {
-        let (offset, limit) = (request.offset().map_err(|e| e.with_provider(PROVIDER))?, request.limit(MAX_PAGE));
-        let query = [(extra.0, extra.1.to_owned()), ("limit", limit.to_string()), ("offset", offset.to_string())];
-        let page: Collection = self.get(&[resource], &format!("/{resource}"), &query).await?;
-        let next = page.next_offset(offset)?.map(|n| n.to_string());
-        Ok((page.data, next))
+        let extra = [(extra.0.to_owned(), extra.1.to_owned())];
+        let size = Some(request.limit(MAX_PAGE));
+        let page = self.api.page_with(&format!("/{resource}"), request.cursor.as_deref(), size, &extra, None).await?;
+        Ok((page.records, page.next))
     }
 
     /// The ids of those of `workers` that are not terminated: one search of the default worker
@@ -140,10 +130,11 @@ impl Workday {
         let terms: Vec<String> =
             workers.iter().filter_map(|w| text(w, "workerId").or_else(|| text(w, "descriptor"))).collect();
         let mut active = BTreeSet::new();
-        let mut offset = 0;
+        let mut at = None;
         // The search matches at most a few workers per term; a total that never ends (or
         // pages that never empty) must not keep one listing page going forever.
         let max_pages = terms.len().div_ceil(MAX_PAGE as usize) * SEARCH_PAGES_PER_TERM_PAGE;
+        let search = [("search".to_owned(), terms.join(" "))];
         for searched in 0.. {
             if terms.is_empty() {
                 break;
@@ -155,11 +146,10 @@ impl Workday {
                 ))
                 .with_provider(PROVIDER));
             }
-            let query = [("search", terms.join(" ")), ("limit", MAX_PAGE.to_string()), ("offset", offset.to_string())];
-            let page: Collection = self.get(&["workers"], "/workers", &query).await?;
-            active.extend(page.data.iter().filter_map(|w| text(w, "id")));
-            match page.next_offset(offset)? {
-                Some(next) => offset = next,
+            let page = self.api.page_with("/workers", at.as_deref(), Some(MAX_PAGE), &search, None).await?;
+            active.extend(page.records.iter().filter_map(|w| text(w, "id")));
+            match page.next {
+                Some(next) => at = Some(next),
                 None => break,
             }
         }
@@ -172,7 +162,7 @@ impl Workday {
         for worker in workers.iter_mut().filter(|_| self.hire_dates) {
             let Some(id) = worker.get("id").and_then(Value::as_str).map(str::to_owned) else { continue };
             let path = ["workers", &id, SERVICE_DATES];
-            let dates = match self.get::<Collection>(&path, "/workers/{id}/serviceDates", &[]).await {
+            let dates = match self.get::<Collection>(&path, "/workers/{id}/serviceDates").await {
                 Ok(dates) => dates.data.into_iter().next(),
                 Err(e) if e.kind() == ErrorKind::NotFound => None,
                 Err(e) => return Err(e),
@@ -187,10 +177,6 @@ impl Workday {
         });
         Ok(Listing::decoded(decoded, None))
     }
-
-    async fn probe(&self) -> Result<()> {
-        self.get::<Collection>(&["workers"], "/workers", &[("limit", "1".to_owned())]).await.map(drop)
-    }
 }
 
 #[async_trait]
@@ -200,7 +186,7 @@ impl Integration for Workday {
     }
 
     async fn connect(&self) -> Result<ConnectionInfo> {
-        self.probe().await?;
+        self.api.check().await?;
         Ok(ConnectionInfo::with_account(self.tenant.clone(), None))
     }
 
@@ -208,11 +194,11 @@ impl Integration for Workday {
         // Workday publishes no revocation endpoint for API clients: the configured refresh
         // token is revoked in the tenant (Manage Refresh Tokens for Integrations). This revokes
         // what the token source can and forgets the tokens held for the connection.
-        self.tokens.revoke(&self.connection.0, &self.connection.1).await.map(drop)
+        self.api.revoke().await
     }
 
     async fn health_check(&self) -> Result<Health> {
-        Ok(Health::probe(self.probe()).await)
+        Ok(Health::probe(self.api.check()).await)
     }
 
     async fn read(&self, request: ReadRequest) -> Result<Page> {
@@ -230,7 +216,7 @@ impl Hris for Workday {
     }
 
     async fn employee(&self, remote_id: &str) -> Result<Remote<Employee>> {
-        let raw: Value = self.get(&["workers", remote_id], "/workers/{id}", &[]).await?;
+        let raw: Value = self.get(&["workers", remote_id], "/workers/{id}").await?;
         let mut listing = self.employees_from(vec![raw]).await?;
         match (listing.items.pop(), listing.rejected.pop()) {
             (Some(employee), _) => Ok(employee),

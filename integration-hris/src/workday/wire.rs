@@ -7,31 +7,12 @@ use crate::prelude::*;
 /// The key under which a worker's `serviceDates` record is added to its raw JSON.
 pub(super) const SERVICE_DATES: &str = "serviceDates";
 
-/// Every collection's envelope: `{"total": n, "data": [...]}`.
+/// A collection's envelope, `{"total": n, "data": [...]}`, where one record is read from it
+/// (a worker's `serviceDates`); listings page through the spec client.
 #[derive(Debug, Deserialize)]
 pub(super) struct Collection {
     #[serde(default)]
-    pub(super) total: u64,
-    #[serde(default)]
     pub(super) data: Vec<Value>,
-}
-
-/// More than any tenant holds (the largest Workday customers count about two million
-/// workers): a `total` above it is a broken answer, not a reason to page on.
-const MAX_PLAUSIBLE_TOTAL: u64 = 100_000_000;
-
-impl Collection {
-    /// The offset after this page, read at `offset`; `None` on the last page (or an empty one,
-    /// whatever `total` says, so a miscounting server cannot loop us). A `total` no tenant can
-    /// hold is an invalid answer.
-    pub(super) fn next_offset(&self, offset: u64) -> Result<Option<u64>> {
-        if self.total > MAX_PLAUSIBLE_TOTAL {
-            let message = format!("Workday reported a total of {} records: no tenant holds that many", self.total);
-            return Err(Error::invalid_response(message).with_provider(super::PROVIDER));
-        }
-        let end = offset.saturating_add(self.data.len() as u64);
-        Ok((!self.data.is_empty() && end < self.total).then_some(end))
-    }
 }
 
 /// One worker of `GET /workers` and `GET /workers/{ID}` (`WorkerData`), with its `serviceDates`
