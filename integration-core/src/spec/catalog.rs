@@ -1,6 +1,8 @@
 //! The catalog: the specs the SDK ships (`integration-core/catalog/*.toml`), each written from the
 //! provider's own published documentation, which it cites.
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use super::{Auth, Paging, ProviderSpec};
@@ -100,12 +102,19 @@ impl CatalogEntry {
 /// assert!(stripe.docs.starts_with("https://"));
 /// ```
 pub fn catalog() -> Vec<CatalogEntry> {
-    SPECS.iter().filter_map(|(_, text)| ProviderSpec::parse(text).ok()).map(|s| CatalogEntry::of(&s)).collect()
+    parsed().iter().map(CatalogEntry::of).collect()
 }
 
-/// The catalog's spec for provider `id`.
+/// The catalog's spec for provider `id` (read once per process; a typed adapter asks for its
+/// spec with every connection it builds).
 pub fn catalog_spec(id: &str) -> Option<ProviderSpec> {
-    SPECS.iter().find(|(key, _)| *key == id).and_then(|(_, text)| ProviderSpec::parse(text).ok())
+    parsed().iter().find(|spec| spec.id == id).cloned()
+}
+
+/// The catalog's specs, parsed on first use (the unit test below proves each parses).
+fn parsed() -> &'static [ProviderSpec] {
+    static PARSED: OnceLock<Vec<ProviderSpec>> = OnceLock::new();
+    PARSED.get_or_init(|| SPECS.iter().filter_map(|(_, text)| ProviderSpec::parse(text).ok()).collect())
 }
 
 #[cfg(test)]
