@@ -11,64 +11,7 @@
 //! assert_eq!(serde_json::to_string(&EmploymentStatus::OnLeave).unwrap(), r#""on_leave""#);
 //! ```
 
-use std::fmt;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-/// Declares an open enumeration: known variants with their wire names, plus `Other(String)`.
-macro_rules! open_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value this SDK does not know, as the provider wrote it.
-            Other(String),
-        }
-
-        impl $name {
-            /// The canonical name (`snake_case`), or the provider's text for `Other`.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $wire,)+
-                    Self::Other(text) => text,
-                }
-            }
-
-            /// The variant whose canonical name matches `text` ignoring case, spaces, hyphens
-            /// and underscores; otherwise `Other(text)`.
-            pub fn parse(text: &str) -> Self {
-                let wanted = normalize(text);
-                $(if wanted == normalize($wire) { return Self::$variant; })+
-                Self::Other(text.to_owned())
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(deserializer)?;
-                Ok(Self::parse(&text))
-            }
-        }
-    };
-}
-
-fn normalize(text: &str) -> String {
-    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
-}
+use integration_core::open_enum;
 
 open_enum! {
     /// Where an employee stands with the employer.

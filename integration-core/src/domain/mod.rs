@@ -10,6 +10,8 @@
 //! - [`StreamTable`]: a domain's streams declared once (name, capability, full and change
 //!   listings), from which descriptors, `Integration::read`, checkpoints and
 //!   [`webhook_outcome`]s follow;
+//! - [`open_enum!`](crate::open_enum) ([`vocabulary`]): a domain's enumerations, open to values a
+//!   provider adds;
 //! - [`prelude`]: all of it, and what an adapter calls, in one import.
 
 mod adapter;
@@ -17,6 +19,7 @@ mod listing;
 pub mod prelude;
 mod record;
 mod streams;
+pub mod vocabulary;
 
 pub use adapter::{Adapter, AdapterFactory, build_adapter, descriptor};
 pub use listing::{ListRequest, Listing};
