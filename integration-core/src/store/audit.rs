@@ -35,6 +35,8 @@ pub enum AuditAction {
     WebhookRejected,
     /// A passthrough request was sent with a connection's credentials.
     PassthroughRequest,
+    /// Records were matched by a reconciliation rule (a payment to an invoice).
+    RecordsMatched,
 }
 
 impl AuditAction {
@@ -52,6 +54,7 @@ impl AuditAction {
             Self::TokenRevoked => "token_revoked",
             Self::WebhookRejected => "webhook_rejected",
             Self::PassthroughRequest => "passthrough_request",
+            Self::RecordsMatched => "records_matched",
         }
     }
 }
