@@ -8,7 +8,9 @@ use integration_core::{Capability, Error, Integration, Result};
 use crate::model::{
     Account, BankTransaction, Contact, CreditNote, Invoice, Item, JournalEntry, Payment, TaxRate, TrackingCategory,
 };
-use crate::write::{ContactInput, ContactUpdate, InvoiceInput, InvoiceUpdate, JournalEntryInput, OperationKey, PaymentInput};
+use crate::write::{
+    ContactInput, ContactUpdate, InvoiceInput, InvoiceUpdate, JournalEntryInput, OperationKey, PaymentInput,
+};
 
 /// The capabilities an accounting adapter may declare.
 pub mod capability {
@@ -149,7 +151,11 @@ pub trait Accounting: Integration {
 
     /// Posts a journal entry ([`capability::JOURNAL_WRITE`]); an unbalanced one is refused
     /// before anything is sent.
-    async fn post_journal_entry(&self, operation: &OperationKey, entry: &JournalEntryInput) -> Result<Remote<JournalEntry>> {
+    async fn post_journal_entry(
+        &self,
+        operation: &OperationKey,
+        entry: &JournalEntryInput,
+    ) -> Result<Remote<JournalEntry>> {
         let _ = (operation, entry);
         Err(self.unsupported("post_journal_entry"))
     }

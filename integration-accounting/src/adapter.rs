@@ -32,7 +32,14 @@ pub fn descriptor<const N: usize>(
     capabilities: [Capability; N],
 ) -> DescriptorBuilder {
     let streams = crate::streams::descriptors(&capabilities);
-    integration_core::domain::descriptor(provider, Domain::Accounting, display_name, documentation, capabilities, streams)
+    integration_core::domain::descriptor(
+        provider,
+        Domain::Accounting,
+        display_name,
+        documentation,
+        capabilities,
+        streams,
+    )
 }
 
 integration_core::domain_adapters!("accounting", dyn Accounting, mapped;);

@@ -91,7 +91,9 @@ impl ChartMapping {
             let Some(account) = by_id.or_else(by_number) else {
                 return Err(Error::validation(
                     format!("{ACCOUNT_MAP}.{code}"),
-                    format!("{code:?} maps to account {target:?}, which the provider's chart of accounts does not have"),
+                    format!(
+                        "{code:?} maps to account {target:?}, which the provider's chart of accounts does not have"
+                    ),
                 ));
             };
             self.resolved.insert(code.clone(), account.remote_id.clone());

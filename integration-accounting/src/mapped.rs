@@ -12,7 +12,9 @@ use crate::accounting::Accounting;
 use crate::model::{
     Account, BankTransaction, Contact, CreditNote, Invoice, Item, JournalEntry, Payment, TaxRate, TrackingCategory,
 };
-use crate::write::{ContactInput, ContactUpdate, InvoiceInput, InvoiceUpdate, JournalEntryInput, OperationKey, PaymentInput};
+use crate::write::{
+    ContactInput, ContactUpdate, InvoiceInput, InvoiceUpdate, JournalEntryInput, OperationKey, PaymentInput,
+};
 
 #[async_trait]
 impl Accounting for Mapped<dyn Accounting> {
@@ -88,7 +90,11 @@ impl Accounting for Mapped<dyn Accounting> {
         self.one("payments", self.inner().record_payment(operation, payment).await)
     }
 
-    async fn post_journal_entry(&self, operation: &OperationKey, entry: &JournalEntryInput) -> Result<Remote<JournalEntry>> {
+    async fn post_journal_entry(
+        &self,
+        operation: &OperationKey,
+        entry: &JournalEntryInput,
+    ) -> Result<Remote<JournalEntry>> {
         self.one("journal_entries", self.inner().post_journal_entry(operation, entry).await)
     }
 }

@@ -12,7 +12,9 @@ use iso_currency::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::vocabulary::{AccountClassification, BankDirection, InvoiceKind, InvoiceStatus, PostingStatus, RecordStatus};
+use crate::vocabulary::{
+    AccountClassification, BankDirection, InvoiceKind, InvoiceStatus, PostingStatus, RecordStatus,
+};
 
 /// An account of the chart of accounts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

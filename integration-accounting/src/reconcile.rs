@@ -370,7 +370,8 @@ impl Report {
     /// currency mismatches, then the counts.
     pub fn table(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "{:<24} {:<4} {:>14} {:>14}  {:<15} rules", "owed", "cur", "amount", "received", "outcome");
+        let _ =
+            writeln!(out, "{:<24} {:<4} {:>14} {:>14}  {:<15} rules", "owed", "cur", "amount", "received", "outcome");
         for line in &self.owed {
             let rules: Vec<&str> = line.rules.iter().map(|r| r.name()).collect();
             let _ = writeln!(
@@ -401,7 +402,13 @@ impl Report {
         let _ = writeln!(
             out,
             "matched {} · partially paid {} · overpaid {} · underpaid {} · unmatched owed {} · unmatched paid {} · currency mismatches {}",
-            c.matched, c.partially_paid, c.overpaid, c.underpaid, c.unmatched_owed, c.unmatched_paid, c.currency_mismatches
+            c.matched,
+            c.partially_paid,
+            c.overpaid,
+            c.underpaid,
+            c.unmatched_owed,
+            c.unmatched_paid,
+            c.currency_mismatches
         );
         out
     }

@@ -67,7 +67,12 @@ static SPECS: [StreamSpec<dyn Accounting>; 10] = [
     stream("invoices", "invoices and bills, their lines and payments", None, invoices),
     stream("items", "products and services", Some(capability::ITEMS), items),
     stream("tax_rates", "tax rates and codes", Some(capability::TAX_RATES), tax_rates),
-    stream("tracking_categories", "classes, departments and other tracking", Some(capability::TRACKING_CATEGORIES), tracking_categories),
+    stream(
+        "tracking_categories",
+        "classes, departments and other tracking",
+        Some(capability::TRACKING_CATEGORIES),
+        tracking_categories,
+    ),
     stream("credit_notes", "credit notes", Some(capability::CREDIT_NOTES), credit_notes),
     stream("payments", "payments and what they pay", Some(capability::PAYMENTS), payments),
     stream("journal_entries", "journal entries", Some(capability::JOURNAL_ENTRIES), journal_entries),

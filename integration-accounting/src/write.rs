@@ -434,7 +434,12 @@ impl PaymentInput {
         if applied > self.amount {
             return Err(Error::validation(
                 "applications",
-                format!("{applied} {} applied, more than the payment's {} {}", self.currency.code(), self.amount, self.currency.code()),
+                format!(
+                    "{applied} {} applied, more than the payment's {} {}",
+                    self.currency.code(),
+                    self.amount,
+                    self.currency.code()
+                ),
             ));
         }
         Ok(())
@@ -509,8 +514,9 @@ impl JournalEntryInput {
             if line.amount.is_zero() {
                 return refuse(format!("lines[{n}].amount"), "a line is a debit or a credit, not zero".into());
             }
-            check_amount(&format!("lines[{n}].amount"), line.amount, line.currency.unwrap_or(self.currency))
-                .map_err(|e| Error::validation(format!("lines[{n}].amount"), format!("journal entry {name}: {}", e.message())))?;
+            check_amount(&format!("lines[{n}].amount"), line.amount, line.currency.unwrap_or(self.currency)).map_err(
+                |e| Error::validation(format!("lines[{n}].amount"), format!("journal entry {name}: {}", e.message())),
+            )?;
         }
         let unbalanced: Vec<String> = self
             .sums()

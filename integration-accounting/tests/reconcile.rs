@@ -54,7 +54,8 @@ fn ledger(cases: &[(Scenario, i64, i64)], strays: usize, rotate: usize) -> (Vec<
         let total = Decimal::new(cents * 1000 + i as i64 + 100, 2);
         let delta = Decimal::new(delta.clamp(1, cents * 1000 + 99), 2);
         let (id, number, contact) = (format!("inv-{i}"), format!("INV-{}", 1000 + i), format!("c-{}", i % 7));
-        let mut invoice = Entry::owed(&id, total, Currency::USD).reference(&number).contact(&contact).on(day(i as i64 * 40));
+        let mut invoice =
+            Entry::owed(&id, total, Currency::USD).reference(&number).contact(&contact).on(day(i as i64 * 40));
         let quoted = format!(" inv{} ", 1000 + i);
         let pay = |n: &str, amount| Entry::paid(format!("pay-{i}-{n}"), amount, Currency::USD);
         match scenario {
@@ -128,11 +129,8 @@ proptest! {
 
 #[test]
 fn each_outcome_names_the_rule_that_made_it() {
-    let (owed, paid, _) = ledger(
-        &[(Scenario::Exact, 10, 1), (Scenario::Applied, 20, 1), (Scenario::ByAmountAndDate, 30, 1)],
-        0,
-        0,
-    );
+    let (owed, paid, _) =
+        ledger(&[(Scenario::Exact, 10, 1), (Scenario::Applied, 20, 1), (Scenario::ByAmountAndDate, 30, 1)], 0, 0);
     let report = Reconciler::new().reconcile(&owed, &paid);
     let rules: Vec<Vec<Rule>> = report.owed.iter().map(|o| o.rules.clone()).collect();
     assert_eq!(rules, [vec![Rule::Reference], vec![Rule::Applied], vec![Rule::AmountAndDate { window_days: 7 }]]);
@@ -142,10 +140,8 @@ fn each_outcome_names_the_rule_that_made_it() {
 #[test]
 fn an_ambiguous_payment_is_left_unmatched_rather_than_guessed() {
     let hundred = Decimal::new(100, 0);
-    let owed = vec![
-        Entry::owed("a", hundred, Currency::USD).on(day(0)),
-        Entry::owed("b", hundred, Currency::USD).on(day(1)),
-    ];
+    let owed =
+        vec![Entry::owed("a", hundred, Currency::USD).on(day(0)), Entry::owed("b", hundred, Currency::USD).on(day(1))];
     let paid = vec![Entry::paid("p", hundred, Currency::USD).on(day(2))];
     let report = Reconciler::new().reconcile(&owed, &paid);
     assert_eq!((report.counts.unmatched_owed, report.counts.unmatched_paid), (2, 1), "{}", report.table());

@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use integration_accounting::{
-    Currency, Decimal, InvoiceInput, JournalEntryInput, JournalLine, LineInput, OperationKey,
-    PaymentApplication, PaymentInput,
+    Currency, Decimal, InvoiceInput, JournalEntryInput, JournalLine, LineInput, OperationKey, PaymentApplication,
+    PaymentInput,
 };
 use integration_core::ErrorKind;
 use proptest::prelude::*;

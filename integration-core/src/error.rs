@@ -85,6 +85,10 @@ pub enum ErrorKind {
     Crypto,
     /// The host's store failed (a lost database connection, a full disk).
     Storage,
+    /// The provider no longer serves changes since the stream's checkpoint (QuickBooks change
+    /// data capture looks back 30 days; Google answers an old sync token `410 Gone`): the sync
+    /// engine reads the stream again in full in the same run, deletions included.
+    ResyncRequired,
 }
 
 impl ErrorKind {
@@ -121,6 +125,7 @@ impl ErrorKind {
             Self::CircuitOpen => "circuit open",
             Self::Crypto => "credential sealing failed",
             Self::Storage => "storage failure",
+            Self::ResyncRequired => "resync required",
         }
     }
 }
@@ -216,6 +221,11 @@ impl Error {
     /// A [`ErrorKind::Conflict`] error.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// A [`ErrorKind::ResyncRequired`] error: the change cursor is too old for the provider.
+    pub fn resync_required(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::ResyncRequired, message)
     }
 
     /// A [`ErrorKind::Storage`] error from a store implementation.

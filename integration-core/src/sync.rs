@@ -24,7 +24,12 @@
 //!    [`UNPARSABLE_REREADS`](crate::http::UNPARSABLE_REREADS) times), and by the engine, per
 //!    page (up to [`READ_RETRIES`] times with a short backoff) — each counted in the run log
 //!    ([`RunCounts::retried_reads`]); a body cut short of its length is a transport failure,
-//!    retried by the HTTP layer.
+//!    retried by the HTTP layer;
+//! 9. an incremental read the provider can no longer serve from the checkpoint (an error of
+//!    kind [`ResyncRequired`](ErrorKind::ResyncRequired): QuickBooks' 30-day change window, an
+//!    expired Google sync token) turns the run into a resumable full pass of the stream, whose
+//!    sweep finds the deletions; an incremental run finds such a pass unfinished (a crash) and
+//!    finishes it first.
 //!
 //! Webhook changes take the same write path through [`SyncEngine::apply_changes`].
 //!
@@ -399,18 +404,25 @@ impl SyncEngine {
         let scope = job.scope();
         let stored = Envelope::read(self.state.checkpoint(&scope).await?.map(|c| c.checkpoint));
         let mut envelope = match (job.mode, stored) {
+            // A full pass that stopped (a resync, or a resumable refresh) is finished first,
+            // deletions included.
+            (SyncMode::Incremental, Some(prev)) if prev.mode == SyncMode::ResumableFullRefresh && !prev.complete => {
+                prev
+            }
             (SyncMode::Incremental, Some(prev)) => Envelope { mode: job.mode, complete: false, ..prev },
             (SyncMode::ResumableFullRefresh, Some(prev)) if !prev.complete && prev.mode == job.mode => prev,
             _ => Envelope { v: 1, mode: job.mode, generation: run.id, complete: false, position: None },
         };
-        let full = matches!(job.mode, SyncMode::FullRefresh | SyncMode::ResumableFullRefresh);
-        let commit_positions = job.mode != SyncMode::FullRefresh;
+        // The mode pages are read in: the job's, until the provider asks for a resync.
+        let mut mode = envelope.mode;
+        let mut full = matches!(mode, SyncMode::FullRefresh | SyncMode::ResumableFullRefresh);
+        let mut commit_positions = mode != SyncMode::FullRefresh;
         let stream = integration.descriptor().stream(&job.stream);
         let read_ahead = stream.is_some_and(|s| s.read_ahead);
         let limits = job.limits.or(stream.map(|s| s.limits)).unwrap_or_default();
         let (mut pages, mut previous_page) = (0u64, None::<u64>);
-        let read = |position: Option<Checkpoint>| {
-            let mut request = ReadRequest::new(job.stream.clone(), job.mode).after(position);
+        let read = |mode: SyncMode, position: Option<Checkpoint>| {
+            let mut request = ReadRequest::new(job.stream.clone(), mode).after(position);
             request.page_size = job.page_size;
             request.dry_run = job.dry_run;
             counting_rereads(integration.read(request))
@@ -427,9 +439,21 @@ impl SyncEngine {
             }
             let first = match ahead.take() {
                 Some(page) => page,
-                None => read(envelope.position.clone()).await,
+                None => read(mode, envelope.position.clone()).await,
             };
-            let page = self.retry_unparsable(first, &read, envelope.position.clone(), run).await?;
+            let page = match self.retry_unparsable(first, &|at| read(mode, at), envelope.position.clone(), run).await {
+                Err(e) if e.kind() == ErrorKind::ResyncRequired && mode == SyncMode::Incremental => {
+                    // The provider cannot list changes since the checkpoint: the stream is read
+                    // again in full, as a resumable pass whose sweep finds the deletions.
+                    tracing::warn!(error = %e, stream = %job.stream, "reading the stream again in full");
+                    mode = SyncMode::ResumableFullRefresh;
+                    (full, commit_positions) = (true, true);
+                    envelope = Envelope { v: 1, mode, generation: run.id, complete: false, position: None };
+                    previous_page = None;
+                    continue;
+                }
+                page => page?,
+            };
             pages += 1;
             run.counts.processed += page.records.len() as u64;
             run.counts.failed += page.rejected.len() as u64;
@@ -485,7 +509,7 @@ impl SyncEngine {
             let summary = if read_ahead && !envelope.complete {
                 // The next page's read goes out while this one is written; a failed read
                 // surfaces after this page is committed, as it would have a moment later.
-                let (summary, next) = tokio::join!(write, read(envelope.position.clone()));
+                let (summary, next) = tokio::join!(write, read(mode, envelope.position.clone()));
                 ahead = Some(next);
                 summary?
             } else {

@@ -348,3 +348,59 @@ async fn a_read_ahead_that_fails_stops_the_run_after_the_page_before_is_committe
     let run = engine(&store).run(&source, &job, &CancellationToken::new()).await.expect("run");
     assert_eq!((run.status, run.counts.added), (RunStatus::Succeeded, 4), "resumed after page 1: {run:?}");
 }
+
+/// A source that has forgotten the changes before its checkpoints, as QuickBooks does after 30
+/// days and Google after a sync token expires: an incremental read from one is
+/// `ResyncRequired`.
+#[derive(Debug)]
+struct Forgetful {
+    source: MemorySource,
+    forgotten: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait]
+impl Reads for Forgetful {
+    fn descriptor(&self) -> &Descriptor {
+        self.source.descriptor()
+    }
+    async fn read(&self, request: ReadRequest) -> Result<Page> {
+        if request.mode == SyncMode::Incremental
+            && request.checkpoint.is_some()
+            && self.forgotten.load(Ordering::SeqCst)
+        {
+            return Err(Error::resync_required("changes since the checkpoint are no longer kept"));
+        }
+        self.source.read(request).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_forgot_the_checkpoint_is_read_again_in_full_deletions_included() {
+    let store = MemoryStore::new();
+    let source = MemorySource::new();
+    (0..25).for_each(|n| source.upsert(&format!("e{n:02}"), json!({"n": n})));
+    let adapter = ReadOnly(Forgetful { source: source.clone(), forgotten: false.into() });
+    let job =
+        SyncJob::new(tenant(), conn(), STREAM, SyncMode::Incremental).with_page_size(NonZeroU32::MIN.saturating_add(6));
+    let never = CancellationToken::new();
+    let first = engine(&store).run(&adapter, &job, &never).await.expect("run");
+    assert_eq!((first.status, first.counts.added), (RunStatus::Succeeded, 25));
+
+    // Deleted at the provider, and the change feed forgotten: only a full pass finds out.
+    source.delete("e03");
+    source.delete("e17");
+    source.upsert("e30", json!({"n": 30}));
+    adapter.0.forgotten.store(true, Ordering::SeqCst);
+    let resync = engine(&store).run(&adapter, &job, &never).await.expect("run");
+    assert_eq!(resync.status, RunStatus::Succeeded, "{:?}", resync.error);
+    assert_eq!((resync.counts.added, resync.counts.deleted), (1, 2), "{:?}", resync.counts);
+    let scope = StreamScope::new(tenant(), conn(), STREAM);
+    let expected: std::collections::BTreeMap<String, serde_json::Value> = source.snapshot();
+    assert_eq!(cache(&store, &scope).await, expected, "the cache equals the source");
+
+    // The next incremental run goes on from the full pass.
+    adapter.0.forgotten.store(false, Ordering::SeqCst);
+    source.upsert("e31", json!({"n": 31}));
+    let next = engine(&store).run(&adapter, &job, &never).await.expect("run");
+    assert_eq!((next.status, next.counts.added, next.counts.deleted), (RunStatus::Succeeded, 1, 0));
+}
