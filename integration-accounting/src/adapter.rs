@@ -42,4 +42,7 @@ pub fn descriptor<const N: usize>(
     )
 }
 
-integration_core::domain_adapters!("accounting", dyn Accounting, mapped;);
+integration_core::domain_adapters!("accounting", dyn Accounting, mapped;
+    #[cfg(feature = "quickbooks")]
+    crate::quickbooks::PROVIDER => crate::quickbooks::QuickBooks,
+);

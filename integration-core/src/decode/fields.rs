@@ -5,7 +5,11 @@
 //! readable is a [`Validation`](crate::ErrorKind::Validation) error naming its path from the
 //! record's root (`workAssignments[0].hireDate`) and saying what was found.
 
+use std::str::FromStr;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use iso_currency::Currency;
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::dates::{parse_date, parse_time};
@@ -144,6 +148,41 @@ impl<'a> Fields<'a> {
         self.date(path)?.ok_or_else(|| missing(&join(&self.path, path)))
     }
 
+    /// An amount at `path`: a JSON number or a numeric string (`"12.50"`, `1.2e3`), exactly as
+    /// written — never through a float's arithmetic; `""` is `None`. A number too large for a
+    /// `Decimal` (or one the JSON reader could not hold) is an error naming the field.
+    pub fn decimal(&self, path: &str) -> Result<Option<Decimal>> {
+        match self.get(path)? {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => parse_decimal(s.trim())
+                .map(Some)
+                .ok_or_else(|| invalid(&join(&self.path, path), "an amount", &Value::String(s.clone()))),
+            Some(Value::Number(n)) => parse_decimal(&n.to_string())
+                .map(Some)
+                .ok_or_else(|| invalid(&join(&self.path, path), "an amount", &Value::Number(n.clone()))),
+            Some(other) => Err(invalid(&join(&self.path, path), "an amount", other)),
+        }
+    }
+
+    /// An amount at `path` that must be there.
+    pub fn required_decimal(&self, path: &str) -> Result<Decimal> {
+        self.decimal(path)?.ok_or_else(|| missing(&join(&self.path, path)))
+    }
+
+    /// An ISO 4217 currency code at `path` (`"USD"`, any case).
+    pub fn currency(&self, path: &str) -> Result<Option<Currency>> {
+        self.parse_text(path, "an ISO 4217 currency code", |code| {
+            let code = code.trim();
+            if code.is_empty() {
+                return Ok(None);
+            }
+            Currency::from_code(&code.to_ascii_uppercase())
+                .map(Some)
+                .ok_or_else(|| format!("{code:?} is not an ISO 4217 currency code"))
+        })
+    }
+
     /// A time at `path`, as [`parse_time`](super::parse_time) reads it.
     pub fn time(&self, path: &str) -> Result<Option<DateTime<Utc>>> {
         self.parse_text(path, "a time (RFC 3339)", parse_time)
@@ -196,6 +235,11 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// `text` as a decimal: plain (`-12.50`) or scientific (`1.2e3`) notation.
+fn parse_decimal(text: &str) -> Option<Decimal> {
+    Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).ok()
+}
+
 fn missing(field: &str) -> Error {
     Error::validation(field_name(field), "required, but missing or empty")
 }
@@ -222,6 +266,23 @@ mod tests {
 
     use super::*;
     use crate::ErrorKind;
+
+    #[test]
+    fn amounts_and_currencies_are_read_exactly_or_refused_by_name() {
+        let raw =
+            json!({"a": 12.34, "b": "0.10", "c": "lots", "d": 1e300, "e": true, "f": "", "cur": "usd", "bad": "ZZZ"});
+        let r = Fields::new(&raw);
+        assert_eq!(r.decimal("a").unwrap(), Some(Decimal::new(1234, 2)));
+        assert_eq!(r.decimal("b").unwrap(), Some(Decimal::new(10, 2)));
+        assert_eq!(r.decimal("f").unwrap(), None);
+        assert_eq!(r.decimal("zz").unwrap(), None);
+        for field in ["c", "d", "e"] {
+            assert_eq!(r.decimal(field).unwrap_err().field(), Some(field), "{field}");
+        }
+        assert_eq!(r.required_decimal("zz").unwrap_err().field(), Some("zz"));
+        assert_eq!(r.currency("cur").unwrap(), Some(Currency::USD));
+        assert_eq!(r.currency("bad").unwrap_err().field(), Some("bad"));
+    }
 
     #[test]
     fn missing_and_null_and_empty_are_none_wrong_kinds_are_errors_naming_the_path() {

@@ -1,8 +1,12 @@
 //! Contract suites: what every adapter must do, checked against its fake.
 //!
 //! - [`harness`]: the generic contract, for the adapters of any domain ([`contract_suite!`](crate::contract_suite)).
+//! - `accounting` (feature `accounting`): the generic contract on invoices plus the accounting
+//!   rules ([`accounting_contract_suite!`](crate::accounting_contract_suite)).
 //! - `hris` (feature `hris`): the generic contract plus the HRIS rules ([`hris_contract_suite!`](crate::hris_contract_suite)).
 
+#[cfg(feature = "accounting")]
+pub mod accounting;
 pub mod harness;
 #[cfg(feature = "hris")]
 pub mod hris;

@@ -33,6 +33,7 @@ pub mod faults;
 pub mod notes;
 pub mod paging;
 pub mod people;
+pub mod quickbooks;
 pub mod receiver;
 mod server;
 pub mod tinyhr;
