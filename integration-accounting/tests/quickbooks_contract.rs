@@ -44,7 +44,11 @@ impl Fixture for QuickBooksFixture {
         vec![
             Malformed { provider_field: "TotalAmt", value: json!("lots"), expected_field: "TotalAmt" },
             Malformed { provider_field: "TxnDate", value: json!("31/02/2026"), expected_field: "TxnDate" },
-            Malformed { provider_field: "CurrencyRef", value: json!({"value": "ZZZ"}), expected_field: "CurrencyRef.value" },
+            Malformed {
+                provider_field: "CurrencyRef",
+                value: json!({"value": "ZZZ"}),
+                expected_field: "CurrencyRef.value",
+            },
         ]
     }
     fn recovers_expired_credentials(&self) -> bool {
@@ -55,7 +59,12 @@ impl Fixture for QuickBooksFixture {
     }
     async fn take_webhook(&self) -> Option<SignedDelivery> {
         let (headers, body) = self.fake.take_webhook()?;
-        Some(SignedDelivery { scheme: WebhookScheme::Intuit, secret: WebhookSecret::new(VERIFIER_TOKEN), headers, body })
+        Some(SignedDelivery {
+            scheme: WebhookScheme::Intuit,
+            secret: WebhookSecret::new(VERIFIER_TOKEN),
+            headers,
+            body,
+        })
     }
 }
 

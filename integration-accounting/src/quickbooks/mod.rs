@@ -46,11 +46,11 @@
 mod wire;
 
 use chrono::{DateTime, Duration, Utc};
+use integration_core::VerifiedWebhook;
 use integration_core::decode::Fields;
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
-use integration_core::VerifiedWebhook;
 use integration_core::schema::ConfigField;
+use integration_core::spec::{SpecClient, catalog_spec};
 use integration_core::{WebhookOutcome, WebhookScheme};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -112,9 +112,20 @@ impl Adapter for QuickBooks {
             .secret("client_id", FieldFormat::Text, "the app's client id")
             .secret("client_secret", FieldFormat::Text, "the app's client secret")
             .field(refresh)
-            .optional_setting("home_currency", FieldFormat::Text, "the company's currency, for records naming none (default USD)")
-            .base_url(Some("https://quickbooks.api.intuit.com"), "the API host (a sandbox: https://sandbox-quickbooks.api.intuit.com)")
-            .optional_setting(integration_core::schema::AUTH_BASE_URL, FieldFormat::HttpsUrl, "the token host, default https://oauth.platform.intuit.com")
+            .optional_setting(
+                "home_currency",
+                FieldFormat::Text,
+                "the company's currency, for records naming none (default USD)",
+            )
+            .base_url(
+                Some("https://quickbooks.api.intuit.com"),
+                "the API host (a sandbox: https://sandbox-quickbooks.api.intuit.com)",
+            )
+            .optional_setting(
+                integration_core::schema::AUTH_BASE_URL,
+                FieldFormat::HttpsUrl,
+                "the token host, default https://oauth.platform.intuit.com",
+            )
             .build()
     }
 
@@ -212,12 +223,18 @@ impl QuickBooks {
         let query = [("entities", entities.join(",")), ("changedSince", changed_since)];
         let request = self.api.request(Method::GET, "/cdc")?.query(&query);
         let answer: Value = request.read_only().path_template("/cdc").send_json().await.map_err(classify)?;
-        let responses = answer.pointer("/CDCResponse/0/QueryResponse").and_then(Value::as_array).cloned().unwrap_or_default();
+        let responses =
+            answer.pointer("/CDCResponse/0/QueryResponse").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut decoded = Decoded::default();
         let mut objects = 0;
         for kind in kinds {
             // One answer per entity, in no set order: found by its key.
-            let rows = responses.iter().find_map(|r| r.get(kind.entity)).and_then(Value::as_array).cloned().unwrap_or_default();
+            let rows = responses
+                .iter()
+                .find_map(|r| r.get(kind.entity))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             objects += rows.len();
             let (gone, live): (Vec<Value>, Vec<Value>) =
                 rows.into_iter().partition(|row| row.get("status").and_then(Value::as_str) == Some("Deleted"));
@@ -257,7 +274,13 @@ impl QuickBooks {
     }
 
     /// Posts `body` to entity `kind` with `request_id`, and maps the entity answered.
-    async fn post<T>(&self, kind: &Kind<T>, operation: Option<&str>, request_id: &str, body: &Value) -> Result<Remote<T>> {
+    async fn post<T>(
+        &self,
+        kind: &Kind<T>,
+        operation: Option<&str>,
+        request_id: &str,
+        body: &Value,
+    ) -> Result<Remote<T>> {
         let mut query = vec![("requestid", request_id)];
         query.extend(operation.map(|o| ("operation", o)));
         let request = self.api.request(Method::POST, &format!("/{}", kind.resource))?.query(&query).json(body);
@@ -282,15 +305,28 @@ impl QuickBooks {
                 let operation = entity.text("operation")?.unwrap_or_default();
                 let deleted = entity.optional_id("deletedId")?;
                 let part = match name.as_str() {
-                    "Invoice" | "Bill" => self.changed("invoices", wire::INVOICES, &name, &id, &operation, deleted).await?,
-                    "Customer" | "Vendor" => self.changed("contacts", wire::CONTACTS, &name, &id, &operation, deleted).await?,
+                    "Invoice" | "Bill" => {
+                        self.changed("invoices", wire::INVOICES, &name, &id, &operation, deleted).await?
+                    }
+                    "Customer" | "Vendor" => {
+                        self.changed("contacts", wire::CONTACTS, &name, &id, &operation, deleted).await?
+                    }
                     "Account" => self.changed("accounts", wire::ACCOUNTS, &name, &id, &operation, deleted).await?,
                     "Item" => self.changed("items", wire::ITEMS, &name, &id, &operation, deleted).await?,
-                    "Class" | "Department" => self.changed("tracking_categories", wire::TRACKING, &name, &id, &operation, deleted).await?,
-                    "CreditMemo" => self.changed("credit_notes", wire::CREDIT_NOTES, &name, &id, &operation, deleted).await?,
+                    "Class" | "Department" => {
+                        self.changed("tracking_categories", wire::TRACKING, &name, &id, &operation, deleted).await?
+                    }
+                    "CreditMemo" => {
+                        self.changed("credit_notes", wire::CREDIT_NOTES, &name, &id, &operation, deleted).await?
+                    }
                     "Payment" => self.changed("payments", wire::PAYMENTS, &name, &id, &operation, deleted).await?,
-                    "JournalEntry" => self.changed("journal_entries", wire::JOURNAL_ENTRIES, &name, &id, &operation, deleted).await?,
-                    "Deposit" | "Purchase" => self.changed("bank_transactions", wire::BANK_TRANSACTIONS, &name, &id, &operation, deleted).await?,
+                    "JournalEntry" => {
+                        self.changed("journal_entries", wire::JOURNAL_ENTRIES, &name, &id, &operation, deleted).await?
+                    }
+                    "Deposit" | "Purchase" => {
+                        self.changed("bank_transactions", wire::BANK_TRANSACTIONS, &name, &id, &operation, deleted)
+                            .await?
+                    }
                     // Entities no stream reads (estimates, time activities...).
                     _ => continue,
                 };
@@ -447,7 +483,8 @@ impl Accounting for QuickBooks {
     async fn void_invoice(&self, remote_id: &str, version: &str) -> Result<Remote<Invoice>> {
         let (kind, id) = Self::kind_of(wire::INVOICES, remote_id);
         if kind.entity == "Bill" {
-            return Err(Error::unsupported("void_invoice for a bill (QuickBooks deletes bills instead)").with_provider(PROVIDER));
+            return Err(Error::unsupported("void_invoice for a bill (QuickBooks deletes bills instead)")
+                .with_provider(PROVIDER));
         }
         let body = serde_json::json!({ "Id": id, "SyncToken": version });
         self.post(kind, Some("void"), &update_key("void", remote_id, &body), &body).await
@@ -469,13 +506,19 @@ impl Accounting for QuickBooks {
     async fn record_payment(&self, operation: &OperationKey, payment: &PaymentInput) -> Result<Remote<Payment>> {
         payment.validate().map_err(|e| e.with_provider(PROVIDER))?;
         if payment.kind == InvoiceKind::Payable {
-            return Err(Error::unsupported("record_payment for a bill (QuickBooks BillPayment)").with_provider(PROVIDER));
+            return Err(
+                Error::unsupported("record_payment for a bill (QuickBooks BillPayment)").with_provider(PROVIDER)
+            );
         }
         let body = wire::payment_body(payment).map_err(|e| e.with_provider(PROVIDER))?;
         self.post(&wire::PAYMENTS[0], None, &operation.for_provider(REQUEST_ID_LEN), &body).await
     }
 
-    async fn post_journal_entry(&self, operation: &OperationKey, entry: &JournalEntryInput) -> Result<Remote<JournalEntry>> {
+    async fn post_journal_entry(
+        &self,
+        operation: &OperationKey,
+        entry: &JournalEntryInput,
+    ) -> Result<Remote<JournalEntry>> {
         entry.validate().map_err(|e| e.with_provider(PROVIDER))?;
         let body = wire::journal_body(entry).map_err(|e| e.with_provider(PROVIDER))?;
         self.post(&wire::JOURNAL_ENTRIES[0], None, &operation.for_provider(REQUEST_ID_LEN), &body).await

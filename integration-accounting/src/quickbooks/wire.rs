@@ -41,10 +41,8 @@ pub(super) const INVOICES: &[Kind<Invoice>] =
     &[kind!("Invoice", "invoice", "", false, invoice), kind!("Bill", "bill", "bill:", false, bill)];
 pub(super) const ITEMS: &[Kind<Item>] = &[kind!("Item", "item", "", true, item)];
 pub(super) const TAX_RATES: &[Kind<TaxRate>] = &[kind!("TaxRate", "taxrate", "", false, tax_rate)];
-pub(super) const TRACKING: &[Kind<TrackingCategory>] = &[
-    kind!("Class", "class", "", true, tracking),
-    kind!("Department", "department", "department:", true, tracking),
-];
+pub(super) const TRACKING: &[Kind<TrackingCategory>] =
+    &[kind!("Class", "class", "", true, tracking), kind!("Department", "department", "department:", true, tracking)];
 pub(super) const CREDIT_NOTES: &[Kind<CreditNote>] = &[kind!("CreditMemo", "creditmemo", "", false, credit_memo)];
 pub(super) const PAYMENTS: &[Kind<Payment>] = &[kind!("Payment", "payment", "", false, payment)];
 pub(super) const JOURNAL_ENTRIES: &[Kind<JournalEntry>] =
@@ -204,7 +202,10 @@ fn document(r: &Fields, ctx: &Ctx, kind: InvoiceKind, party: (&str, &str)) -> Re
     i.balance = r.decimal("Balance")?.unwrap_or(i.total);
     i.status = document_status(r, i.total, i.balance)?;
     for linked in r.items("LinkedTxn")? {
-        if linked.text("TxnType")?.is_some_and(|t| t == "Payment" || t == "BillPaymentCheck" || t == "BillPaymentCreditCard") {
+        if linked
+            .text("TxnType")?
+            .is_some_and(|t| t == "Payment" || t == "BillPaymentCheck" || t == "BillPaymentCreditCard")
+        {
             let mut paid = AppliedPayment::default();
             paid.payment_id = linked.id("TxnId")?;
             i.payments.push(paid);

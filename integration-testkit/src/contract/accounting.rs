@@ -159,7 +159,10 @@ pub async fn a_voided_invoice_is_kept_worth_nothing<F: AccountingFixture>() {
     let voided = accounting.void_invoice(&invoice.remote_id, &version).await.expect("voided");
     assert_eq!((voided.fields.status, voided.fields.balance), (InvoiceStatus::Void, Decimal::ZERO));
     let again = accounting.void_invoice(&invoice.remote_id, &version).await;
-    assert!(again.is_ok_and(|v| v.fields.status == InvoiceStatus::Void), "a repeated void (same version) is the same void");
+    assert!(
+        again.is_ok_and(|v| v.fields.status == InvoiceStatus::Void),
+        "a repeated void (same version) is the same void"
+    );
 }
 
 /// An unbalanced journal entry never reaches the provider.
@@ -171,7 +174,10 @@ pub async fn unbalanced_journal_entries_are_refused_before_sending<F: Accounting
     let mut entry = JournalEntryInput::new(
         date,
         fixture.currency(),
-        vec![JournalLine::debit(&account, Decimal::new(10_000, 2)), JournalLine::credit(&account, Decimal::new(9_999, 2))],
+        vec![
+            JournalLine::debit(&account, Decimal::new(10_000, 2)),
+            JournalLine::credit(&account, Decimal::new(9_999, 2)),
+        ],
     );
     entry.number = Some("JE-UNBALANCED".into());
     let error = fixture.accounting().post_journal_entry(&key("je"), &entry).await.expect_err("refused");

@@ -469,7 +469,11 @@ impl Fake for FakeQuickBooks {
         assert_eq!(cached["number"], invoice["DocNumber"], "invoice {id}: number");
         assert_eq!(cached["due_date"], invoice["DueDate"], "invoice {id}: due date");
         for (model, qbo) in [("total", "TotalAmt"), ("balance", "Balance")] {
-            assert_eq!(cached.get(model).and_then(cents_of), invoice.get(qbo).and_then(cents_of), "invoice {id}: {model}");
+            assert_eq!(
+                cached.get(model).and_then(cents_of),
+                invoice.get(qbo).and_then(cents_of),
+                "invoice {id}: {model}"
+            );
         }
     }
 }
