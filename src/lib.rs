@@ -12,6 +12,7 @@
 //! | `sqlite` | [`sql::SqlStore`] on SQLite: every store trait in one file, nothing to install |
 //! | `postgres` | [`sql::SqlStore`] on PostgreSQL: many workers sharing one database |
 //! | `hris` | [`hris`]: the `Hris` trait, the common employee model, BambooHR, Workday and ADP adapters |
+//! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online adapter (`quickbooks` alone: that adapter) |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -77,6 +78,10 @@ pub use integration_testkit as testkit;
 #[cfg(feature = "hris")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hris")))]
 pub use integration_hris as hris;
+
+#[cfg(any(feature = "accounting", feature = "quickbooks"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]
+pub use integration_accounting as accounting;
 
 /// Automations: triggers, conditions and actions.
 #[cfg(feature = "automation")]

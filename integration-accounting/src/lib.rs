@@ -58,5 +58,5 @@ pub use streams::{STREAMS, read};
 pub use vocabulary::{AccountClassification, BankDirection, InvoiceKind, InvoiceStatus, PostingStatus, RecordStatus};
 pub use write::{
     ContactInput, ContactUpdate, InvoiceInput, InvoiceUpdate, JournalEntryInput, LineInput, OperationKey, PaymentInput,
-    round_to,
+    in_currency, round_to,
 };

@@ -276,6 +276,7 @@ pub struct PaymentApplication {
     /// The invoice's `remote_id`.
     pub invoice_id: String,
     /// The line's id, when the payment is applied to one line.
+    #[serde(default)]
     pub line_id: Option<String>,
     /// The amount applied, in the payment's currency.
     pub amount: Decimal,
@@ -344,12 +345,15 @@ pub struct JournalLine {
     /// The account's `remote_id`.
     pub account_id: String,
     /// Description.
+    #[serde(default)]
     pub description: Option<String>,
     /// Debit positive, credit negative.
     pub amount: Decimal,
     /// The line's currency, when it is not the entry's.
+    #[serde(default)]
     pub currency: Option<Currency>,
     /// Tracking categories (or options) it is tagged with.
+    #[serde(default)]
     pub tracking_ids: Vec<String>,
 }
 

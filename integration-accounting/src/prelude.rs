@@ -19,5 +19,5 @@ pub use crate::vocabulary::{
 };
 pub use crate::write::{
     ContactInput, ContactUpdate, InvoiceInput, InvoiceUpdate, JournalEntryInput, LineInput, OperationKey, PaymentInput,
-    round_to,
+    in_currency, round_to,
 };

@@ -379,8 +379,8 @@ impl Report {
                 "{:<24} {:<4} {:>14} {:>14}  {:<15} {}",
                 clip(&line.id),
                 line.currency.code(),
-                line.amount,
-                line.received,
+                crate::write::in_currency(line.amount, line.currency),
+                crate::write::in_currency(line.received, line.currency),
                 line.outcome.name(),
                 rules.join(", ")
             );

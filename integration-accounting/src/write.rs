@@ -542,6 +542,17 @@ impl JournalEntryInput {
     }
 }
 
+/// `amount` written with `currency`'s decimals at least (`2400.0` dollars reads `2400.00`),
+/// never dropping a digit: how an amount a provider sent as a JSON number is kept.
+pub fn in_currency(amount: Decimal, currency: Currency) -> Decimal {
+    let places = currency.exponent().map_or(2, u32::from);
+    let mut scaled = amount;
+    if scaled.scale() < places {
+        scaled.rescale(places);
+    }
+    scaled
+}
+
 /// `amount` rounded to `currency`'s decimals (half away from zero, as invoices round).
 pub fn round_to(amount: Decimal, currency: Currency) -> Decimal {
     let places = currency.exponent().map_or(2, u32::from);

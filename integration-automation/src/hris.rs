@@ -7,8 +7,7 @@
 //! The action finds the tenant's HRIS connection through an [`HrisConnections`]; the output is
 //! the employee as read back after the write.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use integration_core::{ConnectionId, Error, ErrorKind, Result, TenantId};
@@ -16,6 +15,7 @@ use integration_hris::{EmployeeUpdate, Hris};
 use serde_json::Value;
 
 use crate::action::{Action, ActionCall, ActionSchema, InputField, InputKind};
+use crate::connections::StaticConnections;
 
 /// Finds a tenant's HRIS connection for an action.
 #[async_trait]
@@ -24,36 +24,13 @@ pub trait HrisConnections: Send + Sync + std::fmt::Debug {
     async fn hris(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Arc<dyn Hris>>;
 }
 
-/// Adapters by tenant and connection.
-type ByConnection = HashMap<(TenantId, ConnectionId), Arc<dyn Hris>>;
-
-/// Connections built by the host and registered here.
-#[derive(Debug, Default, Clone)]
-pub struct StaticHris {
-    adapters: Arc<RwLock<ByConnection>>,
-}
-
-impl StaticHris {
-    /// None yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Registers `tenant`'s `connection`.
-    pub fn insert(&self, tenant: TenantId, connection: ConnectionId, hris: Arc<dyn Hris>) {
-        self.adapters.write().unwrap_or_else(|p| p.into_inner()).insert((tenant, connection), hris);
-    }
-}
+/// HRIS connections built by the host and registered here.
+pub type StaticHris = StaticConnections<dyn Hris>;
 
 #[async_trait]
-impl HrisConnections for StaticHris {
+impl HrisConnections for StaticConnections<dyn Hris> {
     async fn hris(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Arc<dyn Hris>> {
-        self.adapters
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&(tenant.clone(), connection.clone()))
-            .cloned()
-            .ok_or_else(|| Error::not_found(format!("tenant {tenant} has no HRIS connection {connection}")))
+        self.get(tenant, connection, "HRIS")
     }
 }
 

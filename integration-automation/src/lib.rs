@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "accounting")]
+pub mod accounting;
 pub mod action;
+pub mod connections;
 pub mod definition;
 pub mod engine;
 pub mod expression;
@@ -15,6 +18,7 @@ pub mod template;
 pub mod webhook_events;
 
 pub use action::{Action, ActionCall, ActionSchema, Actions, InputField, InputKind};
+pub use connections::StaticConnections;
 pub use definition::{Automation, AutomationBuilder, RetryPolicy, Step, StepKind, StepSpec, Trigger};
 pub use engine::{DryRun, Engine, Limits, PlannedStep, Triggered, Worker, WorkerReport};
 pub use expression::{Expression, Scope};

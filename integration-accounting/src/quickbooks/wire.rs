@@ -73,31 +73,32 @@ pub(super) fn remote<T>(r: &Fields, prefix: &str, fields: T) -> Result<Remote<T>
 }
 
 fn account(r: &Fields, _: &Ctx) -> Result<Account> {
-    let mut a = Account::default();
-    a.name = r.required_text("Name")?;
-    a.number = r.text("AcctNum")?;
-    a.description = r.text("Description")?;
-    a.classification = r.text("Classification")?.map(|c| AccountClassification::parse(&c));
-    a.account_type = r.text("AccountType")?;
-    a.parent_id = reference(r, "ParentRef", "")?;
-    a.status = status(r)?;
-    a.current_balance = r.decimal("CurrentBalance")?;
-    a.currency = r.currency("CurrencyRef.value")?;
-    Ok(a)
+    Ok(Account {
+        name: r.required_text("Name")?,
+        number: r.text("AcctNum")?,
+        description: r.text("Description")?,
+        classification: r.text("Classification")?.map(|c| AccountClassification::parse(&c)),
+        account_type: r.text("AccountType")?,
+        parent_id: reference(r, "ParentRef", "")?,
+        status: status(r)?,
+        current_balance: r.decimal("CurrentBalance")?,
+        currency: r.currency("CurrencyRef.value")?,
+    })
 }
 
 fn party(r: &Fields, customer: bool) -> Result<Contact> {
-    let mut c = Contact::default();
-    c.name = r.required_text("DisplayName")?;
-    c.company_name = r.text("CompanyName")?;
-    c.email = r.text("PrimaryEmailAddr.Address")?;
-    c.phone = r.text("PrimaryPhone.FreeFormNumber")?;
-    (c.is_customer, c.is_supplier) = (customer, !customer);
-    c.status = status(r)?;
-    c.currency = r.currency("CurrencyRef.value")?;
-    c.balance = r.decimal("Balance")?;
-    c.version = r.optional_id("SyncToken")?;
-    Ok(c)
+    Ok(Contact {
+        name: r.required_text("DisplayName")?,
+        company_name: r.text("CompanyName")?,
+        email: r.text("PrimaryEmailAddr.Address")?,
+        phone: r.text("PrimaryPhone.FreeFormNumber")?,
+        is_customer: customer,
+        is_supplier: !customer,
+        status: status(r)?,
+        currency: r.currency("CurrencyRef.value")?,
+        balance: r.decimal("Balance")?,
+        version: r.optional_id("SyncToken")?,
+    })
 }
 
 fn customer(r: &Fields, _: &Ctx) -> Result<Contact> {
@@ -109,37 +110,33 @@ fn vendor(r: &Fields, _: &Ctx) -> Result<Contact> {
 }
 
 fn item(r: &Fields, _: &Ctx) -> Result<Item> {
-    let mut i = Item::default();
-    i.name = r.required_text("Name")?;
-    i.code = r.text("Sku")?;
-    i.description = r.text("Description")?;
-    i.unit_price = r.decimal("UnitPrice")?;
-    i.purchase_cost = r.decimal("PurchaseCost")?;
-    i.income_account_id = reference(r, "IncomeAccountRef", "")?;
-    i.expense_account_id = reference(r, "ExpenseAccountRef", "")?;
-    i.status = status(r)?;
-    Ok(i)
+    Ok(Item {
+        name: r.required_text("Name")?,
+        code: r.text("Sku")?,
+        description: r.text("Description")?,
+        unit_price: r.decimal("UnitPrice")?,
+        purchase_cost: r.decimal("PurchaseCost")?,
+        income_account_id: reference(r, "IncomeAccountRef", "")?,
+        expense_account_id: reference(r, "ExpenseAccountRef", "")?,
+        status: status(r)?,
+    })
 }
 
 fn tax_rate(r: &Fields, _: &Ctx) -> Result<TaxRate> {
-    let mut t = TaxRate::default();
-    t.name = r.required_text("Name")?;
-    t.rate = r.decimal("RateValue")?;
-    t.status = status(r)?;
-    Ok(t)
+    Ok(TaxRate { name: r.required_text("Name")?, rate: r.decimal("RateValue")?, status: status(r)? })
 }
 
 fn tracking(r: &Fields, _: &Ctx) -> Result<TrackingCategory> {
-    let mut t = TrackingCategory::default();
-    t.name = r.required_text("Name")?;
-    t.parent_id = reference(r, "ParentRef", "")?;
-    t.status = status(r)?;
-    Ok(t)
+    Ok(TrackingCategory {
+        name: r.required_text("Name")?,
+        parent_id: reference(r, "ParentRef", "")?,
+        status: status(r)?,
+    })
 }
 
 /// The lines of a sales or purchase document: item and account lines, and discounts (as a
 /// negative line); the subtotal line QuickBooks appends is the document's subtotal instead.
-fn lines(r: &Fields) -> Result<(Vec<LineItem>, Option<Decimal>)> {
+fn lines(r: &Fields, currency: Currency) -> Result<(Vec<LineItem>, Option<Decimal>)> {
     let (mut lines, mut subtotal) = (Vec::new(), None);
     for line in r.items("Line")? {
         let detail_type = line.text("DetailType")?.unwrap_or_default();
@@ -148,22 +145,22 @@ fn lines(r: &Fields) -> Result<(Vec<LineItem>, Option<Decimal>)> {
             continue;
         }
         let detail = line.at(&detail_type);
-        let mut item = LineItem::default();
-        item.line_id = line.optional_id("Id")?;
-        item.description = line.text("Description")?;
-        item.amount = line.required_decimal("Amount")?;
-        item.item_id = reference(&detail, "ItemRef", "")?;
-        item.account_id = reference(&detail, "AccountRef", "")?.or(reference(&detail, "ItemAccountRef", "")?);
-        item.tax_rate_id = reference(&detail, "TaxCodeRef", "")?;
-        item.quantity = detail.decimal("Qty")?;
-        item.unit_price = detail.decimal("UnitPrice")?;
-        item.tracking_ids = reference(&detail, "ClassRef", "")?.into_iter().collect();
-        if detail_type == "DiscountLineDetail" {
-            item.discount_percent = detail.decimal("DiscountPercent")?;
-            item.account_id = reference(&detail, "DiscountAccountRef", "")?;
-            item.amount = -item.amount;
-        }
-        lines.push(item);
+        let amount = in_currency(line.required_decimal("Amount")?, currency);
+        let discount = detail_type == "DiscountLineDetail";
+        let account = if discount { "DiscountAccountRef" } else { "AccountRef" };
+        lines.push(LineItem {
+            line_id: line.optional_id("Id")?,
+            description: line.text("Description")?,
+            account_id: reference(&detail, account, "")?.or(reference(&detail, "ItemAccountRef", "")?),
+            item_id: reference(&detail, "ItemRef", "")?,
+            tax_rate_id: reference(&detail, "TaxCodeRef", "")?,
+            tracking_ids: reference(&detail, "ClassRef", "")?.into_iter().collect(),
+            quantity: detail.decimal("Qty")?,
+            unit_price: detail.decimal("UnitPrice")?,
+            discount_percent: if discount { detail.decimal("DiscountPercent")? } else { None },
+            amount: if discount { -amount } else { amount },
+            tax_amount: None,
+        });
     }
     Ok((lines, subtotal))
 }
@@ -188,32 +185,38 @@ fn document_status(r: &Fields, total: Decimal, balance: Decimal) -> Result<Invoi
 }
 
 fn document(r: &Fields, ctx: &Ctx, kind: InvoiceKind, party: (&str, &str)) -> Result<Invoice> {
-    let mut i = Invoice::default();
-    i.kind = kind;
-    i.number = r.text("DocNumber")?;
-    i.contact_id = reference(r, party.0, party.1)?;
-    i.issue_date = r.date("TxnDate")?;
-    i.due_date = r.date("DueDate")?;
-    i.currency = currency(r, ctx)?;
-    i.exchange_rate = r.decimal("ExchangeRate")?;
-    (i.lines, i.subtotal) = lines(r)?;
-    i.tax_total = r.decimal("TxnTaxDetail.TotalTax")?;
-    i.total = r.required_decimal("TotalAmt")?;
-    i.balance = r.decimal("Balance")?.unwrap_or(i.total);
-    i.status = document_status(r, i.total, i.balance)?;
+    let currency = currency(r, ctx)?;
+    let money = |amount: Decimal| in_currency(amount, currency);
+    let (lines, subtotal) = lines(r, currency)?;
+    let total = money(r.required_decimal("TotalAmt")?);
+    let balance = r.decimal("Balance")?.map_or(total, money);
+    let mut payments = Vec::new();
     for linked in r.items("LinkedTxn")? {
-        if linked
-            .text("TxnType")?
-            .is_some_and(|t| t == "Payment" || t == "BillPaymentCheck" || t == "BillPaymentCreditCard")
-        {
-            let mut paid = AppliedPayment::default();
-            paid.payment_id = linked.id("TxnId")?;
-            i.payments.push(paid);
+        let kind = linked.text("TxnType")?.unwrap_or_default();
+        if matches!(kind.as_str(), "Payment" | "BillPaymentCheck" | "BillPaymentCreditCard") {
+            payments.push(AppliedPayment { payment_id: linked.id("TxnId")?, amount: None, date: None });
         }
     }
-    i.memo = r.text("PrivateNote")?;
-    i.version = r.optional_id("SyncToken")?;
-    Ok(i)
+    Ok(Invoice {
+        kind,
+        number: r.text("DocNumber")?,
+        contact_id: reference(r, party.0, party.1)?,
+        issue_date: r.date("TxnDate")?,
+        due_date: r.date("DueDate")?,
+        paid_date: None,
+        status: document_status(r, total, balance)?,
+        currency,
+        exchange_rate: r.decimal("ExchangeRate")?,
+        lines,
+        subtotal: subtotal.map(money),
+        tax_total: r.decimal("TxnTaxDetail.TotalTax")?.map(money),
+        total,
+        balance,
+        payments,
+        reference: None,
+        memo: r.text("PrivateNote")?,
+        version: r.optional_id("SyncToken")?,
+    })
 }
 
 fn invoice(r: &Fields, ctx: &Ctx) -> Result<Invoice> {
@@ -225,61 +228,65 @@ fn bill(r: &Fields, ctx: &Ctx) -> Result<Invoice> {
 }
 
 fn credit_memo(r: &Fields, ctx: &Ctx) -> Result<CreditNote> {
-    let mut c = CreditNote::default();
-    c.number = r.text("DocNumber")?;
-    c.contact_id = reference(r, "CustomerRef", "")?;
-    c.issue_date = r.date("TxnDate")?;
-    c.currency = currency(r, ctx)?;
-    c.lines = lines(r)?.0;
-    c.total = r.required_decimal("TotalAmt")?;
-    c.remaining_credit = r.decimal("RemainingCredit")?;
-    c.status = if voided(r, c.total)? {
+    let currency = currency(r, ctx)?;
+    let total = in_currency(r.required_decimal("TotalAmt")?, currency);
+    let remaining_credit = r.decimal("RemainingCredit")?.map(|a| in_currency(a, currency));
+    let status = if voided(r, total)? {
         InvoiceStatus::Void
-    } else if c.remaining_credit.is_some_and(|left| left.is_zero()) {
+    } else if remaining_credit.is_some_and(|left| left.is_zero()) {
         InvoiceStatus::Paid
     } else {
         InvoiceStatus::Open
     };
-    c.version = r.optional_id("SyncToken")?;
-    Ok(c)
+    Ok(CreditNote {
+        kind: InvoiceKind::Receivable,
+        number: r.text("DocNumber")?,
+        contact_id: reference(r, "CustomerRef", "")?,
+        issue_date: r.date("TxnDate")?,
+        status,
+        currency,
+        lines: lines(r, currency)?.0,
+        total,
+        remaining_credit,
+        version: r.optional_id("SyncToken")?,
+    })
 }
 
 fn payment(r: &Fields, ctx: &Ctx) -> Result<Payment> {
-    let mut p = Payment::default();
-    p.contact_id = reference(r, "CustomerRef", "")?;
-    p.date = r.date("TxnDate")?;
-    p.amount = r.required_decimal("TotalAmt")?;
-    p.currency = currency(r, ctx)?;
-    p.exchange_rate = r.decimal("ExchangeRate")?;
-    p.reference = r.text("PaymentRefNum")?;
-    p.account_id = reference(r, "DepositToAccountRef", "")?;
+    let currency = currency(r, ctx)?;
+    let amount = in_currency(r.required_decimal("TotalAmt")?, currency);
+    let mut applied_to = Vec::new();
     for line in r.items("Line")? {
-        let amount = line.required_decimal("Amount")?;
+        let applied = in_currency(line.required_decimal("Amount")?, currency);
         for linked in line.items("LinkedTxn")? {
             if linked.text("TxnType")?.as_deref() == Some("Invoice") {
-                p.applied_to.push(PaymentApplication::new(linked.id("TxnId")?, amount));
+                applied_to.push(PaymentApplication::new(linked.id("TxnId")?, applied));
             }
         }
     }
-    p.unapplied_amount = r.decimal("UnappliedAmt")?;
-    p.status = if voided(r, p.amount)? { PostingStatus::Void } else { PostingStatus::Posted };
-    p.version = r.optional_id("SyncToken")?;
-    Ok(p)
+    Ok(Payment {
+        kind: InvoiceKind::Receivable,
+        contact_id: reference(r, "CustomerRef", "")?,
+        date: r.date("TxnDate")?,
+        amount,
+        currency,
+        exchange_rate: r.decimal("ExchangeRate")?,
+        reference: r.text("PaymentRefNum")?,
+        account_id: reference(r, "DepositToAccountRef", "")?,
+        applied_to,
+        unapplied_amount: r.decimal("UnappliedAmt")?.map(|a| in_currency(a, currency)),
+        status: if voided(r, amount)? { PostingStatus::Void } else { PostingStatus::Posted },
+        version: r.optional_id("SyncToken")?,
+    })
 }
 
 fn journal_entry(r: &Fields, ctx: &Ctx) -> Result<JournalEntry> {
-    let mut j = JournalEntry::default();
-    j.number = r.text("DocNumber")?;
-    j.date = r.date("TxnDate")?;
-    j.memo = r.text("PrivateNote")?;
-    j.currency = currency(r, ctx)?;
+    let currency = currency(r, ctx)?;
+    let mut lines = Vec::new();
     for line in r.items("Line")? {
         let detail = line.at("JournalEntryLineDetail");
-        let amount = line.required_decimal("Amount")?;
-        let mut entry = JournalLine::default();
-        entry.account_id = detail.id("AccountRef.value")?;
-        entry.description = line.text("Description")?;
-        entry.amount = match detail.required_text("PostingType")?.as_str() {
+        let amount = in_currency(line.required_decimal("Amount")?, currency);
+        let amount = match detail.required_text("PostingType")?.as_str() {
             "Debit" => amount,
             "Credit" => -amount,
             other => {
@@ -289,38 +296,57 @@ fn journal_entry(r: &Fields, ctx: &Ctx) -> Result<JournalEntry> {
                 ));
             }
         };
-        entry.tracking_ids = reference(&detail, "ClassRef", "")?.into_iter().collect();
-        j.lines.push(entry);
+        lines.push(JournalLine {
+            account_id: detail.id("AccountRef.value")?,
+            description: line.text("Description")?,
+            amount,
+            currency: None,
+            tracking_ids: reference(&detail, "ClassRef", "")?.into_iter().collect(),
+        });
     }
-    j.version = r.optional_id("SyncToken")?;
-    Ok(j)
+    Ok(JournalEntry {
+        number: r.text("DocNumber")?,
+        date: r.date("TxnDate")?,
+        memo: r.text("PrivateNote")?,
+        currency,
+        lines,
+        status: PostingStatus::Posted,
+        version: r.optional_id("SyncToken")?,
+    })
 }
 
 fn deposit(r: &Fields, ctx: &Ctx) -> Result<BankTransaction> {
-    let mut b = BankTransaction::default();
-    b.account_id = reference(r, "DepositToAccountRef", "")?;
-    b.direction = BankDirection::Received;
-    b.date = r.date("TxnDate")?;
-    b.amount = r.required_decimal("TotalAmt")?;
-    b.currency = currency(r, ctx)?;
-    b.description = r.text("PrivateNote")?;
-    b.reference = r.text("DocNumber")?;
-    Ok(b)
+    let currency = currency(r, ctx)?;
+    Ok(BankTransaction {
+        account_id: reference(r, "DepositToAccountRef", "")?,
+        direction: BankDirection::Received,
+        date: r.date("TxnDate")?,
+        amount: in_currency(r.required_decimal("TotalAmt")?, currency),
+        currency,
+        description: r.text("PrivateNote")?,
+        reference: r.text("DocNumber")?,
+        contact_id: None,
+        reconciled: false,
+        status: PostingStatus::Posted,
+    })
 }
 
 fn purchase(r: &Fields, ctx: &Ctx) -> Result<BankTransaction> {
-    let mut b = BankTransaction::default();
-    b.account_id = reference(r, "AccountRef", "")?;
-    // `Credit: true` is a credit card refund: money back in.
-    b.direction = if r.flag("Credit")?.unwrap_or(false) { BankDirection::Received } else { BankDirection::Spent };
-    b.date = r.date("TxnDate")?;
-    b.amount = r.required_decimal("TotalAmt")?;
-    b.currency = currency(r, ctx)?;
-    b.description = r.text("PrivateNote")?;
-    b.reference = r.text("DocNumber")?;
+    let currency = currency(r, ctx)?;
     let prefix = if r.text("EntityRef.type")?.as_deref() == Some("Vendor") { "vendor:" } else { "" };
-    b.contact_id = reference(r, "EntityRef", prefix)?;
-    Ok(b)
+    Ok(BankTransaction {
+        account_id: reference(r, "AccountRef", "")?,
+        // `Credit: true` is a credit card refund: money back in.
+        direction: if r.flag("Credit")?.unwrap_or(false) { BankDirection::Received } else { BankDirection::Spent },
+        date: r.date("TxnDate")?,
+        amount: in_currency(r.required_decimal("TotalAmt")?, currency),
+        currency,
+        description: r.text("PrivateNote")?,
+        reference: r.text("DocNumber")?,
+        contact_id: reference(r, "EntityRef", prefix)?,
+        reconciled: false,
+        status: PostingStatus::Posted,
+    })
 }
 
 /// An amount as a JSON number, checked to read back exactly (a JSON number is a double to

@@ -487,10 +487,11 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     shared.issuer.answer(&headers, &form)
 }
 
-fn realm_ok(params: &HashMap<String, String>) -> Result<(), Response> {
+/// The `403` a request for another company gets; `None` for this fake's.
+fn other_realm(params: &HashMap<String, String>) -> Option<Response> {
     match params.get("realm") {
-        Some(realm) if realm == REALM => Ok(()),
-        _ => Err(fault(
+        Some(realm) if realm == REALM => None,
+        _ => Some(fault(
             StatusCode::FORBIDDEN,
             "AuthorizationFault",
             "3100",
@@ -508,7 +509,7 @@ fn entity_of(resource: &str) -> Option<(&'static str, bool)> {
 }
 
 async fn company_info(State(_): State<Shared>, Path(params): Path<HashMap<String, String>>) -> Response {
-    if let Err(refused) = realm_ok(&params) {
+    if let Some(refused) = other_realm(&params) {
         return refused;
     }
     let company = json!({"Id": "1", "SyncToken": "4", "domain": "QBO", "sparse": false, "CompanyName": "Larry's Bakery",
@@ -518,7 +519,7 @@ async fn company_info(State(_): State<Shared>, Path(params): Path<HashMap<String
 }
 
 async fn read_one(State(shared): State<Shared>, Path(params): Path<HashMap<String, String>>) -> Response {
-    if let Err(refused) = realm_ok(&params) {
+    if let Some(refused) = other_realm(&params) {
         return refused;
     }
     let resource = params.get("entity").map(String::as_str).unwrap_or_default();
@@ -792,7 +793,7 @@ async fn query(
     Path(params): Path<HashMap<String, String>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refused) = realm_ok(&params) {
+    if let Some(refused) = other_realm(&params) {
         return refused;
     }
     let Some(text) = query.get("query") else { return parser_error("no query") };
@@ -833,7 +834,7 @@ async fn cdc(
     Path(params): Path<HashMap<String, String>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refused) = realm_ok(&params) {
+    if let Some(refused) = other_realm(&params) {
         return refused;
     }
     let invalid = |detail: &str| {
@@ -880,7 +881,7 @@ async fn write(
     Query(query): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
-    if let Err(refused) = realm_ok(&params) {
+    if let Some(refused) = other_realm(&params) {
         return refused;
     }
     let resource = params.get("entity").map(String::as_str).unwrap_or_default();
