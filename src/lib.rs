@@ -12,7 +12,7 @@
 //! | `sqlite` | [`sql::SqlStore`] on SQLite: every store trait in one file, nothing to install |
 //! | `postgres` | [`sql::SqlStore`] on PostgreSQL: many workers sharing one database |
 //! | `hris` | [`hris`]: the `Hris` trait, the common employee model, BambooHR, Workday and ADP adapters |
-//! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online adapter (`quickbooks` alone: that adapter) |
+//! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online and Xero adapters (`quickbooks`, `xero`: one alone) |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -79,7 +79,7 @@ pub use integration_testkit as testkit;
 #[cfg_attr(docsrs, doc(cfg(feature = "hris")))]
 pub use integration_hris as hris;
 
-#[cfg(any(feature = "accounting", feature = "quickbooks"))]
+#[cfg(any(feature = "accounting", feature = "quickbooks", feature = "xero"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]
 pub use integration_accounting as accounting;
 

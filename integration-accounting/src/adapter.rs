@@ -45,4 +45,6 @@ pub fn descriptor<const N: usize>(
 integration_core::domain_adapters!("accounting", dyn Accounting, mapped;
     #[cfg(feature = "quickbooks")]
     crate::quickbooks::PROVIDER => crate::quickbooks::QuickBooks,
+    #[cfg(feature = "xero")]
+    crate::xero::PROVIDER => crate::xero::Xero,
 );

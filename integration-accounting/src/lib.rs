@@ -44,6 +44,9 @@ mod write;
 #[cfg(feature = "quickbooks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "quickbooks")))]
 pub mod quickbooks;
+#[cfg(feature = "xero")]
+#[cfg_attr(docsrs, doc(cfg(feature = "xero")))]
+pub mod xero;
 
 pub use accounting::{Accounting, capability};
 pub use adapter::{Adapter, AdapterFactory, build, descriptor, register_all};

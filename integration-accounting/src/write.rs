@@ -559,6 +559,20 @@ pub fn round_to(amount: Decimal, currency: Currency) -> Decimal {
     amount.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// An amount as a JSON number, checked to read back exactly: providers' JSON readers hold a
+/// number in a double, so 17 significant digits and more would not survive — refused instead.
+#[cfg_attr(not(any(feature = "quickbooks", feature = "xero")), allow(dead_code))]
+pub(crate) fn json_number(field: &str, amount: Decimal) -> Result<serde_json::Value> {
+    let text = amount.normalize().to_string();
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| Error::validation(field.to_owned(), format!("{amount} is not a number: {e}")))?;
+    let back = value.to_string();
+    match std::str::FromStr::from_str(&back).or_else(|_| Decimal::from_scientific(&back)) {
+        Ok(read) if read == amount => Ok(value),
+        _ => Err(Error::validation(field.to_owned(), format!("{amount} has more digits than a provider keeps"))),
+    }
+}
+
 /// Refuses an amount with more decimals than `currency` has (`10.001` dollars).
 fn check_amount(field: &str, amount: Decimal, currency: Currency) -> Result<()> {
     let places = currency.exponent().map_or(2, u32::from);

@@ -1,13 +1,12 @@
 //! QuickBooks Online's JSON (API v3, minor version 75) and how it maps onto the common model,
 //! both ways: entities read into [`Remote`] records, inputs written as request bodies.
 
-use std::str::FromStr;
-
 use integration_core::decode::Fields;
 use integration_core::{Error, ErrorKind, Result};
 use serde_json::{Map, Value, json};
 
 use crate::prelude::*;
+use crate::write::json_number as number;
 
 /// A QuickBooks entity one stream reads: its name in queries, its resource in URLs, the
 /// prefix its ids carry in our `remote_id`s (entities of one stream share no id space), and
@@ -347,18 +346,6 @@ fn purchase(r: &Fields, ctx: &Ctx) -> Result<BankTransaction> {
         reconciled: false,
         status: PostingStatus::Posted,
     })
-}
-
-/// An amount as a JSON number, checked to read back exactly (a JSON number is a double to
-/// most readers: 17 significant digits and more would not survive).
-pub(super) fn number(field: &str, amount: Decimal) -> Result<Value> {
-    let text = amount.normalize().to_string();
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| Error::validation(field.to_owned(), format!("{amount} is not a number: {e}")))?;
-    match Decimal::from_str(&value.to_string()).or_else(|_| Decimal::from_scientific(&value.to_string())) {
-        Ok(back) if back == amount => Ok(value),
-        _ => Err(Error::validation(field.to_owned(), format!("{amount} has more digits than QuickBooks keeps"))),
-    }
 }
 
 /// A `{"value": id}` reference to entity `id` (a prefix of ours removed).

@@ -10,7 +10,7 @@
 //! | `a_voided_invoice_is_kept_worth_nothing` | voiding keeps the invoice, status `void` |
 //! | `unbalanced_journal_entries_are_refused_before_sending` | the provider sees no write |
 //!
-//! A fixture implements [`Fixture`](super::harness::Fixture) for the invoices stream and
+//! A fixture implements [`Fixture`] for the invoices stream and
 //! [`AccountingFixture`]; [`accounting_contract_suite!`](crate::accounting_contract_suite)
 //! expands both suites.
 
@@ -44,6 +44,10 @@ pub trait AccountingFixture: Fixture {
     /// The invoices' currency.
     fn currency(&self) -> Currency {
         Currency::USD
+    }
+    /// The account payments are paid into, where the provider wants one named.
+    fn deposit_account(&self) -> Option<String> {
+        None
     }
 }
 
@@ -114,17 +118,18 @@ pub async fn a_stale_update_is_a_conflict_and_changes_nothing<F: AccountingFixtu
     let id = fixture.remote_id(fixture.fake().records().live_ids()[0]);
     let read = accounting.invoice(&id).await.expect("the invoice");
     let version = read.fields.version.clone().expect("invoices carry a version");
+    let due = read.fields.due_date.unwrap_or_else(|| NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date"));
     let mut update = InvoiceUpdate::on(version.clone());
-    update.memo = Some("first edit".into());
+    update.due_date = Some(due + chrono::Duration::days(14));
     let updated = accounting.update_invoice(&id, &update).await.expect("the first update");
-    assert_eq!(updated.fields.memo.as_deref(), Some("first edit"));
+    assert_eq!(updated.fields.due_date, update.due_date);
     assert_ne!(updated.fields.version.as_deref(), Some(version.as_str()), "a write moves the version");
     let mut stale = InvoiceUpdate::on(version);
-    stale.memo = Some("lost edit".into());
+    stale.due_date = Some(due + chrono::Duration::days(60));
     let error = accounting.update_invoice(&id, &stale).await.expect_err("stale");
     assert_eq!(error.kind(), ErrorKind::Conflict, "{error}");
     let now = accounting.invoice(&id).await.expect("the invoice");
-    assert_eq!(now.fields.memo.as_deref(), Some("first edit"), "the stale update changed nothing");
+    assert_eq!(now.fields.due_date, update.due_date, "the stale update changed nothing");
     assert_eq!(now.fields.version, updated.fields.version);
 }
 
@@ -139,7 +144,9 @@ pub async fn payments_reduce_what_invoices_owe<F: AccountingFixture>() {
     let part = (total / Decimal::from(4)).round_dp(2);
     let pay = |amount: Decimal| {
         let applications = vec![PaymentApplication::new(invoice.remote_id.clone(), amount)];
-        PaymentInput::new(customer.clone(), date, amount, currency, applications)
+        let mut payment = PaymentInput::new(customer.clone(), date, amount, currency, applications);
+        payment.account_id = fixture.deposit_account();
+        payment
     };
     let payment = accounting.record_payment(&key("part"), &pay(part)).await.expect("a payment");
     assert_eq!(payment.fields.amount, part);

@@ -40,5 +40,6 @@ pub mod tinyhr;
 pub mod tls;
 pub mod webhooks;
 pub mod workday;
+pub mod xero;
 
 pub use server::FakeServer;
