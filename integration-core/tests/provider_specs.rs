@@ -147,3 +147,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_rate_limit_may_set_its_burst_and_the_policy_follows() {
+    let quickbooks = catalog_spec("quickbooks").expect("QuickBooks is in the catalog");
+    let limit = quickbooks.http_policy().rate_limit.expect("a rate limit");
+    assert_eq!((limit.requests.get(), limit.burst.get()), (500, 2), "500 a minute, never more than 10 in a second");
+    let zero = spec("[auth]\nkind = \"none\"\n\n[rate_limit]\nrequests = 10\nper_seconds = 1\nburst = 0\n");
+    let error = ProviderSpec::parse(&zero).expect_err("a burst of nothing");
+    assert_eq!(error.field(), Some("rate_limit.burst"));
+}

@@ -116,6 +116,7 @@ pub(super) fn check(spec: &ProviderSpec) -> Result<(), Refusal> {
     check_paging(spec)?;
     if let Some(limit) = &spec.rate_limit {
         match (limit.requests, limit.per_seconds) {
+            _ if limit.burst == Some(0) => return refuse("rate_limit.burst", "at least one request"),
             (Some(0), _) => return refuse("rate_limit.requests", "at least one request"),
             (_, Some(0)) => return refuse("rate_limit.per_seconds", "at least one second"),
             (Some(_), None) => return refuse("rate_limit.per_seconds", "requests per how many seconds"),

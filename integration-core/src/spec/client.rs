@@ -170,7 +170,11 @@ impl ProviderSpec {
         if let Some(limit) = &self.rate_limit
             && let (Some(requests), Some(seconds)) = (limit.requests, limit.per_seconds)
         {
-            policy = policy.with_rate_limit(crate::http::RateLimit::new(requests, Duration::from_secs(seconds.into())));
+            let mut rate = crate::http::RateLimit::new(requests, Duration::from_secs(seconds.into()));
+            if let Some(burst) = limit.burst {
+                rate = rate.with_burst(burst);
+            }
+            policy = policy.with_rate_limit(rate);
         }
         if let Some(header) = self.errors.as_ref().and_then(|e| e.message_header.clone()) {
             policy = policy.with_error_message_header(header);

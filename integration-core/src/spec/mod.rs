@@ -389,6 +389,10 @@ pub struct RateLimit {
     /// …per this many seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_seconds: Option<u32>,
+    /// The most requests sent at once (`requests` unless said): a provider with a second,
+    /// shorter limit (QuickBooks: 500 a minute, 10 a second) keeps under both with a small one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
     /// The header with the requests remaining.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining_header: Option<String>,
