@@ -25,7 +25,7 @@
 //! assert!(report.table().contains("partially_paid"));
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::{self, Write as _};
 
 use chrono::NaiveDate;
@@ -506,6 +506,15 @@ impl Reconciler {
         let mut left: Vec<Decimal> = paid.iter().map(|p| p.amount).collect();
         let mut mismatched: BTreeSet<(usize, usize)> = BTreeSet::new();
         for rule in &self.rules {
+            // For the amount rule: the owed entries by currency and what is still open on them,
+            // so a payment looks only at those it could pay exactly.
+            let mut open: HashMap<(Currency, Decimal), Vec<usize>> = HashMap::new();
+            if matches!(rule, Rule::AmountAndDate { .. }) {
+                for (o, entry) in owed.iter().enumerate() {
+                    let outstanding = (entry.amount - book.received[o]).normalize();
+                    open.entry((entry.currency, outstanding)).or_default().push(o);
+                }
+            }
             for (p, payment) in paid.iter().enumerate() {
                 if left[p] <= Decimal::ZERO {
                     continue;
@@ -555,12 +564,16 @@ impl Reconciler {
                                 .flatten()
                                 .any(|d| (paid_on - d).num_days().abs() <= window),
                         };
-                        let fits: Vec<usize> = (0..owed.len())
+                        // Only the owed entries whose open amount is exactly the payment's.
+                        let key = (payment.currency, left[p].normalize());
+                        let fits: Vec<usize> = open
+                            .get(&key)
+                            .into_iter()
+                            .flatten()
+                            .copied()
                             .filter(|&o| {
                                 let e = owed[o];
-                                e.currency == payment.currency
-                                    && e.amount - book.received[o] == left[p]
-                                    && near(e)
+                                near(e)
                                     && match (&e.contact_id, &payment.contact_id) {
                                         (Some(a), Some(b)) => a == b,
                                         _ => true,
@@ -571,6 +584,10 @@ impl Reconciler {
                             let amount = left[p];
                             left[p] = Decimal::ZERO;
                             book.record(owed[o], o, paid[p], *rule, amount);
+                            // Paid in full now: it fits no other payment.
+                            if let Some(bucket) = open.get_mut(&key) {
+                                bucket.retain(|&other| other != o);
+                            }
                         }
                     }
                 }
