@@ -61,10 +61,10 @@ fn by_hand(owed: &[Entry], paid: &[Entry]) -> usize {
             }
         } else if let Some(&n) = payment.references.first().and_then(|r| by_reference.get(&normalized(r))) {
             received[n] += payment.amount;
-        } else if let Some(&[n]) = by_amount.get(&payment.amount.normalize()).map(Vec::as_slice) {
-            if owed[n].contact_id == payment.contact_id {
-                received[n] += payment.amount;
-            }
+        } else if let Some(&[n]) = by_amount.get(&payment.amount.normalize()).map(Vec::as_slice)
+            && owed[n].contact_id == payment.contact_id
+        {
+            received[n] += payment.amount;
         }
     }
     owed.iter().zip(&received).filter(|(e, r)| e.amount == **r).count()
