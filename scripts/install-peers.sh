@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install the Node.js peers used by the integration tests (currently only
-# peers/oidc-provider, the `oidc-provider` npm package pinned in its
-# package-lock.json).
+# Install the peers used by the integration tests: peers/oidc-provider (the
+# `oidc-provider` npm package pinned in its package-lock.json) and
+# peers/localstripe (a Python virtualenv pinned by its requirements.txt).
 #
 # Idempotent and fast when already installed: `npm ci` only runs when
 # node_modules is missing or package-lock.json is newer than
@@ -46,10 +46,23 @@ fi
 
 if [[ -z "$reason" ]]; then
   echo "install-peers: peers/oidc-provider up to date (node $(node --version)); nothing to do"
-  exit 0
+else
+  echo "install-peers: peers/oidc-provider: $reason; running npm ci (node $(node --version))"
+  start=$SECONDS
+  (cd "$peer_dir" && npm ci --no-audit --no-fund)
+  echo "install-peers: peers/oidc-provider installed in $((SECONDS - start))s"
 fi
 
-echo "install-peers: peers/oidc-provider: $reason; running npm ci (node $(node --version))"
-start=$SECONDS
-(cd "$peer_dir" && npm ci --no-audit --no-fund)
-echo "install-peers: peers/oidc-provider installed in $((SECONDS - start))s"
+# peers/localstripe: a Python virtualenv pinned by requirements.txt (the tests install it on
+# first use too, under the same lock; this warms it).
+ls_dir="$repo_root/peers/localstripe"
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "install-peers: 'python3' not found on PATH; peers/localstripe needs Python >= 3.9." >&2
+  exit 1
+fi
+if [[ -x "$ls_dir/.venv/bin/python" && -f "$ls_dir/.venv/.installed" && ! "$ls_dir/requirements.txt" -nt "$ls_dir/.venv/.installed" ]]; then
+  echo "install-peers: peers/localstripe up to date; nothing to do"
+else
+  echo "install-peers: peers/localstripe: creating its virtualenv"
+  (cd "$ls_dir" && python3 -m venv .venv && .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt && touch .venv/.installed)
+fi

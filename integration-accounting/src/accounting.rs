@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use integration_core::domain::{ListRequest, Listing, Remote};
-use integration_core::{Capability, Error, Integration, Result};
+use integration_core::{Integration, Result};
 
 use crate::model::{
     Account, BankTransaction, Contact, CreditNote, Invoice, Item, JournalEntry, Payment, TaxRate, TrackingCategory,
@@ -158,15 +158,5 @@ pub trait Accounting: Integration {
     ) -> Result<Remote<JournalEntry>> {
         let _ = (operation, entry);
         Err(self.unsupported("post_journal_entry"))
-    }
-
-    /// Whether the adapter declares `capability`.
-    fn supports(&self, capability: &Capability) -> bool {
-        self.descriptor().supports(capability)
-    }
-
-    /// The error for an operation this adapter does not support.
-    fn unsupported(&self, operation: &str) -> Error {
-        Error::unsupported(operation).with_provider(self.descriptor().provider.as_str())
     }
 }

@@ -11,61 +11,11 @@ use integration_core::{Error, Result};
 use iso_currency::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::model::{JournalLine, PaymentApplication};
 use crate::vocabulary::InvoiceKind;
 
-/// The caller's id for one logical write (an automation step's idempotency key, a request id):
-/// the same for every retry of it, so a create retried after a timeout that reached the
-/// provider makes one record. Providers limit their keys (QuickBooks `requestid`: 50
-/// characters); [`for_provider`](Self::for_provider) derives one that fits, always the same.
-///
-/// ```
-/// use integration_accounting::OperationKey;
-///
-/// let short = OperationKey::new("run-7:step-2")?;
-/// assert_eq!(short.for_provider(50), "run-7:step-2");
-/// let long = OperationKey::new("x".repeat(80))?;
-/// assert_eq!(long.for_provider(50).len(), 50);
-/// assert_eq!(long.for_provider(50), OperationKey::new("x".repeat(80))?.for_provider(50));
-/// assert!(OperationKey::new("").is_err());
-/// # Ok::<(), integration_core::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OperationKey(String);
-
-impl OperationKey {
-    /// The key of operation `id`.
-    ///
-    /// # Errors
-    /// A [`Validation`](integration_core::ErrorKind::Validation) error for an empty id or one
-    /// longer than 1,000 bytes.
-    pub fn new(id: impl Into<String>) -> Result<Self> {
-        let id = id.into();
-        if id.trim().is_empty() || id.len() > 1000 {
-            return Err(Error::validation("operation", "an operation key is 1 to 1,000 bytes, not blank"));
-        }
-        Ok(Self(id))
-    }
-
-    /// The key as given.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The key a provider accepting at most `max_len` characters of `[A-Za-z0-9._:-]` is sent:
-    /// the key itself when it fits, otherwise a digest of it (hex SHA-256, cut to `max_len`).
-    pub fn for_provider(&self, max_len: usize) -> String {
-        let plain = self.0.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
-        if plain && self.0.len() <= max_len {
-            return self.0.clone();
-        }
-        let digest = Sha256::digest(self.0.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        hex.chars().cycle().take(max_len.min(hex.len() * 2)).collect()
-    }
-}
+pub use integration_core::domain::OperationKey;
 
 /// A line of a new invoice.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

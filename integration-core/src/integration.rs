@@ -58,7 +58,18 @@ pub trait Integration: Send + Sync + fmt::Debug {
     /// Maps a verified webhook delivery to record changes and events.
     async fn handle_webhook(&self, delivery: VerifiedWebhook) -> Result<WebhookOutcome> {
         let _ = delivery;
-        Err(Error::unsupported("handle_webhook").with_provider(self.descriptor().provider.as_str()))
+        Err(self.unsupported("handle_webhook"))
+    }
+
+    /// Whether the adapter declares `capability` (a domain's `capability::…` constants).
+    fn supports(&self, capability: &crate::Capability) -> bool {
+        self.descriptor().supports(capability)
+    }
+
+    /// The error for `operation`, which this adapter does not support: `Unsupported`, naming
+    /// the operation and the provider. A domain trait's default methods answer it.
+    fn unsupported(&self, operation: &str) -> Error {
+        Error::unsupported(operation).with_provider(self.descriptor().provider.as_str())
     }
 }
 

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use integration_core::domain::{ListRequest, Listing, Remote};
-use integration_core::{Capability, Error, Integration, Result};
+use integration_core::{Integration, Result};
 
 use crate::model::{Department, Employee, EmployeeUpdate, Job, TimeOff};
 
@@ -81,15 +81,5 @@ pub trait Hris: Integration {
     async fn update_employee(&self, remote_id: &str, update: &EmployeeUpdate) -> Result<Remote<Employee>> {
         let _ = (remote_id, update);
         Err(self.unsupported("update_employee"))
-    }
-
-    /// Whether the adapter declares `capability`.
-    fn supports(&self, capability: &Capability) -> bool {
-        self.descriptor().supports(capability)
-    }
-
-    /// The error for an operation this adapter does not support.
-    fn unsupported(&self, operation: &str) -> Error {
-        Error::unsupported(operation).with_provider(self.descriptor().provider.as_str())
     }
 }

@@ -53,7 +53,6 @@ use integration_core::schema::ConfigField;
 use integration_core::spec::{SpecClient, catalog_spec};
 use integration_core::{WebhookOutcome, WebhookScheme};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use self::wire::{Ctx, Kind, classify};
 use crate::prelude::*;
@@ -152,8 +151,7 @@ impl Adapter for QuickBooks {
 /// A request id for an update: the same for every retry of the same change on the same
 /// version, so a repeat after a lost answer replays it instead of failing as stale.
 fn update_key(what: &str, id: &str, body: &Value) -> String {
-    let digest = Sha256::digest(format!("{what}\n{id}\n{body}").as_bytes());
-    digest.iter().take(REQUEST_ID_LEN / 2).map(|b| format!("{b:02x}")).collect()
+    OperationKey::for_content(what, &[id, &body.to_string()]).for_provider(REQUEST_ID_LEN)
 }
 
 impl QuickBooks {

@@ -49,7 +49,6 @@ use integration_core::schema::ConfigField;
 use integration_core::spec::{SpecClient, catalog_spec};
 use integration_core::{WebhookOutcome, WebhookScheme};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 
 use self::wire::{Kind, classify};
@@ -133,9 +132,9 @@ impl Adapter for Xero {
     }
 }
 
+/// An idempotency key for an update: the same for every retry of the same change.
 fn key_of(what: &str, id: &str, body: &Value) -> String {
-    let digest = Sha256::digest(format!("{what}\n{id}\n{body}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    OperationKey::for_content(what, &[id, &body.to_string()]).for_provider(KEY_LEN)
 }
 
 /// `If-Modified-Since`, to the second, in UTC.

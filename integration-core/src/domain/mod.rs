@@ -12,10 +12,12 @@
 //!   [`webhook_outcome`]s follow;
 //! - [`open_enum!`](crate::open_enum) ([`vocabulary`]): a domain's enumerations, open to values a
 //!   provider adds;
+//! - [`OperationKey`]: the caller's id of a write, made a provider's idempotency key;
 //! - [`prelude`]: all of it, and what an adapter calls, in one import.
 
 mod adapter;
 mod listing;
+mod operation;
 pub mod prelude;
 mod record;
 mod streams;
@@ -23,5 +25,6 @@ pub mod vocabulary;
 
 pub use adapter::{Adapter, AdapterFactory, build_adapter, descriptor};
 pub use listing::{ListRequest, Listing};
+pub use operation::OperationKey;
 pub use record::Remote;
 pub use streams::{CLOCK_MARGIN, ListFn, ListingFuture, Parts, StreamSpec, StreamTable, webhook_outcome};

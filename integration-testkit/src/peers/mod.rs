@@ -1,13 +1,16 @@
 //! Real third-party servers, started on 127.0.0.1 for a test and stopped when dropped.
 //!
-//! A peer installs itself on first use, pinned by its committed lock file, under a file lock so
+//! A peer installs itself on first use, pinned by its committed lock file (npm) or requirements
+//! (a Python virtualenv), under a file lock so
 //! that tests starting it at once install it once (`scripts/install-peers.sh`, which `.ci/run`
 //! calls, does the same ahead of time). When it cannot be installed or started (no Node.js),
 //! [`start`](OidcProvider::start) returns `None` after printing why — unless `CI=true`, where
 //! that fails the test: CI never skips silently.
 
+mod localstripe;
 mod oidc_provider;
 
+pub use localstripe::LocalStripe;
 pub use oidc_provider::OidcProvider;
 
 use std::path::PathBuf;
@@ -45,6 +48,85 @@ fn npm_install(dir: &std::path::Path) -> Result<(), String> {
         .status()
         .map_err(|e| format!("npm could not start: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("npm ci failed ({status})")) }
+}
+
+/// Makes `dir/.venv` a virtualenv holding exactly `dir/requirements.txt` (pinned), unless it
+/// already does (its marker is newer than the requirements), holding an exclusive lock on
+/// `dir/.install.lock` while it checks and installs. The virtualenv's Python, or why not.
+fn python_install(dir: &std::path::Path) -> Result<PathBuf, String> {
+    let venv = dir.join(".venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(".installed");
+    let current = || {
+        let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        match (modified(&dir.join("requirements.txt")), modified(&marker)) {
+            (Some(pinned), Some(installed)) => installed >= pinned && python.exists(),
+            _ => false,
+        }
+    };
+    if current() {
+        return Ok(python);
+    }
+    let lock =
+        std::fs::File::create(dir.join(".install.lock")).map_err(|e| format!("cannot create the install lock: {e}"))?;
+    lock.lock().map_err(|e| format!("cannot take the install lock: {e}"))?;
+    if current() {
+        return Ok(python); // installed by whoever held the lock before us
+    }
+    eprintln!("installing the peer in {} (a virtualenv pinned by requirements.txt)", dir.display());
+    let run = |program: &std::path::Path, args: &[&str]| {
+        let status = std::process::Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map_err(|e| format!("{} could not start: {e}", program.display()))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} {} failed ({status})", program.display(), args.join(" ")))
+        }
+    };
+    run(std::path::Path::new("python3"), &["-m", "venv", ".venv"])?;
+    run(&python, &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", "requirements.txt"])?;
+    std::fs::write(&marker, b"").map_err(|e| format!("cannot mark the install: {e}"))?;
+    Ok(python)
+}
+
+/// A peer's process, started by `command` in `dir` with its stdin piped (it exits when stdin
+/// closes) and announcing itself as JSON on its first line of output, read within `wait`. The
+/// child, its stdin, and the announcement; `None` after printing why (or, under CI, a failure)
+/// when it cannot start; a panic when it starts but announces nothing.
+fn spawn_announcing(
+    peer: &str,
+    mut command: std::process::Command,
+    wait: std::time::Duration,
+) -> Option<(std::process::Child, Option<std::process::ChildStdin>, serde_json::Value)> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let spawned = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn();
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(e) => match unavailable(peer, &format!("it could not start: {e}"))? {},
+    };
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(wait).unwrap_or_default();
+    match serde_json::from_str::<serde_json::Value>(&line) {
+        Ok(announced) => Some((child, stdin, announced)),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{peer} did not announce itself (first line: {line:?})");
+        }
+    }
 }
 
 /// Under CI a missing peer is a failure; elsewhere the test is skipped with the reason printed.

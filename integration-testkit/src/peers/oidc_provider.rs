@@ -9,11 +9,10 @@
 //!   fills them in like a person would.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command};
 use std::time::Duration;
 
-use super::{repository_root, unavailable};
+use super::{repository_root, spawn_announcing, unavailable};
 
 // The confidential client's id.
 const CONFIDENTIAL_CLIENT: &str = "confidential";
@@ -50,32 +49,13 @@ impl OidcProvider {
         if let Err(why) = super::npm_install(&dir) {
             match unavailable("oidc-provider", &why)? {}
         }
-        let spawned = Command::new("node")
-            .arg("server.mjs")
-            .current_dir(&dir)
-            .stdin(Stdio::piped()) // the server exits when its stdin closes
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn();
-        let mut child = match spawned {
-            Ok(child) => child,
-            Err(e) => match unavailable("oidc-provider", &format!("node could not start: {e}"))? {},
-        };
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let issuer =
-            serde_json::from_str::<serde_json::Value>(&line).ok().and_then(|v| v["issuer"].as_str().map(str::to_owned));
-        let Some(issuer) = issuer else {
+        let mut command = Command::new("node");
+        command.arg("server.mjs").current_dir(&dir);
+        let (mut child, stdin, announced) = spawn_announcing("oidc-provider", command, Duration::from_secs(30))?;
+        let Some(issuer) = announced["issuer"].as_str().map(str::to_owned) else {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("oidc-provider did not announce its issuer (first line: {line:?})");
+            panic!("oidc-provider announced no issuer: {announced}");
         };
         Some(Self { issuer, child, stdin })
     }
