@@ -138,3 +138,55 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     // localstripe ignores Idempotency-Key (PEERS.md): the adapter sends it, Stripe honours it;
     // the key derivation is checked where it is made, not here.
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localstripe_s_signed_webhooks_become_changes_and_typed_events() {
+    use integration_core::WebhookScheme;
+    use integration_core::webhook::{VerifyOptions, WebhookSecret};
+    use integration_testkit::fake::receiver::Receiver;
+
+    let Some(stripe) = LocalStripe::start() else { return };
+    let receiver = Receiver::start("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+    let secret = "whsec_integrations_test_secret";
+    stripe.register_webhook("tests", &format!("{}/stripe", receiver.base_url()), secret).await;
+    let payments = connect(&stripe);
+    let customer = payments.create_customer(&key("c"), &CustomerInput::default()).await.expect("a customer");
+    let card = stripe.card("4242424242424242").await;
+    payments.attach_payment_method(&customer.remote_id, &card).await.expect("attached");
+    let mut intent = IntentInput::new(eur(4_200));
+    (intent.customer_id, intent.payment_method_id, intent.confirm) = (Some(customer.remote_id), Some(card), true);
+    let Confirmation::Succeeded { intent: paid } = payments.create_intent(&key("hooked"), &intent).await.expect("paid")
+    else {
+        panic!("paid");
+    };
+
+    // localstripe sends each event about a second later, once.
+    let succeeded = integration_testkit::poll::eventually(std::time::Duration::from_secs(20), || {
+        let requests = receiver.requests();
+        async move { requests.into_iter().find(|r| r.body.contains("\"payment_intent.succeeded\"")) }
+    })
+    .await
+    .expect("localstripe delivered payment_intent.succeeded");
+    let mut headers = integration_core::http::HeaderMap::new();
+    let signature = succeeded.header("stripe-signature").expect("signed");
+    headers.insert("stripe-signature", signature.parse().expect("a header value"));
+    let body = succeeded.body.clone().into_bytes();
+    WebhookScheme::Stripe
+        .verify(&headers, &body, &[WebhookSecret::new(secret)], &VerifyOptions::now())
+        .expect("verified");
+    let tampered = succeeded.body.replace("4200", "4201").into_bytes();
+    assert!(
+        WebhookScheme::Stripe
+            .verify(&headers, &tampered, &[WebhookSecret::new(secret)], &VerifyOptions::now())
+            .is_err()
+    );
+
+    let webhook = integration_core::VerifiedWebhook::trusted(headers, body, None, chrono::Utc::now());
+    let outcome = payments.handle_webhook(webhook).await.expect("mapped");
+    assert_eq!(outcome.changes.len(), 1);
+    assert_eq!(
+        (outcome.changes[0].stream.as_str(), outcome.changes[0].record.remote_id.as_str()),
+        ("payment_intents", paid.remote_id.as_str())
+    );
+    assert_eq!(outcome.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["payment.succeeded"]);
+}

@@ -26,6 +26,9 @@ def main():
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    # Listening before the URL is announced: a client's first request waits in the backlog
+    # until the application starts, instead of being refused.
+    sock.listen(128)
 
     def watch_stdin():
         sys.stdin.read()

@@ -22,14 +22,21 @@
 //! Configuration: secret `api_key` (`sk_…` or a restricted `rk_…`); optional `account` (a
 //! connected account, `acct_…`) and `base_url`.
 //!
-//! Not yet: incremental listings through the Events API, webhook handling (the router verifies
-//! `Stripe-Signature` already), subscriptions' writes.
+//! - webhooks (`Stripe-Signature`, verified by the router): each event's object read again (events
+//!   may come late or out of order: the current state wins) and applied to its stream; the
+//!   events a host acts on become typed automation events — `payment.succeeded`,
+//!   `payment.failed`, `payment.requires_action`, `payment.canceled`, `payment.refunded`,
+//!   `payment.disputed`, `payout.paid`, `payout.failed` —, the others `<stream>.updated` or
+//!   `.deleted`.
+//!
+//! Not yet: incremental listings through the Events API, subscriptions' writes.
 
 mod wire;
 
 use integration_core::decode::Fields;
 use integration_core::http::Method;
 use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::{VerifiedWebhook, WebhookOutcome, WebhookScheme};
 use serde_json::Value;
 
 use crate::prelude::*;
@@ -60,10 +67,12 @@ impl Adapter for Stripe {
             capability::BALANCE_TRANSACTIONS,
             capability::SUBSCRIPTIONS,
             Capability::HEALTH_CHECK,
+            Capability::WEBHOOKS,
         ];
         let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Stripe spec in the catalog"))?;
         descriptor(PROVIDER, "Stripe", &spec.docs, capabilities)
             .http_policy(spec.http_policy())
+            .webhook(WebhookScheme::Stripe)
             .secret("api_key", FieldFormat::Text, "a secret (sk_…) or restricted (rk_…) key")
             .optional_setting("account", FieldFormat::Text, "a connected account (acct_…), for Connect")
             .base_url(Some("https://api.stripe.com"), "the API host")
@@ -203,6 +212,117 @@ impl Integration for Stripe {
 
     async fn read(&self, request: ReadRequest) -> Result<Page> {
         crate::read(self, request).await
+    }
+
+    async fn handle_webhook(&self, delivery: VerifiedWebhook) -> Result<WebhookOutcome> {
+        let event = delivery.json()?;
+        self.event_outcome(&event).await
+    }
+}
+
+/// The automation event a Stripe event type is, when it is one a host acts on.
+fn typed_event(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "payment_intent.succeeded" => "payment.succeeded",
+        "payment_intent.payment_failed" => "payment.failed",
+        "payment_intent.requires_action" => "payment.requires_action",
+        "payment_intent.canceled" => "payment.canceled",
+        "charge.refunded" | "refund.created" | "charge.refund.updated" => "payment.refunded",
+        "charge.dispute.created" => "payment.disputed",
+        "payout.paid" => "payout.paid",
+        "payout.failed" => "payout.failed",
+        _ => return None,
+    })
+}
+
+impl Stripe {
+    /// What a Stripe event changes: the object it carries, read again where it can be (events
+    /// may arrive late or out of order: the current state wins), as a change of its stream, and
+    /// a typed automation event (`payment.succeeded`, `payment.refunded`, `payout.paid`...).
+    async fn event_outcome(&self, event: &Value) -> Result<WebhookOutcome> {
+        let fields = Fields::new(event);
+        let kind = fields.required_text("type")?;
+        let object = event.pointer("/data/object").cloned().unwrap_or_default();
+        let id = Fields::new(&object).id("id")?;
+        let deleted = kind.ends_with(".deleted");
+        let typed = typed_event(&kind);
+        macro_rules! outcome {
+            ($stream:literal, $map:expr, $current:expr) => {{
+                let record = if deleted {
+                    Remote::deleted(id.clone())
+                } else {
+                    match $current {
+                        Ok(current) => current,
+                        Err(e) if e.kind() == ErrorKind::NotFound => Remote::deleted(id.clone()),
+                        Err(_) => map_one(&object, "id", $map)?,
+                    }
+                };
+                let generic =
+                    if record.remote_was_deleted { concat!($stream, ".deleted") } else { concat!($stream, ".updated") };
+                integration_core::domain::webhook_outcome($stream, vec![record], |_| typed.unwrap_or(generic))
+            }};
+        }
+        let object_kind = Fields::new(&object).text("object")?.unwrap_or_default();
+        match object_kind.as_str() {
+            "payment_intent" => outcome!("payment_intents", wire::payment_intent, self.payment_intent(&id).await),
+            "customer" => outcome!(
+                "customers",
+                wire::customer,
+                self.get("/v1/customers", &[&id], "/v1/customers/{id}").await.and_then(|raw| map_one(
+                    &raw,
+                    "id",
+                    wire::customer
+                ))
+            ),
+            "refund" => outcome!(
+                "refunds",
+                wire::refund,
+                self.get("/v1/refunds", &[&id], "/v1/refunds/{id}").await.and_then(|raw| map_one(
+                    &raw,
+                    "id",
+                    wire::refund
+                ))
+            ),
+            "dispute" => outcome!(
+                "disputes",
+                wire::dispute,
+                self.get("/v1/disputes", &[&id], "/v1/disputes/{id}").await.and_then(|raw| map_one(
+                    &raw,
+                    "id",
+                    wire::dispute
+                ))
+            ),
+            "payout" => outcome!(
+                "payouts",
+                wire::payout,
+                self.get("/v1/payouts", &[&id], "/v1/payouts/{id}").await.and_then(|raw| map_one(
+                    &raw,
+                    "id",
+                    wire::payout
+                ))
+            ),
+            "subscription" => outcome!(
+                "subscriptions",
+                wire::subscription,
+                self.get("/v1/subscriptions", &[&id], "/v1/subscriptions/{id}").await.and_then(|raw| map_one(
+                    &raw,
+                    "id",
+                    wire::subscription
+                ))
+            ),
+            // A charge event names its payment intent: that is what the cache holds.
+            "charge" => match Fields::new(&object).optional_id("payment_intent")? {
+                Some(intent) => {
+                    let current = self.payment_intent(&intent).await?;
+                    let generic = "payment_intents.updated";
+                    integration_core::domain::webhook_outcome("payment_intents", vec![current], |_| {
+                        typed.unwrap_or(generic)
+                    })
+                }
+                None => Ok(WebhookOutcome::default()),
+            },
+            _ => Ok(WebhookOutcome::default()),
+        }
     }
 }
 
