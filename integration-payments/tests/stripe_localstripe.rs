@@ -247,3 +247,39 @@ fn connect_with_key(stripe: &LocalStripe, api_key: &str) -> Arc<dyn Payments> {
     .with_secret("api_key", api_key);
     integration_payments::build(&config, &BuildContext::default()).expect("the typed build")
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_sync_reads_exactly_the_changes_from_the_events_api() {
+    use integration_core::store::{MemoryStore, RecordStore, RunStatus, StreamScope};
+    use integration_core::{CancellationToken, SyncEngine, SyncJob, SyncMode};
+
+    let Some(stripe) = LocalStripe::start() else { return };
+    let payments = connect(&stripe);
+    let (ada, grace) = (
+        payments.create_customer(&key("ada"), &CustomerInput::with_email("ada@example.com")).await.expect("ada"),
+        payments.create_customer(&key("grace"), &CustomerInput::with_email("grace@example.com")).await.expect("grace"),
+    );
+    let store = Arc::new(MemoryStore::new());
+    let engine = SyncEngine::new(store.clone(), store.clone(), "w1");
+    let (tenant, connection) =
+        (TenantId::new("acme").expect("tenant"), ConnectionId::new("payments").expect("connection"));
+    let job = SyncJob::new(tenant.clone(), connection.clone(), "customers", SyncMode::Incremental);
+    let first = engine.run(payments.as_ref(), &job, &CancellationToken::new()).await.expect("a run");
+    assert_eq!((first.status, first.counts.added), (RunStatus::Succeeded, 2), "{:?}", first.error);
+
+    // At the gateway: one new customer, one renamed, one deleted.
+    let alan =
+        payments.create_customer(&key("alan"), &CustomerInput::with_email("alan@example.com")).await.expect("alan");
+    let renamed = stripe.post(&format!("/v1/customers/{}", ada.remote_id), &[("name", "Ada Lovelace")]).await;
+    assert_eq!(renamed["name"], "Ada Lovelace");
+    let deleted = stripe.delete(&format!("/v1/customers/{}", grace.remote_id)).await;
+    assert_eq!(deleted["deleted"], true);
+
+    let second = engine.run(payments.as_ref(), &job, &CancellationToken::new()).await.expect("a run");
+    assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
+    assert_eq!((second.counts.added, second.counts.updated, second.counts.deleted), (1, 1, 1), "{:?}", second.counts);
+    let scope = StreamScope::new(tenant, connection, "customers");
+    let cached: BTreeSet<String> =
+        store.records(&scope, None, 100, false).await.expect("cache").into_iter().map(|r| r.remote_id).collect();
+    assert_eq!(cached, BTreeSet::from([ada.remote_id, alan.remote_id]));
+}

@@ -29,7 +29,12 @@
 //!   `payment.disputed`, `payout.paid`, `payout.failed` —, the others `<stream>.updated` or
 //!   `.deleted`.
 //!
-//! Not yet: incremental listings through the Events API, subscriptions' writes.
+//! - changes: the Events API (`created[gte]`), each object an event names read again, deleted
+//!   ones as tombstones, the newest event's time where the next listing starts; Stripe keeps
+//!   events 30 days, so an older checkpoint is `ResyncRequired` and the engine reads in full.
+//!   Balance transactions (immutable, without events) list the new ones by `created[gte]`.
+//!
+//! Not yet: subscriptions' writes.
 
 mod wire;
 
@@ -61,6 +66,7 @@ pub struct Stripe {
 impl Adapter for Stripe {
     fn describe() -> Result<Descriptor> {
         let capabilities = [
+            capability::CHANGES,
             capability::MANUAL_CAPTURE,
             capability::DISPUTES,
             capability::PAYOUTS,
@@ -94,6 +100,39 @@ impl Adapter for Stripe {
         Ok(Self { descriptor, api, account })
     }
 }
+
+/// A listed resource: its path, the `object` its records and events carry, how a record maps,
+/// and extra listing parameters.
+struct Resource<T> {
+    path: &'static str,
+    object: &'static str,
+    map: fn(&Fields) -> Result<Remote<T>>,
+    extra: &'static [(&'static str, &'static str)],
+}
+
+const CUSTOMERS: Resource<Customer> =
+    Resource { path: "/v1/customers", object: "customer", map: wire::customer, extra: &[] };
+const INTENTS: Resource<PaymentIntent> =
+    Resource { path: "/v1/payment_intents", object: "payment_intent", map: wire::payment_intent, extra: &[] };
+const REFUNDS: Resource<Refund> = Resource { path: "/v1/refunds", object: "refund", map: wire::refund, extra: &[] };
+const DISPUTES: Resource<Dispute> =
+    Resource { path: "/v1/disputes", object: "dispute", map: wire::dispute, extra: &[] };
+const PAYOUTS: Resource<Payout> = Resource { path: "/v1/payouts", object: "payout", map: wire::payout, extra: &[] };
+const BALANCE: Resource<BalanceTransaction> = Resource {
+    path: "/v1/balance_transactions",
+    object: "balance_transaction",
+    map: wire::balance_transaction,
+    extra: &[],
+};
+const SUBSCRIPTIONS: Resource<Subscription> = Resource {
+    path: "/v1/subscriptions",
+    object: "subscription",
+    map: wire::subscription,
+    extra: &[("status", "all")],
+};
+
+/// How long Stripe keeps events, less an hour of margin: an older checkpoint reads in full.
+const EVENT_WINDOW: chrono::Duration = chrono::Duration::hours(30 * 24 - 1);
 
 /// Stripe's error body as the error a caller branches on: its `decline_code` (else `code`) as
 /// the error's code, so [`decline_reason`](crate::decline_reason) reads it.
@@ -172,6 +211,86 @@ impl Stripe {
             None
         };
         Ok(Listing::decoded(map_each(records, "id", map), next))
+    }
+
+    /// A full listing page of `resource`, or (with `request.since`) what changed since.
+    async fn read_resource<T: Default>(&self, resource: &Resource<T>, request: ListRequest) -> Result<Listing<T>> {
+        let extra: Vec<(String, String)> =
+            resource.extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let Some(since) = request.since else {
+            return self.listing(resource.path, &request, &extra, resource.map).await;
+        };
+        if resource.object == "balance_transaction" {
+            // Balance transactions never change and have no events: the new ones are listed.
+            let mut query = extra;
+            query.push(("created[gte]".into(), since.timestamp().to_string()));
+            return self.listing(resource.path, &request, &query, resource.map).await;
+        }
+        self.changes(resource, since, &request).await
+    }
+
+    /// What changed since `since`, from the Events API: the events about `resource`'s objects
+    /// at or after it (`created[gte]`), each object named read again — events come newest
+    /// first at Stripe and may repeat an object, so only its current state is written — and a
+    /// deleted one as a tombstone. Stripe keeps events 30 days: an older `since` is
+    /// `ResyncRequired`, answered by the sync engine with a full read.
+    async fn changes<T: Default>(
+        &self,
+        resource: &Resource<T>,
+        since: DateTime<Utc>,
+        request: &ListRequest,
+    ) -> Result<Listing<T>> {
+        if Utc::now() - since > EVENT_WINDOW {
+            return Err(Error::resync_required(format!(
+                "Stripe keeps events for 30 days, and this stream's changes were last read at {since}"
+            ))
+            .with_provider(PROVIDER));
+        }
+        let mut query =
+            vec![("created[gte]".to_owned(), since.timestamp().to_string()), ("limit".to_owned(), PAGE.to_string())];
+        if let Some(cursor) = &request.cursor {
+            query.push(("starting_after".into(), cursor.clone()));
+        }
+        let answer: Value = self
+            .request(Method::GET, "/v1/events", &[], "/v1/events")?
+            .query(&query)
+            .read_only()
+            .send_json()
+            .await
+            .map_err(classify)?;
+        let events = answer.get("data").and_then(Value::as_array).cloned().ok_or_else(|| {
+            Error::invalid_response("the answer has no list of events at \"/data\"").with_provider(PROVIDER)
+        })?;
+        let mut ids: Vec<String> = Vec::new();
+        let mut high: Option<DateTime<Utc>> = None;
+        for event in &events {
+            let fields = Fields::new(event);
+            let created =
+                fields.parse("created", |t| Ok(t.parse::<i64>().ok().and_then(|s| DateTime::from_timestamp(s, 0))))?;
+            high = high.max(created);
+            let object = fields.at("data.object");
+            if object.text("object")?.as_deref() == Some(resource.object)
+                && let Some(id) = object.optional_id("id")?
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+        let mut decoded = Decoded::default();
+        for id in ids {
+            match self.get(resource.path, &[&id], resource.path).await {
+                Ok(raw) => decoded.merge(map_each(vec![raw], "id", resource.map)),
+                Err(e) if e.kind() == ErrorKind::NotFound => decoded.ok.push(Remote::deleted(id)),
+                Err(e) => return Err(e),
+            }
+        }
+        let more = answer.get("has_more").and_then(Value::as_bool).unwrap_or(false);
+        let next = if more {
+            events.last().and_then(|e| e.get("id")).and_then(Value::as_str).map(str::to_owned)
+        } else {
+            None
+        };
+        Ok(Listing::decoded(decoded, next).with_high_water(high))
     }
 
     /// What a payment intent's state amounts to for the caller.
@@ -329,15 +448,15 @@ impl Stripe {
 #[async_trait]
 impl Payments for Stripe {
     async fn customers(&self, request: ListRequest) -> Result<Listing<Customer>> {
-        self.listing("/v1/customers", &request, &[], wire::customer).await
+        self.read_resource(&CUSTOMERS, request).await
     }
 
     async fn payment_intents(&self, request: ListRequest) -> Result<Listing<PaymentIntent>> {
-        self.listing("/v1/payment_intents", &request, &[], wire::payment_intent).await
+        self.read_resource(&INTENTS, request).await
     }
 
     async fn refunds(&self, request: ListRequest) -> Result<Listing<Refund>> {
-        self.listing("/v1/refunds", &request, &[], wire::refund).await
+        self.read_resource(&REFUNDS, request).await
     }
 
     async fn payment_intent(&self, remote_id: &str) -> Result<Remote<PaymentIntent>> {
@@ -448,18 +567,18 @@ impl Payments for Stripe {
     }
 
     async fn disputes(&self, request: ListRequest) -> Result<Listing<Dispute>> {
-        self.listing("/v1/disputes", &request, &[], wire::dispute).await
+        self.read_resource(&DISPUTES, request).await
     }
 
     async fn payouts(&self, request: ListRequest) -> Result<Listing<Payout>> {
-        self.listing("/v1/payouts", &request, &[], wire::payout).await
+        self.read_resource(&PAYOUTS, request).await
     }
 
     async fn balance_transactions(&self, request: ListRequest) -> Result<Listing<BalanceTransaction>> {
-        self.listing("/v1/balance_transactions", &request, &[], wire::balance_transaction).await
+        self.read_resource(&BALANCE, request).await
     }
 
     async fn subscriptions(&self, request: ListRequest) -> Result<Listing<Subscription>> {
-        self.listing("/v1/subscriptions", &request, &[("status".into(), "all".into())], wire::subscription).await
+        self.read_resource(&SUBSCRIPTIONS, request).await
     }
 }

@@ -73,6 +73,19 @@ impl LocalStripe {
         answer["id"].as_str().expect("an id").to_owned()
     }
 
+    /// Acts at localstripe as the merchant's dashboard would, not through the SDK: a form `POST`
+    /// to `path` (`/v1/customers/cus_…`). Its answer.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
+        let request = reqwest::Client::new().post(format!("{}{path}", self.url)).bearer_auth(Self::API_KEY).form(form);
+        request.send().await.expect("localstripe answers").json().await.expect("JSON")
+    }
+
+    /// Deletes `path` at localstripe, as the dashboard would. Its answer.
+    pub async fn delete(&self, path: &str) -> serde_json::Value {
+        let request = reqwest::Client::new().delete(format!("{}{path}", self.url)).bearer_auth(Self::API_KEY);
+        request.send().await.expect("localstripe answers").json().await.expect("JSON")
+    }
+
     /// Registers a webhook endpoint at localstripe (`POST /_config/webhooks/{id}`): deliveries
     /// signed with `secret`, about a second after each event, sent once.
     pub async fn register_webhook(&self, id: &str, url: &str, secret: &str) {
