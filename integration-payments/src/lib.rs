@@ -29,6 +29,7 @@ mod model;
 pub mod money;
 mod payments;
 pub mod prelude;
+pub mod schedule;
 pub mod streams;
 mod vocabulary;
 mod write;

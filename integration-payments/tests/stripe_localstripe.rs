@@ -283,3 +283,90 @@ async fn an_incremental_sync_reads_exactly_the_changes_from_the_events_api() {
         store.records(&scope, None, 100, false).await.expect("cache").into_iter().map(|r| r.remote_id).collect();
     assert_eq!(cached, BTreeSet::from([ada.remote_id, alan.remote_id]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_occurrence_run_by_two_workers_at_once_charges_once() {
+    use integration_core::store::MemoryStore;
+    use integration_payments::schedule::{Occurrence, OccurrenceOutcome, RetryPolicy, ScheduledCharges};
+
+    let Some(stripe) = LocalStripe::start() else { return };
+    let store = Arc::new(MemoryStore::new());
+    let tenant = TenantId::new("acme").expect("tenant");
+    // Two workers: each its own connection to the gateway, one store of claims between them.
+    let (first, second) = (connect(&stripe), connect(&stripe));
+    let customer = first.create_customer(&key("c"), &CustomerInput::default()).await.expect("a customer");
+    let card = stripe.card("4242424242424242").await;
+    first.attach_payment_method(&customer.remote_id, &card).await.expect("attached");
+    let now = chrono::Utc::now();
+    let rent = Occurrence::new("lease-42", 3, now, eur(120_000), customer.remote_id.clone(), card);
+    let policy = RetryPolicy::new(3, std::time::Duration::from_secs(3600));
+    let workers =
+        [first.clone(), second].map(|gateway| ScheduledCharges::new(gateway, store.clone(), tenant.clone(), policy));
+    // localstripe ignores idempotency keys (PEERS.md): the claims alone keep this to one charge.
+    let (a, b) = tokio::join!(workers[0].run(&rent, now), workers[1].run(&rent, now));
+    let outcomes = [a.expect("ran"), b.expect("ran")];
+    let charged: Vec<&String> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            OccurrenceOutcome::Charged { intent_id } | OccurrenceOutcome::AlreadyCharged { intent_id } => {
+                Some(intent_id)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !charged.is_empty()
+            && outcomes.iter().all(|o| matches!(
+                o,
+                OccurrenceOutcome::Charged { .. } | OccurrenceOutcome::AlreadyCharged { .. } | OccurrenceOutcome::Busy
+            )),
+        "{outcomes:?}"
+    );
+    let listed = first.payment_intents(ListRequest::first()).await.expect("a listing");
+    assert_eq!(listed.items.len(), 1, "one charge for two workers: {outcomes:?}");
+    // A rerun later: already charged, nothing more at the gateway.
+    let rerun = workers[1].run(&rent, now).await.expect("ran");
+    assert!(matches!(rerun, OccurrenceOutcome::AlreadyCharged { .. }), "{rerun:?}");
+    assert_eq!(first.payment_intents(ListRequest::first()).await.expect("a listing").items.len(), 1);
+    // An occurrence not yet due is not charged.
+    let next = Occurrence::new(
+        "lease-42",
+        4,
+        now + chrono::Duration::days(30),
+        eur(120_000),
+        customer.remote_id,
+        rent.payment_method_id.clone(),
+    );
+    assert!(matches!(workers[0].run(&next, now).await.expect("ran"), OccurrenceOutcome::NotDue { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_occurrence_retries_by_policy_then_raises_an_event() {
+    use integration_core::store::MemoryStore;
+    use integration_payments::schedule::{Occurrence, OccurrenceOutcome, RetryPolicy, ScheduledCharges};
+
+    let Some(stripe) = LocalStripe::start() else { return };
+    let gateway = connect(&stripe);
+    let customer = gateway.create_customer(&key("c"), &CustomerInput::default()).await.expect("a customer");
+    let card = stripe.card("4000000000000341").await; // attaches, declines on confirm
+    gateway.attach_payment_method(&customer.remote_id, &card).await.expect("attached");
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let charges = ScheduledCharges::new(
+        gateway,
+        Arc::new(MemoryStore::new()),
+        TenantId::new("acme").expect("tenant"),
+        RetryPolicy::new(2, day),
+    );
+    let due = chrono::Utc::now();
+    let rent = Occurrence::new("lease-7", 1, due, eur(9_900), customer.remote_id, card);
+    let first = charges.run(&rent, due).await.expect("ran");
+    let OccurrenceOutcome::Declined { attempt: 1, retry_at, .. } = first else { panic!("declined: {first:?}") };
+    assert_eq!(retry_at, due + chrono::Duration::days(1));
+    assert!(matches!(charges.run(&rent, due).await.expect("ran"), OccurrenceOutcome::NotDue { .. }), "the retry waits");
+    let last = charges.run(&rent, retry_at).await.expect("ran");
+    let OccurrenceOutcome::Failed { reason, event } = last else { panic!("failed: {last:?}") };
+    assert_eq!((reason.as_str(), event.kind.as_str()), ("card_declined", "payment.schedule_failed"));
+    assert_eq!(event.payload["schedule"], "lease-7");
+    let again = charges.run(&rent, retry_at).await.expect("ran");
+    assert!(matches!(again, OccurrenceOutcome::AlreadyFailed { .. }), "the event is raised once: {again:?}");
+}
