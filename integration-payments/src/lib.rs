@@ -29,6 +29,7 @@ mod model;
 pub mod money;
 mod payments;
 pub mod prelude;
+pub mod report;
 pub mod schedule;
 pub mod streams;
 mod vocabulary;
