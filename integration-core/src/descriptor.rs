@@ -292,6 +292,9 @@ pub enum WebhookScheme {
     Xero,
     /// Intuit QuickBooks (`intuit-signature`, base64 HMAC-SHA256 of the body).
     Intuit,
+    /// Adyen (each notification item signed in its body, `additionalData.hmacSignature`: base64
+    /// HMAC-SHA256 of its fields, keyed with the hex HMAC key; answered `[accepted]`).
+    Adyen,
     /// A provider-specific HMAC scheme.
     GenericHmac(GenericHmac),
 }

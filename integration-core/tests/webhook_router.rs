@@ -401,3 +401,76 @@ async fn secrets_of_an_endpoint_can_rotate() {
         WebhookScheme::StandardWebhooks.sign(&new, body, s.clock.now().timestamp(), "msg_new").expect("sign");
     assert_eq!(s.router.handle(&Method::POST, "/acmehr/k1", &new_signed, body).await.status, StatusCode::OK);
 }
+
+/// An Adyen notification with each item signed as Adyen signs it.
+fn adyen_notification(key: &WebhookSecret, items: &[(&str, i64, &str)]) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(psp, value, event)| {
+            let mut item = json!({
+                "pspReference": psp, "originalReference": "", "merchantAccountCode": "AcmeECOM",
+                "merchantReference": format!("order-{psp}"), "amount": {"value": value, "currency": "EUR"},
+                "eventCode": event, "eventDate": "2026-12-07T10:00:00+01:00", "success": "true",
+                "paymentMethod": "visa", "reason": "", "additionalData": {},
+            });
+            let signature = integration_core::webhook::adyen::item_signature(key, &item).expect("a hex key");
+            item["additionalData"]["hmacSignature"] = json!(signature);
+            json!({ "NotificationRequestItem": item })
+        })
+        .collect();
+    serde_json::to_vec(&json!({ "live": "false", "notificationItems": items })).expect("JSON")
+}
+
+#[tokio::test]
+async fn adyen_notifications_are_verified_item_by_item_and_answered_accepted() {
+    let s = setup();
+    let key = WebhookSecret::new("44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056");
+    let adyen = ProviderId::new("adyen").expect("provider");
+    let endpoint = |keys: Vec<WebhookSecret>| {
+        Endpoint::new(
+            tenant(),
+            ConnectionId::new("pay").expect("connection"),
+            adyen.clone(),
+            WebhookScheme::Adyen,
+            keys,
+        )
+    };
+    s.endpoints.add_endpoint("merchant", endpoint(vec![key.clone()])).expect("endpoint");
+    assert!(
+        s.endpoints.add_endpoint("bad", endpoint(vec![WebhookSecret::new("not hex at all")])).is_err(),
+        "a key that is not hex is refused when added"
+    );
+
+    let body =
+        adyen_notification(&key, &[("8515131751004933", 1_130, "AUTHORISATION"), ("8515131751004934", 500, "REFUND")]);
+    let answer = s.router.handle(&Method::POST, "/adyen/merchant", &HeaderMap::new(), &body).await;
+    assert_eq!(
+        (answer.status, answer.content_type, answer.body.as_str()),
+        (StatusCode::OK, "text/plain", "[accepted]")
+    );
+    assert_eq!(deliveries(&s, None).await.len(), 1);
+    // Sent again (Adyen retries until it is accepted): accepted, recorded once.
+    let again = s.router.handle(&Method::POST, "/adyen/merchant", &HeaderMap::new(), &body).await;
+    assert_eq!((again.status, again.body.as_str()), (StatusCode::OK, "[accepted]"));
+    assert_eq!(deliveries(&s, None).await.len(), 1, "applied once");
+
+    // One item's amount changed after signing: the delivery is refused.
+    let tampered = String::from_utf8(body.clone()).expect("text").replacen("\"value\":500", "\"value\":50000", 1);
+    let refused = s.router.handle(&Method::POST, "/adyen/merchant", &HeaderMap::new(), tampered.as_bytes()).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    // Signed with another key, or not at all.
+    let other =
+        adyen_notification(&WebhookSecret::new("00112233445566778899AABBCCDDEEFF"), &[("1", 1, "AUTHORISATION")]);
+    assert_eq!(
+        s.router.handle(&Method::POST, "/adyen/merchant", &HeaderMap::new(), &other).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let unsigned = br#"{"live":"false","notificationItems":[{"NotificationRequestItem":{"pspReference":"1","eventCode":"AUTHORISATION","success":"true"}}]}"#;
+    assert_eq!(
+        s.router.handle(&Method::POST, "/adyen/merchant", &HeaderMap::new(), unsigned).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let accepted = deliveries(&s, None).await.into_iter().filter(|d| d.status != DeliveryStatus::Rejected).count();
+    assert_eq!(accepted, 1, "the refused ones are recorded as rejections only");
+    assert_eq!(deliveries(&s, Some(DeliveryStatus::Rejected)).await.len(), 3);
+}

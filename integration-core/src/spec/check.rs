@@ -131,7 +131,7 @@ pub(super) fn check(spec: &ProviderSpec) -> Result<(), Refusal> {
         }
     }
     if let Some(webhooks) = &spec.webhooks {
-        let schemes = ["standard_webhooks", "stripe", "github", "slack", "xero", "intuit", "hmac"];
+        let schemes = ["standard_webhooks", "stripe", "github", "slack", "xero", "intuit", "adyen", "hmac"];
         if !schemes.contains(&webhooks.scheme.as_str()) {
             return refuse("webhooks.scheme", format!("one of {}", schemes.join(", ")));
         }

@@ -127,6 +127,7 @@ fn scheme_of(spec: &ProviderSpec) -> Option<WebhookScheme> {
         "slack" => WebhookScheme::Slack,
         "xero" => WebhookScheme::Xero,
         "intuit" => WebhookScheme::Intuit,
+        "adyen" => WebhookScheme::Adyen,
         _ => {
             let encoding = if webhooks.encoding.as_deref() == Some("base64") {
                 SignatureEncoding::Base64

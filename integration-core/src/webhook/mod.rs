@@ -22,6 +22,7 @@
 //! assert_eq!(late.unwrap_err().reason(), "stale_timestamp");
 //! ```
 
+pub mod adyen;
 mod apply;
 #[cfg(feature = "axum")]
 pub mod axum;

@@ -243,6 +243,7 @@ impl WebhookRouter {
         if let Some(challenge) = handshake(scheme, body) {
             return challenge;
         }
+        let adyen = matches!(scheme, WebhookScheme::Adyen);
         let event_id = scheme.event_id_in(headers, body);
         let app = match &route {
             Route::Endpoint(e) => {
@@ -256,8 +257,8 @@ impl WebhookRouter {
                     )
                     .await
                 {
-                    Ok(Accepted::Recorded(id)) => self.accepted(&[id]),
-                    Ok(Accepted::Duplicate) => duplicate(&event_id),
+                    Ok(Accepted::Recorded(id)) => answered(adyen, self.accepted(&[id])),
+                    Ok(Accepted::Duplicate) => answered(adyen, duplicate(&event_id)),
                     Err(err) => unavailable(&err),
                 };
             }
@@ -269,7 +270,7 @@ impl WebhookRouter {
         let accounts = app.accounts(&payload);
         if accounts.is_empty() {
             // Xero's intent-to-receive and other empty notifications: verified, nothing to do.
-            return WebhookResponse::json(StatusCode::OK, json!({ "status": "no_events" }));
+            return answered(adyen, WebhookResponse::json(StatusCode::OK, json!({ "status": "no_events" })));
         }
         let mut recorded: Vec<DeliveryId> = Vec::new();
         let mut routed = 0;
@@ -299,12 +300,15 @@ impl WebhookRouter {
             }
         }
         if routed == 0 {
-            return WebhookResponse::json(StatusCode::OK, json!({ "status": "ignored", "reason": "unknown_account" }));
+            return answered(
+                adyen,
+                WebhookResponse::json(StatusCode::OK, json!({ "status": "ignored", "reason": "unknown_account" })),
+            );
         }
         if recorded.is_empty() {
-            return duplicate(&event_id);
+            return answered(adyen, duplicate(&event_id));
         }
-        self.accepted(&recorded)
+        answered(adyen, self.accepted(&recorded))
     }
 
     /// `200` for deliveries recorded; wakes the worker.
@@ -493,6 +497,15 @@ fn handshake(scheme: &WebhookScheme, body: &[u8]) -> Option<WebhookResponse> {
 }
 
 /// `200` for a repeat, recorded before: nothing more is done.
+/// A successful answer as the scheme's provider wants it: Adyen's `[accepted]`; the JSON
+/// otherwise.
+fn answered(adyen: bool, response: WebhookResponse) -> WebhookResponse {
+    if adyen && response.status == StatusCode::OK {
+        return WebhookResponse { status: StatusCode::OK, content_type: "text/plain", body: "[accepted]".to_owned() };
+    }
+    response
+}
+
 fn duplicate(event_id: &str) -> WebhookResponse {
     tracing::debug!(event_id, "duplicate delivery acknowledged");
     WebhookResponse::json(StatusCode::OK, json!({ "status": "duplicate", "event_id": event_id }))

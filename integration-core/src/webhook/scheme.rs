@@ -112,7 +112,7 @@ impl WebhookScheme {
             Self::Xero => Some(XERO),
             Self::Intuit => Some(INTUIT),
             Self::GenericHmac(g) => Some(g.into()),
-            Self::StandardWebhooks | Self::Stripe => None,
+            Self::StandardWebhooks | Self::Stripe | Self::Adyen => None,
         }
     }
 
@@ -138,6 +138,7 @@ impl WebhookScheme {
                 Rejection::Misconfigured(why) => why,
                 other => other.to_string(),
             }),
+            Self::Adyen => super::adyen::mac(secret).map(drop).map_err(|e| e.to_string()),
             _ => Ok(()),
         }
     }
@@ -183,6 +184,7 @@ impl WebhookScheme {
         match self {
             Self::StandardWebhooks => standard::verify(headers, body, secrets, options),
             Self::Stripe => stripe::verify(headers, body, secrets, options),
+            Self::Adyen => super::adyen::verify(body, secrets),
             other => match other.layout() {
                 Some(layout) => layout.verify(headers, body, secrets, options),
                 None => Err(Rejection::Misconfigured("this scheme cannot be verified".into())),
@@ -197,6 +199,9 @@ impl WebhookScheme {
         match self {
             Self::StandardWebhooks => standard::sign(secret, body, timestamp, id),
             Self::Stripe => Ok(stripe::sign(secret, body, timestamp)),
+            Self::Adyen => Err(Rejection::Misconfigured(
+                "Adyen signs each notification item in the body: sign items with webhook::adyen::item_signature".into(),
+            )),
             other => {
                 let layout =
                     other.layout().ok_or_else(|| Rejection::Misconfigured("this scheme cannot sign".into()))?;

@@ -45,6 +45,11 @@ impl WebhookSecret {
         self.text.expose_secret().trim().is_empty()
     }
 
+    /// The secret's text, for a scheme that decodes it itself (Adyen's hex key).
+    pub(crate) fn expose_text(&self) -> &str {
+        self.text.expose_secret()
+    }
+
     /// An HMAC-SHA256 keyed with the secret's bytes, as every scheme but Standard Webhooks uses
     /// it; update it with the signed content.
     pub(crate) fn raw_hmac(&self) -> HmacSha256 {
