@@ -348,6 +348,11 @@ impl SyncEngine {
 
     /// Applies record changes that arrived by webhook through the same write path as reads
     /// (event-driven mode). Returns what changed, per stream.
+    ///
+    /// Webhooks arrive late and out of order: a change whose record says when the provider
+    /// changed it (`modified_at`) is skipped when the cache already holds a later state of that
+    /// record, so an old notification never undoes a newer one. Within one call the latest
+    /// change of a record wins the same way.
     pub async fn apply_changes(
         &self,
         tenant: &TenantId,
@@ -356,11 +361,30 @@ impl SyncEngine {
     ) -> Result<BTreeMap<String, WriteSummary>> {
         let mut by_stream: BTreeMap<&str, Vec<crate::Record>> = BTreeMap::new();
         for change in changes {
-            by_stream.entry(change.stream.as_str()).or_default().push(change.record.clone());
+            let records = by_stream.entry(change.stream.as_str()).or_default();
+            let incoming = &change.record;
+            let superseded = records
+                .iter()
+                .any(|r| r.remote_id == incoming.remote_id && is_older(incoming.modified_at, r.modified_at));
+            if !superseded {
+                records.push(incoming.clone());
+            }
         }
         let mut out = BTreeMap::new();
-        for (stream, records) in by_stream {
+        for (stream, mut records) in by_stream {
             let scope = StreamScope::new(tenant.clone(), connection.clone(), stream);
+            let mut current = Vec::with_capacity(records.len());
+            for record in records.drain(..) {
+                if record.modified_at.is_some() {
+                    let stored = self.records.record(&scope, &record.remote_id).await?;
+                    if stored.is_some_and(|s| is_older(record.modified_at, s.modified_at)) {
+                        tracing::debug!(stream, remote_id = %record.remote_id, "a webhook's change older than the cache's record is skipped");
+                        continue;
+                    }
+                }
+                current.push(record);
+            }
+            let records = current;
             let summary = self.records.write_page(&scope, PageWrite::new(records, None, None)).await?;
             out.insert(stream.to_owned(), summary);
         }
@@ -672,4 +696,9 @@ fn add(counts: &mut RunCounts, s: WriteSummary) {
     counts.added += s.added;
     counts.updated += s.updated;
     counts.deleted += s.deleted;
+}
+
+/// Whether a change made at `incoming` is older than a state made at `known` (both known).
+fn is_older(incoming: Option<chrono::DateTime<chrono::Utc>>, known: Option<chrono::DateTime<chrono::Utc>>) -> bool {
+    matches!((incoming, known), (Some(incoming), Some(known)) if incoming < known)
 }

@@ -187,6 +187,35 @@ async fn webhook_changes_take_the_same_write_path() {
 }
 
 #[tokio::test]
+async fn a_late_webhook_never_undoes_a_newer_state() {
+    let store = MemoryStore::new();
+    let at = |minute: u32| {
+        chrono::DateTime::parse_from_rfc3339(&format!("2026-12-07T10:{minute:02}:00Z")).expect("a time").to_utc()
+    };
+    let change = |v: &str, minute: u32| {
+        let mut record = Record::new("pay-1", json!({"status": v}));
+        record.modified_at = Some(at(minute));
+        RecordChange::new("payment_intents", record)
+    };
+    let engine = engine(&store);
+    // Captured at 10:05, then the authorisation of 10:01 arrives late: the capture stays.
+    engine.apply_changes(&tenant(), &conn(), &[change("captured", 5)]).await.expect("apply");
+    let late = engine.apply_changes(&tenant(), &conn(), &[change("authorised", 1)]).await.expect("apply");
+    assert!(late.get("payment_intents").is_none_or(|s| s.added + s.updated == 0), "{late:?}");
+    // Within one delivery too, whatever the order.
+    engine.apply_changes(&tenant(), &conn(), &[change("refunded", 9), change("captured", 5)]).await.expect("apply");
+    let scope = StreamScope::new(tenant(), conn(), "payment_intents");
+    let stored = store.record(&scope, "pay-1").await.expect("read").expect("kept");
+    assert_eq!(stored.data["status"], "refunded");
+    // A newer one is applied; one without a time is applied as before.
+    engine.apply_changes(&tenant(), &conn(), &[change("disputed", 30)]).await.expect("apply");
+    assert_eq!(store.record(&scope, "pay-1").await.expect("read").expect("kept").data["status"], "disputed");
+    let untimed = RecordChange::new("payment_intents", Record::new("pay-1", json!({"status": "untimed"})));
+    engine.apply_changes(&tenant(), &conn(), &[untimed]).await.expect("apply");
+    assert_eq!(store.record(&scope, "pay-1").await.expect("read").expect("kept").data["status"], "untimed");
+}
+
+#[tokio::test]
 async fn the_run_log_tells_what_happened() {
     let store = MemoryStore::new();
     let source = MemorySource::new();
