@@ -78,6 +78,32 @@ pub fn item_signature(key: &WebhookSecret, item: &Value) -> Result<String, Rejec
     Ok(BASE64.encode(mac.finalize().into_bytes()))
 }
 
+/// A delivery's id for deduplication: Adyen's items carry no event id, and Adyen's guide
+/// identifies a notification by its event code, `pspReference` and `success` (a payment refused,
+/// then authorised, is two notifications); a retried delivery repeats them. `None` for a body
+/// that is not a notification.
+pub(crate) fn event_id(body: &[u8]) -> Option<String> {
+    let payload: Value = serde_json::from_slice(body).ok()?;
+    let items = payload.get("notificationItems")?.as_array()?;
+    let text = |item: &Value, name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let ids: Vec<String> = items
+        .iter()
+        .take(MAX_ITEMS)
+        .map(|entry| entry.get("NotificationRequestItem").unwrap_or(entry))
+        .map(|item| format!("{}:{}:{}", text(item, "eventCode"), text(item, "pspReference"), text(item, "success")))
+        .collect();
+    if ids.is_empty() {
+        return None;
+    }
+    let joined = ids.join(",");
+    Some(if joined.len() <= 200 {
+        format!("adyen:{joined}")
+    } else {
+        use sha2::Digest as _;
+        format!("adyen:sha256:{}", crate::hex::encode(&sha2::Sha256::digest(joined.as_bytes())))
+    })
+}
+
 /// Verifies every item of `body` under one of `keys`.
 pub(crate) fn verify(body: &[u8], keys: &[WebhookSecret]) -> Result<Verified, Rejection> {
     let payload: Value = serde_json::from_slice(body).map_err(|_| Rejection::UnroutablePayload)?;
@@ -162,6 +188,25 @@ mod tests {
             changed["notificationItems"][0]["NotificationRequestItem"]["amount"]["value"] = json!(value.wrapping_add(1));
             prop_assert_eq!(verify(&serde_json::to_vec(&changed).expect("JSON"), &[key()]).unwrap_err(), Rejection::SignatureMismatch);
         }
+    }
+
+    #[test]
+    fn a_notification_is_identified_by_event_code_psp_reference_and_success() {
+        let item = |success: &str, date: &str| {
+            let body = json!({"notificationItems": [{"NotificationRequestItem": {
+                "eventCode": "AUTHORISATION", "pspReference": "7914073381342284", "success": success, "eventDate": date,
+            }}]});
+            event_id(&serde_json::to_vec(&body).expect("JSON"))
+        };
+        let first = item("true", "2026-12-07T10:00:00+01:00");
+        assert_eq!(first.as_deref(), Some("adyen:AUTHORISATION:7914073381342284:true"));
+        assert_eq!(first, item("true", "2026-12-07T10:05:00+01:00"), "a retry is the same notification");
+        assert_ne!(first, item("false", "2026-12-07T10:00:00+01:00"), "refused, then authorised: two");
+        assert_eq!(event_id(b"[]"), None);
+        let many =
+            json!({"notificationItems": vec![json!({"eventCode": "REFUND", "pspReference": "x".repeat(64)}); 10]});
+        let long = event_id(&serde_json::to_vec(&many).expect("JSON")).expect("an id");
+        assert!(long.starts_with("adyen:sha256:") && long.len() < 100, "{long}");
     }
 
     #[test]

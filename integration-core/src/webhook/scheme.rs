@@ -237,6 +237,7 @@ impl WebhookScheme {
             Self::StandardWebhooks => header(&STANDARD_ID).map(Cow::Borrowed),
             Self::Stripe => field("id").map(Cow::Owned),
             Self::Slack => field("event_id").map(Cow::Owned),
+            Self::Adyen => super::adyen::event_id(body).map(Cow::Owned),
             _ => None,
         };
         id.unwrap_or_else(|| Cow::Owned(format!("sha256:{}", crate::hex::encode(&Sha256::digest(body)))))
