@@ -95,6 +95,66 @@ impl Money {
         Ok(Self { minor, currency })
     }
 
+    /// The amount in a gateway's units for the currency when the gateway counts it with
+    /// `decimals` decimals instead of ISO 4217's (Stripe and Adyen count the Icelandic króna in
+    /// hundredths; Adyen counts the Indonesian rupiah in whole rupiah).
+    ///
+    /// ```
+    /// use integration_payments::{Currency, Money};
+    ///
+    /// let kronur = Money::new(2_790, Currency::ISK)?;            // 2,790 ISK (ISO: no decimals)
+    /// assert_eq!(kronur.to_units(2)?, 279_000);
+    /// let rupiah = Money::new(1_500_000, Currency::IDR)?;        // 15,000.00 IDR (ISO: two)
+    /// assert_eq!(rupiah.to_units(0)?, 15_000);
+    /// assert!(Money::new(1_550, Currency::IDR)?.to_units(0).is_err(), "15.50 IDR has no whole count");
+    /// # Ok::<(), integration_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A `Validation` error naming `amount` for an amount that is not a whole number of the
+    /// gateway's units, or too large for them.
+    pub fn to_units(&self, decimals: u32) -> Result<i64> {
+        let iso = exponent(self.currency)?;
+        let (code, amount) = (self.currency.code(), self.to_decimal());
+        if decimals >= iso {
+            let factor = 10_i64.checked_pow(decimals - iso).ok_or_else(|| too_large(amount, self.currency))?;
+            self.minor.checked_mul(factor).ok_or_else(|| too_large(amount, self.currency))
+        } else {
+            let factor = 10_i64.pow(iso - decimals);
+            if self.minor % factor != 0 {
+                return Err(Error::validation(
+                    "amount",
+                    format!("{amount} {code} is not a whole amount with the gateway's {decimals} decimals"),
+                ));
+            }
+            Ok(self.minor / factor)
+        }
+    }
+
+    /// `units` of `currency` counted with `decimals` decimals (a gateway's count): the inverse
+    /// of [`to_units`](Self::to_units).
+    ///
+    /// # Errors
+    /// A `Validation` error naming `amount` for a count with a fraction of the ISO minor unit,
+    /// or too large; one naming `currency` for a currency without a minor unit.
+    pub fn from_units(units: i64, currency: Currency, decimals: u32) -> Result<Self> {
+        let iso = exponent(currency)?;
+        let amount = || Decimal::new(units, decimals.min(28));
+        if decimals > iso {
+            let factor = 10_i64.checked_pow(decimals - iso).ok_or_else(|| too_large(amount(), currency))?;
+            if units % factor != 0 {
+                return Err(Error::validation(
+                    "amount",
+                    format!("{} {} has more decimals than the currency's {iso}", amount(), currency.code()),
+                ));
+            }
+            Self::new(units / factor, currency)
+        } else {
+            let factor = 10_i64.pow(iso - decimals);
+            Self::new(units.checked_mul(factor).ok_or_else(|| too_large(amount(), currency))?, currency)
+        }
+    }
+
     /// Zero of no currency (`XXX`): what a deleted record's amounts hold.
     pub(crate) const fn nothing() -> Self {
         Self { minor: 0, currency: Currency::XXX }
@@ -190,6 +250,25 @@ mod tests {
                 None => {
                     let error = Money::new(minor, currency).expect_err("no minor unit");
                     prop_assert_eq!(error.field(), Some("currency"));
+                }
+            }
+        }
+
+        /// A gateway's count with other decimals than ISO's round trips exactly when it is
+        /// whole, and is refused — never rounded — when it is not.
+        #[test]
+        fn gateway_units_round_trip_or_are_refused(minor in -1_000_000_000_000_i64..1_000_000_000_000, decimals in 0_u32..=4, currency in currencies()) {
+            if let Ok(money) = Money::new(minor, currency) {
+                let iso = exponent(currency).expect("an exponent");
+                match money.to_units(decimals) {
+                    Ok(units) => {
+                        prop_assert_eq!(Money::from_units(units, currency, decimals).expect("back"), money);
+                        prop_assert_eq!(Decimal::new(units, decimals), money.to_decimal());
+                    }
+                    Err(error) => {
+                        prop_assert!(decimals < iso, "only fewer decimals can refuse");
+                        prop_assert_eq!(error.field(), Some("amount"));
+                    }
                 }
             }
         }

@@ -23,21 +23,12 @@ fn stripe_exponent(currency: Currency) -> Result<u32> {
 /// # Errors
 /// A `Validation` error for a currency without a minor unit, or an amount out of range.
 pub(super) fn amount(money: Money) -> Result<i64> {
-    let iso = crate::money::exponent(money.currency())?;
-    let factor = 10_i64.pow(stripe_exponent(money.currency())? - iso);
-    money
-        .minor()
-        .checked_mul(factor)
-        .ok_or_else(|| Error::validation("amount", format!("{money} is too large for Stripe")))
+    money.to_units(stripe_exponent(money.currency())?)
 }
 
 /// Stripe's integer `amount` of `currency` as [`Money`].
 fn money(amount: i64, currency: Currency) -> Result<Money> {
-    let factor = 10_i64.pow(stripe_exponent(currency)? - crate::money::exponent(currency)?);
-    if amount % factor != 0 {
-        return Err(Error::validation("amount", format!("{amount} is not a whole amount of {}", currency.code())));
-    }
-    Money::new(amount / factor, currency)
+    Money::from_units(amount, currency, stripe_exponent(currency)?)
 }
 
 /// The amount at `path` in the record's `currency`.
