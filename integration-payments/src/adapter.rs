@@ -22,4 +22,6 @@ pub fn descriptor<const N: usize>(
 integration_core::domain_adapters!("payments", dyn Payments, mapped;
     #[cfg(feature = "stripe")]
     crate::stripe::PROVIDER => crate::stripe::Stripe,
+    #[cfg(feature = "adyen")]
+    crate::adyen::PROVIDER => crate::adyen::Adyen,
 );

@@ -35,6 +35,9 @@ pub mod streams;
 mod vocabulary;
 mod write;
 
+#[cfg(feature = "adyen")]
+#[cfg_attr(docsrs, doc(cfg(feature = "adyen")))]
+pub mod adyen;
 #[cfg(feature = "stripe")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stripe")))]
 pub mod stripe;

@@ -76,6 +76,26 @@ pub struct PaymentIntent {
     pub created: Option<DateTime<Utc>>,
 }
 
+impl PaymentIntent {
+    /// An intent a gateway accepted without saying more: `amount`, `status`, the rest unknown.
+    pub(crate) fn accepted(amount: Money, status: IntentStatus) -> Self {
+        Self {
+            amount,
+            amount_received: None,
+            status,
+            capture_method: CaptureMethod::Automatic,
+            customer_id: None,
+            payment_method_id: None,
+            description: None,
+            decline: None,
+            next_action_url: None,
+            latest_charge_id: None,
+            metadata: BTreeMap::new(),
+            created: None,
+        }
+    }
+}
+
 /// A refund of (part of) a payment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

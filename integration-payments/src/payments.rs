@@ -13,6 +13,9 @@ use crate::write::{Confirmation, CustomerInput, IntentInput, OperationKey, Refun
 pub mod capability {
     use integration_core::Capability;
 
+    /// Customers, payment intents and refunds can be listed (Stripe can; Adyen's Checkout API
+    /// cannot: its state arrives in answers and notifications).
+    pub const LISTINGS: Capability = Capability::from_static("payments.listings");
     /// Listings take `since`: incremental sync (Stripe: the Events API).
     pub const CHANGES: Capability = Capability::from_static("payments.changes");
     /// Manual capture of an authorized intent.
@@ -32,13 +35,13 @@ pub mod capability {
 /// not an error.
 #[async_trait]
 pub trait Payments: Integration {
-    /// Customers.
+    /// Customers ([`capability::LISTINGS`]).
     async fn customers(&self, request: ListRequest) -> Result<Listing<Customer>>;
 
-    /// Payment intents.
+    /// Payment intents ([`capability::LISTINGS`]).
     async fn payment_intents(&self, request: ListRequest) -> Result<Listing<PaymentIntent>>;
 
-    /// Refunds.
+    /// Refunds ([`capability::LISTINGS`]).
     async fn refunds(&self, request: ListRequest) -> Result<Listing<Refund>>;
 
     /// One payment intent.

@@ -2,16 +2,17 @@
 //!
 //! | stream | listing | capability |
 //! |---|---|---|
-//! | `customers` | [`Payments::customers`] | — |
-//! | `payment_intents` | [`Payments::payment_intents`] | — |
-//! | `refunds` | [`Payments::refunds`] | — |
+//! | `customers` | [`Payments::customers`] | [`capability::LISTINGS`] |
+//! | `payment_intents` | [`Payments::payment_intents`] | [`capability::LISTINGS`] |
+//! | `refunds` | [`Payments::refunds`] | [`capability::LISTINGS`] |
 //! | `disputes` | [`Payments::disputes`] | [`capability::DISPUTES`] |
 //! | `payouts` | [`Payments::payouts`] | [`capability::PAYOUTS`] |
 //! | `balance_transactions` | [`Payments::balance_transactions`] | [`capability::BALANCE_TRANSACTIONS`] |
 //! | `subscriptions` | [`Payments::subscriptions`] | [`capability::SUBSCRIPTIONS`] |
 //!
 //! With [`capability::CHANGES`], every stream is incremental too (the same listing with
-//! `request.since`).
+//! `request.since`). An adapter without listings (Adyen) still fills `payment_intents`,
+//! `refunds` and `disputes` in the records cache from its notifications.
 
 use integration_core::descriptor::{RunLimits, StreamDescriptor};
 use integration_core::domain::{ListFn, ListRequest, ListingFuture, StreamSpec, StreamTable};
@@ -45,9 +46,9 @@ const fn stream(
 pub static STREAMS: StreamTable<dyn Payments> = StreamTable::new("payments", &SPECS).with_limits(RUN_LIMITS);
 
 static SPECS: [StreamSpec<dyn Payments>; 7] = [
-    stream("customers", "customers", None, customers),
-    stream("payment_intents", "payment intents and their outcome", None, payment_intents),
-    stream("refunds", "refunds", None, refunds),
+    stream("customers", "customers", Some(capability::LISTINGS), customers),
+    stream("payment_intents", "payment intents and their outcome", Some(capability::LISTINGS), payment_intents),
+    stream("refunds", "refunds", Some(capability::LISTINGS), refunds),
     stream("disputes", "disputes (chargebacks)", Some(capability::DISPUTES), disputes),
     stream("payouts", "payouts to the merchant's bank", Some(capability::PAYOUTS), payouts),
     stream(

@@ -66,6 +66,7 @@ pub struct Stripe {
 impl Adapter for Stripe {
     fn describe() -> Result<Descriptor> {
         let capabilities = [
+            capability::LISTINGS,
             capability::CHANGES,
             capability::MANUAL_CAPTURE,
             capability::DISPUTES,

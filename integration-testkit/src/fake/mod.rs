@@ -8,6 +8,7 @@
 //! | [`workday::FakeWorkday`] | Workday REST (Staffing v6) and its OAuth2 token endpoint | [`people::People`] |
 //! | [`adp::FakeAdp`] | ADP Workforce Now (Workers v2, event notifications, validation tables) over mutual TLS, and its token endpoint | [`people::People`] |
 //! | [`tinyhr::FakeTinyHr`] | TinyHR, the adapter guide's small example API | [`people::People`] |
+//! | [`adyen::FakeAdyen`] | Adyen Checkout API v71 (payments with stored cards, modifications, idempotency keys) and its HMAC-signed notifications | its own payments and tokens |
 //! | [`notes::FakeNotes`] | Notes, the domain kit's and the REST connector's test API | a [`dataset::Dataset`] of texts |
 //!
 //! They are built from the fake-provider kit, which a new domain's fakes use too:
@@ -24,6 +25,7 @@
 //! [`receiver::Receiver`] is the other direction: an endpoint the code under test calls out to.
 
 pub mod adp;
+pub mod adyen;
 pub mod app;
 pub mod auth;
 pub mod bamboohr;
