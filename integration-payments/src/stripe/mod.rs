@@ -466,9 +466,10 @@ impl Payments for Stripe {
     }
 
     async fn payment_methods(&self, customer_id: &str) -> Result<Vec<Remote<PaymentMethod>>> {
-        let at = [customer_id, "payment_methods"];
-        let request = self.request(Method::GET, "/v1/customers", &at, "/v1/customers/{id}/payment_methods")?;
-        let answer: Value = request.query(&[("type", "card")]).read_only().send_json().await.map_err(classify)?;
+        // `GET /v1/payment_methods?customer=` (what localstripe serves too), 100 cards at most.
+        let request = self.request(Method::GET, "/v1/payment_methods", &[], "/v1/payment_methods")?;
+        let query = [("customer", customer_id), ("type", "card"), ("limit", "100")];
+        let answer: Value = request.query(&query).read_only().send_json().await.map_err(classify)?;
         let records = answer.get("data").and_then(Value::as_array).cloned().unwrap_or_default();
         records.iter().map(|raw| map_one(raw, "id", wire::payment_method)).collect()
     }

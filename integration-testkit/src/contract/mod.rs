@@ -3,6 +3,9 @@
 //! - [`harness`]: the generic contract, for the adapters of any domain ([`contract_suite!`](crate::contract_suite)).
 //! - `accounting` (feature `accounting`): the generic contract on invoices plus the accounting
 //!   rules ([`accounting_contract_suite!`](crate::accounting_contract_suite)).
+//! - `payments` (feature `payments`): the payments rules, against each gateway's test server
+//!   ([`payments_contract_suite!`](crate::payments_contract_suite), and for gateways honouring
+//!   idempotency keys [`payments_idempotency_suite!`](crate::payments_idempotency_suite)).
 //! - `hris` (feature `hris`): the generic contract plus the HRIS rules ([`hris_contract_suite!`](crate::hris_contract_suite)).
 
 #[cfg(feature = "accounting")]
@@ -10,3 +13,5 @@ pub mod accounting;
 pub mod harness;
 #[cfg(feature = "hris")]
 pub mod hris;
+#[cfg(feature = "payments")]
+pub mod payments;
