@@ -421,3 +421,68 @@ impl Payments for Adyen {
         Ok(Remote::new(id, fields).with_remote_data(raw))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn item(event: &str, success: &str, value: &Value, currency: &str, date: &str, reason: &str) -> Value {
+        json!({"notificationItems": [{"NotificationRequestItem": {
+            "eventCode": event, "success": success, "pspReference": "8515131751004933", "originalReference": "8515131751004900",
+            "amount": {"value": value, "currency": currency}, "eventDate": date, "reason": reason,
+            "operations": ["CAPTURE"], "additionalData": {"shopperReference": "shopper-1"},
+        }}]})
+    }
+
+    fn outcome(body: &Value) -> Result<WebhookOutcome> {
+        let items = body["notificationItems"].as_array().cloned().unwrap_or_default();
+        let mut outcome = WebhookOutcome::default();
+        for entry in &items {
+            Adyen::item_outcome(&entry["NotificationRequestItem"], &mut outcome)?;
+        }
+        Ok(outcome)
+    }
+
+    proptest! {
+        /// Whatever a (verified) notification item holds: a change and an event, or an error
+        /// naming the field — never a panic; amounts in any currency and of any size included.
+        #[test]
+        fn any_notification_item_is_mapped_or_refused(
+            event in prop::sample::select(vec!["AUTHORISATION", "CAPTURE", "CANCELLATION", "REFUND", "REFUND_FAILED", "CHARGEBACK", "REPORT_AVAILABLE", ""]),
+            success in prop::sample::select(vec!["true", "false", "TRUE", "", "yes"]),
+            value in prop_oneof![any::<i64>().prop_map(|v| json!(v)), "\\PC{0,12}".prop_map(|v| json!(v)), Just(json!(null)), Just(json!(1.5))],
+            currency in prop::sample::select(vec!["EUR", "JPY", "KWD", "ISK", "IDR", "CLP", "XAU", "eur", "", "ZZZ"]),
+            date in prop::sample::select(vec!["2026-12-07T10:00:00+01:00", "2026-12-07", "yesterday", ""]),
+            reason in "\\PC{0,40}",
+        ) {
+            let body = item(event, success, &value, currency, date, &reason);
+            if let Ok(outcome) = outcome(&body) {
+                prop_assert_eq!(outcome.events.len(), 1);
+                prop_assert!(outcome.changes.len() <= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_are_read_from_their_codes_and_texts() {
+        assert_eq!(wire::decline_for_code("12"), DeclineReason::InsufficientFunds);
+        assert_eq!(wire::decline_for_code("6"), DeclineReason::ExpiredCard);
+        assert_eq!(wire::decline_for_code("20"), DeclineReason::Fraudulent);
+        assert_eq!(wire::decline_for_code("38"), DeclineReason::AuthenticationRequired);
+        assert_eq!(wire::decline_for_code("2"), DeclineReason::Declined);
+        assert_eq!(wire::decline_for_reason("Not enough balance"), DeclineReason::InsufficientFunds);
+        assert_eq!(wire::decline_for_reason("CVC Declined"), DeclineReason::IncorrectCvc);
+        assert_eq!(wire::decline_for_reason("Issuer Suspected Fraud"), DeclineReason::Fraudulent);
+        let body = item("AUTHORISATION", "false", &json!(1_000), "EUR", "2026-12-07T10:00:00+01:00", "Expired Card");
+        let failed = outcome(&body).expect("mapped");
+        assert_eq!(failed.events[0].kind, "payment.failed");
+        assert_eq!(failed.changes[0].record.data["decline"], "expired_card");
+        // ISK at Adyen is in hundredths: 279000 is 2,790 krónur.
+        let body = item("AUTHORISATION", "true", &json!(279_000), "ISK", "2026-12-07T10:00:00+01:00", "");
+        let krona = outcome(&body).expect("mapped");
+        assert_eq!(krona.changes[0].record.data["amount"]["minor"], 2_790);
+        assert_eq!(krona.changes[0].record.data["status"], "requires_capture", "CAPTURE is still possible");
+    }
+}
