@@ -17,6 +17,10 @@ pub struct ListRequest {
     pub cursor: Option<String>,
     /// For change listings: the inclusive lower bound of the change time.
     pub since: Option<DateTime<Utc>>,
+    /// For change listings by token: the provider's token from the end of the previous pass
+    /// ([`Listing::sync_token`]: a CalDAV sync-token, Google's `nextSyncToken`, a Graph delta
+    /// link). `None` on a stream's first pass.
+    pub sync_token: Option<String>,
     /// A page size hint; the adapter may use the provider's maximum instead.
     pub page_size: Option<NonZeroU32>,
     /// Part of a dry run: change nothing at the provider, not even by reading (see
@@ -41,6 +45,13 @@ impl ListRequest {
     #[must_use]
     pub fn since(mut self, since: DateTime<Utc>) -> Self {
         self.since = Some(since);
+        self
+    }
+
+    /// Changes since the provider's `token`.
+    #[must_use]
+    pub fn sync_token(mut self, token: Option<String>) -> Self {
+        self.sync_token = token;
         self
     }
 
@@ -89,23 +100,34 @@ pub struct Listing<T> {
     /// For change listings: the provider's own mark of how far its changes go, to start the next
     /// listing from. Without it the next listing starts a margin before this pass began.
     pub high_water: Option<DateTime<Utc>>,
+    /// The provider's token for the next change listing, given with a pass's last page (or any
+    /// page: the latest given wins); it comes back as [`ListRequest::sync_token`] on the next
+    /// pass.
+    pub sync_token: Option<String>,
 }
 
 impl<T> Listing<T> {
     /// A page of `items` followed by the page at `next`.
     pub fn new(items: Vec<Remote<T>>, next: Option<String>) -> Self {
-        Self { items, rejected: Vec::new(), next, high_water: None }
+        Self { items, rejected: Vec::new(), next, high_water: None, sync_token: None }
     }
 
     /// A page from decoded records.
     pub fn decoded(decoded: Decoded<Remote<T>>, next: Option<String>) -> Self {
-        Self { items: decoded.ok, rejected: decoded.rejected, next, high_water: None }
+        Self { items: decoded.ok, rejected: decoded.rejected, next, high_water: None, sync_token: None }
     }
 
     /// Sets the provider's change mark.
     #[must_use]
     pub fn with_high_water(mut self, at: Option<DateTime<Utc>>) -> Self {
         self.high_water = at;
+        self
+    }
+
+    /// Sets the provider's token for the next change listing.
+    #[must_use]
+    pub fn with_sync_token(mut self, token: Option<String>) -> Self {
+        self.sync_token = token;
         self
     }
 }

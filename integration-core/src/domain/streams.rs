@@ -6,7 +6,10 @@
 //! bound for the next change listing: the provider's change mark when it gives one
 //! ([`Listing::high_water`]), otherwise the time the pass began less [`CLOCK_MARGIN`], so that a
 //! provider clock behind ours loses nothing. Records read twice at that boundary are recognized
-//! by the cache's content hash and not reported as changes again.
+//! by the cache's content hash and not reported as changes again. A provider that lists changes
+//! by token instead ([`Listing::sync_token`]) gets its token back on the next pass
+//! ([`ListRequest::sync_token`]); the token given during a pass is kept until the pass ends, so
+//! a pass interrupted half-way starts again from the previous token.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -46,13 +49,21 @@ pub struct Parts {
     pub next: Option<String>,
     /// The provider's change mark.
     pub high_water: Option<DateTime<Utc>>,
+    /// The provider's token for the next change listing.
+    pub sync_token: Option<String>,
 }
 
 impl<T: Serialize> Listing<T> {
     /// The listing in the sync engine's form.
     pub fn into_parts(self) -> Result<Parts> {
         let records = self.items.into_iter().map(Remote::into_record).collect::<Result<Vec<_>>>()?;
-        Ok(Parts { records, rejected: self.rejected, next: self.next, high_water: self.high_water })
+        Ok(Parts {
+            records,
+            rejected: self.rejected,
+            next: self.next,
+            high_water: self.high_water,
+            sync_token: self.sync_token,
+        })
     }
 }
 
@@ -165,10 +176,13 @@ impl<D: ?Sized + Integration + 'static> StreamTable<D> {
         let list =
             ListRequest::first().at(position.cursor.clone()).page_size(request.page_size).dry_run(request.dry_run);
         let parts = match changes {
-            Some((since, changes)) => changes(domain, list.since(since)).await?,
+            Some((since, changes)) => {
+                changes(domain, list.since(since).sync_token(position.sync_token.clone())).await?
+            }
             None => (stream.list)(domain, list).await?,
         };
         let high_water = parts.high_water.max(position.high_water);
+        let next_sync_token = parts.sync_token.or_else(|| position.next_sync_token.clone());
         let page = match parts.next {
             Some(cursor) => {
                 let next = Position {
@@ -176,13 +190,18 @@ impl<D: ?Sized + Integration + 'static> StreamTable<D> {
                     since: position.since,
                     pass_started: Some(pass_started),
                     high_water,
+                    sync_token: position.sync_token.clone(),
+                    next_sync_token,
                 };
                 Page::more(parts.records, Checkpoint::from_state(&next)?)
             }
             None => {
                 let margin = chrono::Duration::from_std(CLOCK_MARGIN).unwrap_or_default();
                 let since = high_water.unwrap_or(pass_started - margin);
-                let next = Position { since: Some(since), ..Position::default() };
+                // A pass without a new token keeps the one it started from only when it was a
+                // change listing (a full read starts the next pass by time).
+                let sync_token = next_sync_token.or_else(|| changes.and(position.sync_token.clone()));
+                let next = Position { since: Some(since), sync_token, ..Position::default() };
                 Page::last(parts.records, Some(Checkpoint::from_state(&next)?))
             }
         };
@@ -205,6 +224,12 @@ struct Position {
     /// The highest change mark the provider reported in the current pass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     high_water: Option<DateTime<Utc>>,
+    /// The provider's token this pass lists changes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync_token: Option<String>,
+    /// The token a page of this pass gave, for the next pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next_sync_token: Option<String>,
 }
 
 /// What a webhook about records of `stream` amounts to: each record's change on the stream,
