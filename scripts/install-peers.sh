@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the peers used by the integration tests: peers/oidc-provider (the
 # `oidc-provider` npm package pinned in its package-lock.json) and
-# peers/localstripe (a Python virtualenv pinned by its requirements.txt).
+# peers/localstripe and peers/radicale (Python virtualenvs pinned by their requirements.txt).
 #
 # Idempotent and fast when already installed: `npm ci` only runs when
 # node_modules is missing or package-lock.json is newer than
@@ -55,14 +55,16 @@ fi
 
 # peers/localstripe: a Python virtualenv pinned by requirements.txt (the tests install it on
 # first use too, under the same lock; this warms it).
-ls_dir="$repo_root/peers/localstripe"
 if ! command -v python3 >/dev/null 2>&1; then
-  echo "install-peers: 'python3' not found on PATH; peers/localstripe needs Python >= 3.9." >&2
+  echo "install-peers: 'python3' not found on PATH; peers/localstripe and peers/radicale need Python >= 3.9." >&2
   exit 1
 fi
-if [[ -x "$ls_dir/.venv/bin/python" && -f "$ls_dir/.venv/.installed" && ! "$ls_dir/requirements.txt" -nt "$ls_dir/.venv/.installed" ]]; then
-  echo "install-peers: peers/localstripe up to date; nothing to do"
-else
-  echo "install-peers: peers/localstripe: creating its virtualenv"
-  (cd "$ls_dir" && python3 -m venv .venv && .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt && touch .venv/.installed)
-fi
+for peer in localstripe radicale; do
+  py_dir="$repo_root/peers/$peer"
+  if [[ -x "$py_dir/.venv/bin/python" && -f "$py_dir/.venv/.installed" && ! "$py_dir/requirements.txt" -nt "$py_dir/.venv/.installed" ]]; then
+    echo "install-peers: peers/$peer up to date; nothing to do"
+  else
+    echo "install-peers: peers/$peer: creating its virtualenv"
+    (cd "$py_dir" && python3 -m venv .venv && .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt && touch .venv/.installed)
+  fi
+done

@@ -13,7 +13,8 @@
 //! | `postgres` | [`sql::SqlStore`] on PostgreSQL: many workers sharing one database |
 //! | `hris` | [`hris`]: the `Hris` trait, the common employee model, BambooHR, Workday and ADP adapters |
 //! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online and Xero adapters (`quickbooks`, `xero`: one alone) |
-//! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, the Stripe adapter (`stripe` alone: that adapter) |
+//! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, scheduled charges, the Stripe and Adyen adapters (`stripe`, `adyen`: one alone) |
+//! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV adapter (`caldav` alone: that adapter) |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -80,9 +81,13 @@ pub use integration_testkit as testkit;
 #[cfg_attr(docsrs, doc(cfg(feature = "hris")))]
 pub use integration_hris as hris;
 
-#[cfg(any(feature = "payments", feature = "stripe"))]
+#[cfg(any(feature = "payments", feature = "stripe", feature = "adyen"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "payments")))]
 pub use integration_payments as payments;
+
+#[cfg(any(feature = "calendar", feature = "caldav"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "calendar")))]
+pub use integration_calendar as calendar;
 
 #[cfg(any(feature = "accounting", feature = "quickbooks", feature = "xero"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]

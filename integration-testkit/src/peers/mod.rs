@@ -9,9 +9,11 @@
 
 mod localstripe;
 mod oidc_provider;
+mod radicale;
 
 pub use localstripe::LocalStripe;
 pub use oidc_provider::OidcProvider;
+pub use radicale::Radicale;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,96 @@
+//! Radicale (PyPI, pinned by `peers/radicale/requirements.txt`), a CalDAV and CardDAV server
+//! written by others, run by `peers/radicale/server.py`: its WSGI application served on
+//! 127.0.0.1 on a port bound by the script (no race for it), its collections in a fresh
+//! temporary folder, plain-text htpasswd users, owner-only rights, no delay after a failed
+//! login (see `PEERS.md`).
+//!
+//! Radicale expands recurrences in `calendar-query` time ranges; `If-None-Match: *` on an
+//! existing resource and a stale `If-Match` give `412`; `DELETE` answers `200`. Its expansion
+//! (`<C:expand>`) steps in UTC: an occurrence after a daylight-saving change comes out an hour
+//! off, so comparisons with it stay within one UTC offset.
+
+use std::process::{Child, ChildStdin, Command};
+use std::time::Duration;
+
+use super::{python_install, repository_root, spawn_announcing, unavailable};
+
+/// A running Radicale; stopped when dropped.
+#[derive(Debug)]
+pub struct Radicale {
+    url: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+}
+
+impl Radicale {
+    /// A user and its password.
+    pub const USER: (&'static str, &'static str) = ("ada", "lovelace");
+    /// Another user (whose calendars `USER` may not read).
+    pub const OTHER_USER: (&'static str, &'static str) = ("kai", "secret");
+
+    /// Starts Radicale on a free port, installing its pinned virtualenv first if needed;
+    /// `None` (with the reason printed) when Python cannot install or run it on a developer's
+    /// machine — under `CI=true` that fails the test instead. Blocks until it listens.
+    pub fn start() -> Option<Self> {
+        let dir = repository_root().join("peers/radicale");
+        let python = match python_install(&dir) {
+            Ok(python) => python,
+            Err(why) => match unavailable("radicale", &why)? {},
+        };
+        let mut command = Command::new(python);
+        command.arg("server.py").current_dir(&dir);
+        let (mut child, stdin, announced) = spawn_announcing("radicale", command, Duration::from_secs(60))?;
+        let Some(url) = announced["url"].as_str().map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("radicale announced no URL: {announced}");
+        };
+        Some(Self { url, child, stdin })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends `method` to `path` as `user`, as another CalDAV client would (not through the
+    /// SDK): its status, `ETag` and body.
+    pub async fn send(
+        &self,
+        user: (&str, &str),
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Option<String>, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request =
+            reqwest::Client::new().request(method, format!("{}{path}", self.url)).basic_auth(user.0, Some(user.1));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let answer = request.body(body.to_owned()).send().await.expect("radicale answers");
+        let status = answer.status().as_u16();
+        let etag = answer.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (status, etag, answer.text().await.unwrap_or_default())
+    }
+
+    /// Makes calendar `name` of `user` (`/<user>/<name>/`), as a calendar app would. Its path.
+    pub async fn make_calendar(&self, user: (&str, &str), name: &str, display_name: &str) -> String {
+        let path = format!("/{}/{name}/", user.0);
+        let body = format!(
+            r#"<?xml version="1.0"?><d:mkcol xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:set><d:prop><d:resourcetype><d:collection/><c:calendar/></d:resourcetype><d:displayname>{display_name}</d:displayname><c:supported-calendar-component-set><c:comp name="VEVENT"/></c:supported-calendar-component-set></d:prop></d:set></d:mkcol>"#
+        );
+        let (status, _, answer) = self.send(user, "MKCOL", &path, &[("Content-Type", "application/xml")], &body).await;
+        assert_eq!(status, 201, "radicale made no calendar: {answer}");
+        path
+    }
+}
+
+impl Drop for Radicale {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
