@@ -22,4 +22,6 @@ pub fn descriptor<const N: usize>(
 integration_core::domain_adapters!("calendar", dyn Calendar, mapped;
     #[cfg(feature = "caldav")]
     crate::caldav::PROVIDER => crate::caldav::CalDav,
+    #[cfg(feature = "google")]
+    crate::google::PROVIDER => crate::google::GoogleCalendar,
 );

@@ -388,3 +388,39 @@ pub fn write(event: &Event) -> String {
     }
     calendar.done().to_string()
 }
+
+/// A recurrence from iCalendar property lines as APIs carry them (Google's `recurrence`:
+/// `RRULE:FREQ=WEEKLY`, `EXDATE;TZID=Europe/Berlin:20261221T100000`, `RDATE;VALUE=DATE:…`).
+///
+/// # Errors
+/// A `Validation` error naming the property, or `recurrence` for a line with a line break.
+pub fn parse_recurrence_lines(lines: &[String]) -> Result<Recurrence> {
+    if lines.iter().any(|l| l.contains(['\r', '\n'])) {
+        return Err(refuse("recurrence", "a recurrence line holds a line break"));
+    }
+    let text = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:recurrence\r\nDTSTART:19700101T000000Z\r\n{}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        lines.join("\r\n")
+    );
+    Ok(parse(&text)?.into_iter().next().and_then(|e| e.recurrence).unwrap_or_default())
+}
+
+/// One time as an iCalendar property line (`EXDATE;TZID=Europe/Berlin:20261221T100000`).
+fn time_line(name: &str, time: &EventTime) -> String {
+    match time {
+        EventTime::Date { date } => format!("{name};VALUE=DATE:{}", date.format("%Y%m%d")),
+        EventTime::Local { date_time, zone: Some(zone) } => {
+            format!("{name};TZID={zone}:{}", date_time.format("%Y%m%dT%H%M%S"))
+        }
+        EventTime::Local { date_time, zone: None } => format!("{name}:{}", date_time.format("%Y%m%dT%H%M%S")),
+        EventTime::Utc { at } => format!("{name}:{}", at.format("%Y%m%dT%H%M%SZ")),
+    }
+}
+
+/// A recurrence as iCalendar property lines: the inverse of [`parse_recurrence_lines`].
+pub fn recurrence_lines(recurrence: &Recurrence) -> Vec<String> {
+    let rules = recurrence.rules.iter().map(|r| format!("RRULE:{}", r.trim().trim_start_matches("RRULE:")));
+    let dates = recurrence.dates.iter().map(|t| time_line("RDATE", t));
+    let exceptions = recurrence.exceptions.iter().map(|t| time_line("EXDATE", t));
+    rules.chain(dates).chain(exceptions).collect()
+}

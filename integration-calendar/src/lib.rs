@@ -41,6 +41,9 @@ mod vocabulary;
 #[cfg(feature = "caldav")]
 #[cfg_attr(docsrs, doc(cfg(feature = "caldav")))]
 pub mod caldav;
+#[cfg(feature = "google")]
+#[cfg_attr(docsrs, doc(cfg(feature = "google")))]
+pub mod google;
 
 pub use adapter::{Adapter, AdapterFactory, build, descriptor, register_all};
 pub use calendar::{Calendar, capability};

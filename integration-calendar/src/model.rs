@@ -178,6 +178,29 @@ impl Event {
         self.start.is_date()
     }
 
+    /// Checks the event before it is written: its zones exist, a date start has a date end (and
+    /// a date-time one a date-time end), it does not end before it starts, its `UID` is at most
+    /// 1,000 characters, its recurrence parses and validates; the same for its exceptions.
+    ///
+    /// # Errors
+    /// A `Validation` error naming the field (`zone`, `end`, `uid`, `RRULE`…).
+    pub fn validate(&self) -> integration_core::Result<()> {
+        use integration_core::Error;
+        self.start.zone()?;
+        self.end.zone()?;
+        if self.start.is_date() != self.end.is_date() {
+            return Err(Error::validation("end", "a date start needs a date end, a date-time start a date-time end"));
+        }
+        if self.end.instant(chrono_tz::UTC)? < self.start.instant(chrono_tz::UTC)? {
+            return Err(Error::validation("end", "the event ends before it starts"));
+        }
+        if self.uid.len() > 1_000 {
+            return Err(Error::validation("uid", "at most 1,000 characters"));
+        }
+        crate::recurrence::check(self)?;
+        self.exceptions.iter().try_for_each(Event::validate)
+    }
+
     /// How long one occurrence lasts (zero when the end is not after the start).
     pub fn duration(&self, zone: chrono_tz::Tz) -> integration_core::Result<Duration> {
         let (start, end) = (self.start.instant(zone)?, self.end.instant(zone)?);

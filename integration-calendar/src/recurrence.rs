@@ -28,7 +28,7 @@ use chrono_tz::Tz;
 use integration_core::{Error, Result};
 use rrule::{RRule, RRuleSet, Unvalidated};
 
-use crate::model::Event;
+use crate::model::{Event, Recurrence};
 use crate::time::{EventTime, Interval, resolve};
 use crate::vocabulary::EventStatus;
 
@@ -163,27 +163,7 @@ pub fn expand<'a>(event: &'a Event, window: &Interval, default_zone: Tz, limit: 
         }
         return Ok(Expansion { truncated: false, occurrences });
     };
-    let frame = Frame::of(&event.start)?;
-    let dt_start = frame.to_frame(&event.start, default_zone)?;
-    let mut set = RRuleSet::new(dt_start).limit();
-    for text in &recurrence.rules {
-        if text.len() > MAX_RULE_LEN {
-            return Err(refuse("RRULE", format!("a rule longer than {MAX_RULE_LEN} characters")));
-        }
-        let text = text.trim().trim_start_matches("RRULE:");
-        let rule: RRule<Unvalidated> = text.parse().map_err(|e| refuse("RRULE", e))?;
-        set = set.rrule(rule.validate(dt_start).map_err(|e| refuse("RRULE", e))?);
-    }
-    if recurrence.rules.is_empty() {
-        // RDATEs alone: DTSTART is the first occurrence.
-        set = set.rdate(dt_start);
-    }
-    for date in &recurrence.dates {
-        set = set.rdate(frame.to_frame(date, default_zone).map_err(|e| refuse("RDATE", e))?);
-    }
-    for date in &recurrence.exceptions {
-        set = set.exdate(frame.to_frame(date, default_zone).map_err(|e| refuse("EXDATE", e))?);
-    }
+    let (frame, set) = rule_set(event, recurrence, default_zone)?;
     // The instants the exceptions replace.
     let mut replaced = Vec::with_capacity(event.exceptions.len());
     for exception in &event.exceptions {
@@ -230,6 +210,44 @@ pub fn expand<'a>(event: &'a Event, window: &Interval, default_zone: Tz, limit: 
     }
     occurrences.sort_by_key(|o| (o.start, o.end));
     Ok(Expansion { occurrences, truncated })
+}
+
+/// The series' rule set, built and validated (not iterated).
+fn rule_set(event: &Event, recurrence: &Recurrence, default_zone: Tz) -> Result<(Frame, RRuleSet)> {
+    let frame = Frame::of(&event.start)?;
+    let dt_start = frame.to_frame(&event.start, default_zone)?;
+    let mut set = RRuleSet::new(dt_start).limit();
+    for text in &recurrence.rules {
+        if text.len() > MAX_RULE_LEN {
+            return Err(refuse("RRULE", format!("a rule longer than {MAX_RULE_LEN} characters")));
+        }
+        let text = text.trim().trim_start_matches("RRULE:");
+        let rule: RRule<Unvalidated> = text.parse().map_err(|e| refuse("RRULE", e))?;
+        set = set.rrule(rule.validate(dt_start).map_err(|e| refuse("RRULE", e))?);
+    }
+    if recurrence.rules.is_empty() {
+        // RDATEs alone: DTSTART is the first occurrence.
+        set = set.rdate(dt_start);
+    }
+    for date in &recurrence.dates {
+        set = set.rdate(frame.to_frame(date, default_zone).map_err(|e| refuse("RDATE", e))?);
+    }
+    for date in &recurrence.exceptions {
+        set = set.exdate(frame.to_frame(date, default_zone).map_err(|e| refuse("EXDATE", e))?);
+    }
+    Ok((frame, set))
+}
+
+/// Checks that `event`'s times and recurrence can be expanded: its zones exist and its rules
+/// parse and validate (nothing is stepped through).
+///
+/// # Errors
+/// As [`expand`], naming the property.
+pub fn check(event: &Event) -> Result<()> {
+    if let Some(recurrence) = &event.recurrence {
+        rule_set(event, recurrence, chrono_tz::UTC)?;
+    }
+    Ok(())
 }
 
 fn overlaps(start: DateTime<Utc>, end: DateTime<Utc>, window: &Interval) -> bool {

@@ -384,6 +384,7 @@ impl Calendar for CalDav {
     }
 
     async fn create_event(&self, calendar_id: &str, operation: &OperationKey, event: &Event) -> Result<Remote<Event>> {
+        event.validate().map_err(|e| e.with_provider(PROVIDER))?;
         let mut event = event.clone();
         if event.uid.trim().is_empty() {
             event.uid = operation.for_provider(120);
@@ -407,6 +408,7 @@ impl Calendar for CalDav {
     }
 
     async fn update_event(&self, calendar_id: &str, event_id: &str, event: &Event) -> Result<Remote<Event>> {
+        event.validate().map_err(|e| e.with_provider(PROVIDER))?;
         let condition = match &event.etag {
             Some(etag) => ("If-Match", etag.as_str()),
             None => ("If-Match", "*"),

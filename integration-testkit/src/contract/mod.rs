@@ -3,6 +3,8 @@
 //! - [`harness`]: the generic contract, for the adapters of any domain ([`contract_suite!`](crate::contract_suite)).
 //! - `accounting` (feature `accounting`): the generic contract on invoices plus the accounting
 //!   rules ([`accounting_contract_suite!`](crate::accounting_contract_suite)).
+//! - `calendar` (feature `calendar`): the calendar rules, against each provider's test server
+//!   ([`calendar_contract_suite!`](crate::calendar_contract_suite)).
 //! - `payments` (feature `payments`): the payments rules, against each gateway's test server
 //!   ([`payments_contract_suite!`](crate::payments_contract_suite), and for gateways honouring
 //!   idempotency keys [`payments_idempotency_suite!`](crate::payments_idempotency_suite)).
@@ -10,6 +12,8 @@
 
 #[cfg(feature = "accounting")]
 pub mod accounting;
+#[cfg(feature = "calendar")]
+pub mod calendar;
 pub mod harness;
 #[cfg(feature = "hris")]
 pub mod hris;
