@@ -34,6 +34,7 @@ mod mapped;
 mod model;
 pub mod prelude;
 pub mod recurrence;
+pub mod schedule;
 pub mod streams;
 pub mod time;
 mod vocabulary;
