@@ -21,8 +21,9 @@
 //! there), `username`; secret `password`.
 //!
 //! Not supported: sharing (CalDAV servers share through extensions — CalendarServer's sharing,
-//! ACLs — not the protocol), and servers without `sync-collection` list changes by reading in
-//! full.
+//! ACLs — not the protocol). A server without `sync-collection` (no `sync-token` on a calendar)
+//! has its incremental passes answered `ResyncRequired`: the engine reads in full, deletions
+//! found.
 
 mod dav;
 
@@ -328,6 +329,14 @@ impl Calendar for CalDav {
             let mut tokens = token_map(Some(token))?;
             let mut out = Listing::new(Vec::new(), None);
             let mut next_tokens = BTreeMap::new();
+            if let Some(without) = collections.iter().find(|c| c.sync_token.is_none()) {
+                // No sync-collection there (RFC 6578): only a full read finds its changes.
+                return Err(Error::resync_required(format!(
+                    "calendar {} has no sync token (the server lacks sync-collection): the events are read in full",
+                    without.href
+                ))
+                .with_provider(PROVIDER));
+            }
             for collection in &collections {
                 let from = tokens.remove(&collection.href).unwrap_or_default();
                 let (listing, new) = self.calendar_changes(&collection.href, &from).await?;
