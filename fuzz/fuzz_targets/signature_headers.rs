@@ -48,6 +48,8 @@ fuzz_target!(|data: &[u8]| {
         WebhookScheme::Slack,
         WebhookScheme::Xero,
         WebhookScheme::Intuit,
+        WebhookScheme::Adyen,
+        WebhookScheme::GoogleChannel,
         WebhookScheme::GenericHmac(
             GenericHmac::new("x-hub-signature-256", SignatureEncoding::Base64)
                 .with_timestamp("webhook-timestamp", "{timestamp}.{body}"),

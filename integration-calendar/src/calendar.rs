@@ -7,6 +7,7 @@ use integration_core::{Integration, Result};
 
 use crate::availability::merge;
 use crate::model::{CalendarInfo, Event, FreeBusy};
+use crate::notifications::Channel;
 use crate::recurrence;
 use crate::time::Interval;
 use crate::vocabulary::{AccessRole, EventStatus, Transparency};
@@ -21,6 +22,8 @@ pub mod capability {
     pub const WRITE: Capability = Capability::from_static("calendar.write");
     /// Calendars are shared and unshared.
     pub const SHARING: Capability = Capability::from_static("calendar.sharing");
+    /// Changed events are announced by push channels ([`Calendar::watch`](super::Calendar::watch)).
+    pub const NOTIFICATIONS: Capability = Capability::from_static("calendar.notifications");
 }
 
 /// A calendar account: its calendars and their events. Event ids are the provider's (a
@@ -100,5 +103,20 @@ pub trait Calendar: Integration {
     async fn unshare(&self, calendar_id: &str, grantee: &str) -> Result<()> {
         let _ = (calendar_id, grantee);
         Err(self.unsupported("unshare"))
+    }
+
+    /// Asks the provider to announce changes to `calendar_id`'s events at `address` (the webhook
+    /// router's endpoint), with `token` (the endpoint's secret), for `ttl`
+    /// ([`capability::NOTIFICATIONS`]). Keep channels alive with
+    /// [`notifications::renew`](crate::notifications::renew).
+    async fn watch(&self, calendar_id: &str, address: &str, token: &str, ttl: chrono::Duration) -> Result<Channel> {
+        let _ = (calendar_id, address, token, ttl);
+        Err(self.unsupported("watch"))
+    }
+
+    /// Stops `channel` ([`capability::NOTIFICATIONS`]).
+    async fn stop_watching(&self, channel: &Channel) -> Result<()> {
+        let _ = channel;
+        Err(self.unsupported("stop_watching"))
     }
 }

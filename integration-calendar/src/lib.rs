@@ -32,6 +32,7 @@ mod calendar;
 pub mod ical;
 mod mapped;
 mod model;
+pub mod notifications;
 pub mod prelude;
 pub mod recurrence;
 pub mod schedule;

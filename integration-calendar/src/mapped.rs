@@ -9,6 +9,7 @@ use integration_core::mapping::Mapped;
 
 use crate::calendar::Calendar;
 use crate::model::{CalendarInfo, Event, FreeBusy};
+use crate::notifications::Channel;
 use crate::time::Interval;
 use crate::vocabulary::AccessRole;
 
@@ -53,5 +54,13 @@ impl Calendar for Mapped<dyn Calendar> {
 
     async fn unshare(&self, calendar_id: &str, grantee: &str) -> Result<()> {
         self.inner().unshare(calendar_id, grantee).await
+    }
+
+    async fn watch(&self, calendar_id: &str, address: &str, token: &str, ttl: chrono::Duration) -> Result<Channel> {
+        self.inner().watch(calendar_id, address, token, ttl).await
+    }
+
+    async fn stop_watching(&self, channel: &Channel) -> Result<()> {
+        self.inner().stop_watching(channel).await
     }
 }

@@ -127,3 +127,129 @@ async fn calendars_are_listed_and_shared() {
     calendar.unshare(TEAM, "grace@example.com").await.expect("unsharing twice is done");
     assert!(fake.acl(TEAM).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_announce_changes_through_the_router_and_are_renewed_before_they_lapse() {
+    use integration_calendar::notifications::renew;
+    use integration_core::WebhookScheme;
+    use integration_core::http::{HeaderMap, Method};
+    use integration_core::webhook::{Endpoint, StaticEndpoints, WebhookRouter, WebhookSecret};
+    use integration_core::{ProviderId, VerifiedWebhook};
+
+    let fake = FakeGoogleCalendar::start().await;
+    let calendar = connect(&fake);
+    let (token, address) =
+        ("a-channel-token-for-ada-0123456789abcdef", "https://hooks.example.com/google_calendar/ada");
+    let channel = calendar.watch(PRIMARY, address, token, chrono::Duration::hours(1)).await.expect("watching");
+    assert!(channel.expires_at.is_some_and(|at| at > chrono::Utc::now() + chrono::Duration::minutes(59)));
+    assert_eq!(fake.channels(), [(channel.id.clone(), PRIMARY.to_owned())]);
+
+    let store = Arc::new(MemoryStore::new());
+    let endpoints = Arc::new(StaticEndpoints::new());
+    let (tenant, connection) = ids();
+    let endpoint = Endpoint::new(
+        tenant,
+        connection,
+        ProviderId::new("google_calendar").expect("id"),
+        WebhookScheme::GoogleChannel,
+        vec![WebhookSecret::new(token)],
+    );
+    endpoints.add_endpoint("ada", endpoint).expect("endpoint");
+    let router = WebhookRouter::new(endpoints, store.clone(), store.clone());
+    let deliver = |headers: HeaderMap| {
+        let router = &router;
+        async move { router.handle(&Method::POST, "/google_calendar/ada", &headers, b"").await.status.as_u16() }
+    };
+
+    // The channel's first message says it exists: verified, nothing changed.
+    let sent = fake.take_notifications();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, address);
+    assert_eq!(deliver(sent[0].1.clone()).await, 200);
+    let opened = calendar
+        .handle_webhook(VerifiedWebhook::trusted(sent[0].1.clone(), Vec::new(), None, chrono::Utc::now()))
+        .await;
+    assert!(opened.expect("mapped").events.is_empty());
+
+    // A change: announced, verified by its token, recorded once, mapped to an event naming the calendar.
+    fake.put_event(PRIMARY, event("evt00001", 7, "new"));
+    let sent = fake.take_notifications();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(deliver(sent[0].1.clone()).await, 200);
+    let outcome = calendar
+        .handle_webhook(VerifiedWebhook::trusted(sent[0].1.clone(), Vec::new(), None, chrono::Utc::now()))
+        .await
+        .expect("mapped");
+    assert_eq!(outcome.events.len(), 1);
+    assert_eq!(
+        (outcome.events[0].kind.as_str(), &outcome.events[0].payload["calendar_id"]),
+        ("calendar.events_changed", &json!(PRIMARY))
+    );
+    let deliveries = integration_core::store::DeliveryStore::list_deliveries(
+        store.as_ref(),
+        &ids().0,
+        &integration_core::store::DeliveryQuery::new().limit(10),
+    )
+    .await
+    .expect("listed");
+    assert_eq!(deliveries.len(), 2);
+    assert_eq!(deliver(sent[0].1.clone()).await, 200, "the same message again: a duplicate, acknowledged");
+    let again = integration_core::store::DeliveryStore::list_deliveries(
+        store.as_ref(),
+        &ids().0,
+        &integration_core::store::DeliveryQuery::new().limit(10),
+    )
+    .await
+    .expect("listed");
+    assert_eq!(again.len(), 2, "recorded once");
+    // Another token: refused.
+    let mut forged = sent[0].1.clone();
+    forged.insert("x-goog-channel-token", "not-the-token".parse().expect("a header"));
+    forged.insert("x-goog-message-number", "99".parse().expect("a header"));
+    assert_eq!(deliver(forged).await, 401);
+
+    // Ten minutes before it expires, the channel is renewed: a new one, the old stopped.
+    let expires = channel.expires_at.expect("an expiry");
+    let renewal = renew(
+        calendar.as_ref(),
+        vec![channel.clone()],
+        (address, token, chrono::Duration::hours(1)),
+        expires - chrono::Duration::minutes(5),
+        chrono::Duration::minutes(10),
+    )
+    .await
+    .expect("renewed");
+    assert!(renewal.lapsed.is_empty());
+    assert_eq!(renewal.channels.len(), 1);
+    assert_ne!(renewal.channels[0].id, channel.id);
+    assert_eq!(fake.channels(), [(renewal.channels[0].id.clone(), PRIMARY.to_owned())]);
+    // Not due: kept as it is.
+    let kept = renew(
+        calendar.as_ref(),
+        renewal.channels.clone(),
+        (address, token, chrono::Duration::hours(1)),
+        chrono::Utc::now(),
+        chrono::Duration::minutes(10),
+    )
+    .await
+    .expect("kept");
+    assert_eq!(kept.channels, renewal.channels);
+    // Lapsed: made again, and its calendar named, so a sync fills the gap.
+    fake.expire_channels();
+    fake.take_notifications();
+    fake.put_event(PRIMARY, event("evt00002", 8, "missed"));
+    assert!(fake.take_notifications().is_empty(), "an expired channel announces nothing");
+    let mut lapsed = kept.channels.clone();
+    lapsed[0].expires_at = Some(chrono::Utc::now() - chrono::Duration::seconds(1));
+    let renewal = renew(
+        calendar.as_ref(),
+        lapsed,
+        (address, token, chrono::Duration::hours(1)),
+        chrono::Utc::now(),
+        chrono::Duration::minutes(10),
+    )
+    .await
+    .expect("made again");
+    assert_eq!(renewal.lapsed, [PRIMARY.to_owned()]);
+    assert_eq!(fake.channels().len(), 1);
+}

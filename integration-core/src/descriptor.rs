@@ -295,6 +295,10 @@ pub enum WebhookScheme {
     /// Adyen (each notification item signed in its body, `additionalData.hmacSignature`: base64
     /// HMAC-SHA256 of its fields, keyed with the hex HMAC key; answered `[accepted]`).
     Adyen,
+    /// Google push notification channels: not signed; the channel's token
+    /// (`X-Goog-Channel-Token`) must be one of the endpoint's secrets; a delivery is its
+    /// channel and message number.
+    GoogleChannel,
     /// A provider-specific HMAC scheme.
     GenericHmac(GenericHmac),
 }

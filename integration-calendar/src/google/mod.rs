@@ -25,7 +25,10 @@ use std::collections::BTreeMap;
 
 use integration_core::http::Method;
 use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::webhook::google_channel;
+use integration_core::{IntegrationEvent, VerifiedWebhook, WebhookOutcome};
 
+use crate::notifications::Channel;
 use crate::prelude::*;
 
 /// The provider id.
@@ -149,6 +152,33 @@ impl Integration for GoogleCalendar {
     async fn read(&self, request: ReadRequest) -> Result<Page> {
         crate::read(self, request).await
     }
+
+    /// A channel's notification (verified by the router against the channel's token): no
+    /// data, so no record changes; `calendar.events_changed` (with the calendar's id) for a
+    /// change — the host answers it with an incremental sync of `events` —, nothing for the
+    /// `sync` message that opens a channel.
+    async fn handle_webhook(&self, delivery: VerifiedWebhook) -> Result<WebhookOutcome> {
+        let header = |name: &str| delivery.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let state = header(google_channel::RESOURCE_STATE);
+        if state == "sync" {
+            return Ok(WebhookOutcome::default());
+        }
+        let calendar = calendar_of(header(google_channel::RESOURCE_URI));
+        let payload = json!({
+            "calendar_id": calendar,
+            "channel_id": header(google_channel::CHANNEL_ID),
+            "state": state,
+        });
+        Ok(WebhookOutcome::new(Vec::new(), vec![IntegrationEvent::new("calendar.events_changed", payload)]))
+    }
+}
+
+/// The calendar a watched resource's URI names (`…/calendars/{calendarId}/events…`),
+/// percent-decoded.
+fn calendar_of(uri: &str) -> Option<String> {
+    let rest = uri.split("/calendars/").nth(1)?;
+    let encoded = rest.split(['/', '?']).next()?;
+    Some(percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned())
 }
 
 #[async_trait]
@@ -360,6 +390,43 @@ impl Calendar for GoogleCalendar {
             .send()
             .await
             .map(drop)
+    }
+
+    /// `POST /calendars/{calendarId}/events/watch`: a `web_hook` channel to `address` with
+    /// `token`, for `ttl`.
+    async fn watch(&self, calendar_id: &str, address: &str, token: &str, ttl: chrono::Duration) -> Result<Channel> {
+        let id = crate::notifications::channel_id(calendar_id, Utc::now())?;
+        let body = json!({
+            "id": id, "type": "web_hook", "address": address, "token": token,
+            "params": { "ttl": ttl.num_seconds().max(1).to_string() },
+        });
+        let answer: Value = self
+            .api
+            .request_at(Method::POST, "/calendars", &[calendar_id, "events", "watch"])?
+            .path_template("/calendars/{calendarId}/events/watch".to_owned())
+            .json(&body)
+            .send_json()
+            .await?;
+        let fields = Fields::new(&answer);
+        let expires_at = fields.parse("expiration", |t| {
+            t.parse::<i64>().map(DateTime::from_timestamp_millis).map_err(|_| format!("{t:?} is not milliseconds"))
+        })?;
+        Ok(Channel {
+            id: fields.id("id")?,
+            resource_id: fields.required_text("resourceId")?,
+            calendar_id: calendar_id.to_owned(),
+            expires_at,
+        })
+    }
+
+    /// `POST /channels/stop`.
+    async fn stop_watching(&self, channel: &Channel) -> Result<()> {
+        let body = json!({ "id": channel.id, "resourceId": channel.resource_id });
+        match self.api.request(Method::POST, "/channels/stop")?.json(&body).idempotent().send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn unshare(&self, calendar_id: &str, grantee: &str) -> Result<()> {

@@ -128,6 +128,7 @@ fn scheme_of(spec: &ProviderSpec) -> Option<WebhookScheme> {
         "xero" => WebhookScheme::Xero,
         "intuit" => WebhookScheme::Intuit,
         "adyen" => WebhookScheme::Adyen,
+        "google_channel" => WebhookScheme::GoogleChannel,
         _ => {
             let encoding = if webhooks.encoding.as_deref() == Some("base64") {
                 SignatureEncoding::Base64

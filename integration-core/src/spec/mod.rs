@@ -420,7 +420,8 @@ pub struct Errors {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Webhooks {
-    /// `standard_webhooks`, `stripe`, `github`, `slack`, `xero`, `intuit` or `hmac`.
+    /// `standard_webhooks`, `stripe`, `github`, `slack`, `xero`, `intuit`, `adyen`,
+    /// `google_channel` or `hmac`.
     pub scheme: String,
     /// For `hmac`: the signature header.
     #[serde(default, skip_serializing_if = "Option::is_none")]

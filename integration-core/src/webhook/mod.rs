@@ -27,6 +27,7 @@ mod apply;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod endpoint;
+pub mod google_channel;
 mod hmac_layout;
 mod rejection;
 mod rejection_log;

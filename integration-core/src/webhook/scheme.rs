@@ -112,7 +112,7 @@ impl WebhookScheme {
             Self::Xero => Some(XERO),
             Self::Intuit => Some(INTUIT),
             Self::GenericHmac(g) => Some(g.into()),
-            Self::StandardWebhooks | Self::Stripe | Self::Adyen => None,
+            Self::StandardWebhooks | Self::Stripe | Self::Adyen | Self::GoogleChannel => None,
         }
     }
 
@@ -185,6 +185,7 @@ impl WebhookScheme {
             Self::StandardWebhooks => standard::verify(headers, body, secrets, options),
             Self::Stripe => stripe::verify(headers, body, secrets, options),
             Self::Adyen => super::adyen::verify(body, secrets),
+            Self::GoogleChannel => super::google_channel::verify(headers, secrets),
             other => match other.layout() {
                 Some(layout) => layout.verify(headers, body, secrets, options),
                 None => Err(Rejection::Misconfigured("this scheme cannot be verified".into())),
@@ -201,6 +202,9 @@ impl WebhookScheme {
             Self::Stripe => Ok(stripe::sign(secret, body, timestamp)),
             Self::Adyen => Err(Rejection::Misconfigured(
                 "Adyen signs each notification item in the body: sign items with webhook::adyen::item_signature".into(),
+            )),
+            Self::GoogleChannel => Err(Rejection::Misconfigured(
+                "Google channels are not signed: send webhook::google_channel::headers".into(),
             )),
             other => {
                 let layout =
@@ -238,6 +242,7 @@ impl WebhookScheme {
             Self::Stripe => field("id").map(Cow::Owned),
             Self::Slack => field("event_id").map(Cow::Owned),
             Self::Adyen => super::adyen::event_id(body).map(Cow::Owned),
+            Self::GoogleChannel => super::google_channel::event_id(headers).map(Cow::Owned),
             _ => None,
         };
         id.unwrap_or_else(|| Cow::Owned(format!("sha256:{}", crate::hex::encode(&Sha256::digest(body)))))

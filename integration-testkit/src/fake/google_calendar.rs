@@ -11,6 +11,7 @@
 //! | `GET`, `PUT`, `DELETE …/events/{eventId}` | read, replace, delete; `If-Match` with a stale ETag is `412` `conditionNotMet`; a deleted event is `410` `deleted` to `DELETE` and `404` to `GET` |
 //! | `POST /calendar/v3/freeBusy` | busy spans per calendar in `[timeMin, timeMax)`: opaque, not cancelled; a series' occurrences expanded from its `recurrence` |
 //! | `POST`, `DELETE /calendar/v3/calendars/{calendarId}/acl[/{ruleId}]` | sharing: rules `user:<email>` with a role |
+//! | `POST /calendar/v3/calendars/{calendarId}/events/watch`, `POST /calendar/v3/channels/stop` | push channels: a `web_hook` to an `https` address with a token and a `ttl`; a `sync` message when made, then one per change to the calendar's events (`X-Goog-Channel-Token`, `-ID`, `X-Goog-Message-Number`, `X-Goog-Resource-State: exists`, `-URI`), collected by [`FakeGoogleCalendar::take_notifications`]; none after it expires or stops |
 //! | `POST /token` | OAuth2 refresh-token grant (client in the body), access tokens lasting an hour |
 //!
 //! Errors are Google's JSON (`{"error": {"errors": [{"domain", "reason", "message"}], "code",
@@ -54,10 +55,25 @@ struct Stored {
 /// A calendar: its calendarList entry, its events by id, its ACL rules (rule id → role).
 type Held = (Value, BTreeMap<String, Stored>, BTreeMap<String, String>);
 
+/// A push channel.
+#[derive(Debug, Clone)]
+struct Channel {
+    id: String,
+    resource_id: String,
+    calendar: String,
+    address: String,
+    token: String,
+    expires: DateTime<Utc>,
+    number: u64,
+}
+
 #[derive(Debug, Default)]
 struct Books {
     /// Calendar id → the calendar.
     calendars: BTreeMap<String, Held>,
+    channels: Vec<Channel>,
+    /// Notifications sent: the address and the headers.
+    outbox: Vec<(String, HeaderMap)>,
     sequence: u64,
     /// Sync tokens below this sequence are expired.
     oldest_token: u64,
@@ -73,6 +89,32 @@ struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Books> {
         self.books.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn resource_uri(calendar: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(calendar.as_bytes()).collect();
+    format!("https://www.googleapis.com/calendar/v3/calendars/{encoded}/events?alt=json")
+}
+
+impl Books {
+    /// Sends `state` on every live channel of `calendar`.
+    fn notify(&mut self, calendar: &str, state: &str) {
+        let now = Utc::now();
+        let mut sent = Vec::new();
+        for channel in self.channels.iter_mut().filter(|c| c.calendar == calendar && c.expires > now) {
+            channel.number += 1;
+            let token = integration_core::webhook::WebhookSecret::new(channel.token.clone());
+            let headers = integration_core::webhook::google_channel::headers(
+                &token,
+                &channel.id,
+                channel.number,
+                state,
+                &resource_uri(calendar),
+            );
+            sent.push((channel.address.clone(), headers));
+        }
+        self.outbox.extend(sent);
     }
 }
 
@@ -122,7 +164,9 @@ impl FakeGoogleCalendar {
             .route("/calendars/{calendar}/events/{event}", get(event_get).put(event_put).delete(event_delete))
             .route("/calendars/{calendar}/acl", post(acl_insert))
             .route("/calendars/{calendar}/acl/{rule}", delete(acl_delete))
-            .route("/freeBusy", post(free_busy));
+            .route("/freeBusy", post(free_busy))
+            .route("/calendars/{calendar}/events/watch", post(watch))
+            .route("/channels/stop", post(stop));
         let app = axum::Router::new()
             .nest("/calendar/v3", api.guard(routes))
             .route("/token", post(token))
@@ -166,6 +210,7 @@ impl FakeGoogleCalendar {
             let id = json["id"].as_str().unwrap_or_default().to_owned();
             events.insert(id, Stored { json, changed: sequence, deleted: false });
         }
+        books.notify(calendar, "exists");
     }
 
     /// Deletes event `id` of `calendar`, as another client would.
@@ -176,6 +221,30 @@ impl FakeGoogleCalendar {
         if let Some(stored) = books.calendars.get_mut(calendar).and_then(|(_, events, _)| events.get_mut(id)) {
             (stored.deleted, stored.changed) = (true, sequence);
         }
+        books.notify(calendar, "exists");
+    }
+
+    /// The notifications sent since the last call: each channel's address and headers.
+    pub fn take_notifications(&self) -> Vec<(String, HeaderMap)> {
+        std::mem::take(&mut self.shared.lock().outbox)
+    }
+
+    /// Makes every channel expire now: they send nothing more.
+    pub fn expire_channels(&self) {
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        self.shared.lock().channels.iter_mut().for_each(|c| c.expires = past);
+    }
+
+    /// The live channels: (id, calendar).
+    pub fn channels(&self) -> Vec<(String, String)> {
+        let now = Utc::now();
+        self.shared
+            .lock()
+            .channels
+            .iter()
+            .filter(|c| c.expires > now)
+            .map(|c| (c.id.clone(), c.calendar.clone()))
+            .collect()
     }
 
     /// Makes every sync token given so far expire: the next incremental listing is `410`.
@@ -373,6 +442,7 @@ async fn event_insert(
         event["iCalUID"] = json!(format!("{id}@google.com"));
     }
     events.insert(id, Stored { json: event.clone(), changed: sequence, deleted: false });
+    books.notify(resolve(&calendar), "exists");
     Json(event).into_response()
 }
 
@@ -411,6 +481,7 @@ async fn event_put(
     event["iCalUID"] = stored.json["iCalUID"].clone();
     event["status"] = event.get("status").cloned().unwrap_or(json!("confirmed"));
     *stored = Stored { json: event.clone(), changed: sequence, deleted: false };
+    books.notify(resolve(&calendar), "exists");
     Json(event).into_response()
 }
 
@@ -433,6 +504,7 @@ async fn event_delete(
         return error(StatusCode::PRECONDITION_FAILED, "conditionNotMet", "Precondition Failed");
     }
     (stored.deleted, stored.changed) = (true, sequence);
+    books.notify(resolve(&calendar), "exists");
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -539,4 +611,56 @@ async fn free_busy(State(shared): State<Shared>, Json(request): Json<Value>) -> 
         calendars.insert(id.to_owned(), json!({"busy": busy}));
     }
     Json(json!({"kind": "calendar#freeBusy", "timeMin": request["timeMin"], "timeMax": request["timeMax"], "calendars": calendars})).into_response()
+}
+
+async fn watch(State(shared): State<Shared>, Path(calendar): Path<String>, Json(request): Json<Value>) -> Response {
+    let mut books = shared.lock();
+    let calendar = resolve(&calendar).to_owned();
+    if !books.calendars.contains_key(&calendar) {
+        return error(StatusCode::NOT_FOUND, "notFound", "Not Found");
+    }
+    let (Some(id), Some(address)) = (request["id"].as_str(), request["address"].as_str()) else {
+        return error(StatusCode::BAD_REQUEST, "required", "Required");
+    };
+    if request["type"] != "web_hook" {
+        return error(StatusCode::BAD_REQUEST, "invalid", "Invalid channel type.");
+    }
+    if !address.starts_with("https://") {
+        return error(StatusCode::BAD_REQUEST, "push.webhookUrlNotHttps", "WebHook callback must be HTTPS");
+    }
+    if books.channels.iter().any(|c| c.id == id) {
+        return error(StatusCode::BAD_REQUEST, "channelIdNotUnique", "Channel id not unique.");
+    }
+    let ttl: i64 = request
+        .pointer("/params/ttl")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(604_800)
+        .clamp(1, 2_592_000);
+    let expires = Utc::now() + chrono::Duration::seconds(ttl);
+    let resource_id = format!("res-{:016x}", fastrand::u64(..));
+    let token = request["token"].as_str().unwrap_or_default().to_owned();
+    books.channels.push(Channel {
+        id: id.to_owned(),
+        resource_id: resource_id.clone(),
+        calendar: calendar.clone(),
+        address: address.to_owned(),
+        token: token.clone(),
+        expires,
+        number: 0,
+    });
+    books.notify(&calendar, "sync");
+    Json(json!({"kind": "api#channel", "id": id, "resourceId": resource_id, "resourceUri": resource_uri(&calendar),
+                "token": token, "expiration": expires.timestamp_millis().to_string()}))
+    .into_response()
+}
+
+async fn stop(State(shared): State<Shared>, Json(request): Json<Value>) -> Response {
+    let mut books = shared.lock();
+    let before = books.channels.len();
+    books.channels.retain(|c| !(request["id"] == c.id.as_str() && request["resourceId"] == c.resource_id.as_str()));
+    if books.channels.len() == before {
+        return error(StatusCode::NOT_FOUND, "notFound", "Channel not found");
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
