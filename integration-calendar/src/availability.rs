@@ -201,6 +201,34 @@ pub fn first_slot(participants: &[Participant], window: &Interval, length: Durat
     Ok(slots.first().map(|s| Interval { start: s.start, end: s.start + length }))
 }
 
+/// The busy spans `events` take within `window`: each series expanded (at most
+/// [`recurrence::MAX_OCCURRENCES`](crate::recurrence::MAX_OCCURRENCES) occurrences a series),
+/// free (`TRANSPARENT`) and cancelled occurrences left out, floating and all-day times placed
+/// in `zone`; merged. What [`Calendar::free_busy`](crate::Calendar::free_busy) answers by
+/// default, and — over cached events — what [`busy_per_week`] reports on.
+///
+/// # Errors
+/// The first event whose recurrence cannot be expanded, naming the property.
+pub fn busy_of<'a>(
+    events: impl IntoIterator<Item = &'a crate::Event>,
+    window: &Interval,
+    zone: Tz,
+) -> Result<Vec<Interval>> {
+    use crate::vocabulary::{EventStatus, Transparency};
+    let mut busy = Vec::new();
+    for event in events {
+        let expansion = crate::recurrence::expand(event, window, zone, crate::recurrence::MAX_OCCURRENCES)?;
+        for occurrence in expansion.occurrences {
+            let blocks = occurrence.event.transparency == Transparency::Busy
+                && occurrence.event.status != EventStatus::Cancelled;
+            if blocks && occurrence.start < occurrence.end {
+                busy.push(Interval { start: occurrence.start.max(window.start), end: occurrence.end.min(window.end) });
+            }
+        }
+    }
+    Ok(merge(busy))
+}
+
 /// Busy time per ISO week (from Monday 00:00 UTC) from `busy` spans, overlaps counted once:
 /// what "busy hours per person per week" reports are built from.
 pub fn busy_per_week(busy: &[Interval]) -> Vec<(chrono::NaiveDate, Duration)> {

@@ -5,12 +5,10 @@ use async_trait::async_trait;
 use integration_core::domain::{ListRequest, Listing, OperationKey, Remote};
 use integration_core::{Integration, Result};
 
-use crate::availability::merge;
 use crate::model::{CalendarInfo, Event, FreeBusy};
 use crate::notifications::Channel;
-use crate::recurrence;
 use crate::time::Interval;
-use crate::vocabulary::{AccessRole, EventStatus, Transparency};
+use crate::vocabulary::AccessRole;
 
 /// The capabilities a calendar adapter may declare.
 pub mod capability {
@@ -40,7 +38,7 @@ pub trait Calendar: Integration {
     async fn events(&self, request: ListRequest) -> Result<Listing<Event>>;
 
     /// The events of `calendar_id` with an occurrence in `window` (a series once, with its
-    /// exceptions: expand it with [`recurrence::expand`]).
+    /// exceptions: expand it with [`recurrence::expand`](crate::recurrence::expand)).
     async fn events_between(&self, calendar_id: &str, window: &Interval) -> Result<Vec<Remote<Event>>>;
 
     /// One event.
@@ -68,27 +66,16 @@ pub trait Calendar: Integration {
     }
 
     /// The busy times of each calendar in `window`. By default from
-    /// [`events_between`](Self::events_between), each series expanded (at most
-    /// [`recurrence::MAX_OCCURRENCES`] occurrences a series); free (`TRANSPARENT`) and cancelled
-    /// events do not count. Providers with a free/busy query use it instead.
+    /// [`events_between`](Self::events_between) through
+    /// [`availability::busy_of`](crate::availability::busy_of): each series expanded, free
+    /// (`TRANSPARENT`) and cancelled occurrences left out. Providers with a free/busy query use
+    /// it instead.
     async fn free_busy(&self, calendar_ids: &[String], window: &Interval) -> Result<Vec<FreeBusy>> {
         let mut out = Vec::with_capacity(calendar_ids.len());
         for id in calendar_ids {
-            let mut busy = Vec::new();
-            for event in self.events_between(id, window).await? {
-                let expansion = recurrence::expand(&event.fields, window, chrono_tz::UTC, recurrence::MAX_OCCURRENCES)?;
-                for occurrence in expansion.occurrences {
-                    let blocks = occurrence.event.transparency == Transparency::Busy
-                        && occurrence.event.status != EventStatus::Cancelled;
-                    if blocks && occurrence.start < occurrence.end {
-                        busy.push(Interval {
-                            start: occurrence.start.max(window.start),
-                            end: occurrence.end.min(window.end),
-                        });
-                    }
-                }
-            }
-            out.push(FreeBusy { id: id.clone(), busy: merge(busy) });
+            let events = self.events_between(id, window).await?;
+            let busy = crate::availability::busy_of(events.iter().map(|e| &e.fields), window, chrono_tz::UTC)?;
+            out.push(FreeBusy { id: id.clone(), busy });
         }
         Ok(out)
     }

@@ -35,6 +35,7 @@ mod model;
 pub mod notifications;
 pub mod prelude;
 pub mod recurrence;
+pub mod reminders;
 pub mod schedule;
 pub mod streams;
 pub mod time;
