@@ -218,3 +218,73 @@ pub(super) fn event_json(event: &Event, id: Option<&str>) -> Value {
 pub(super) fn rfc3339(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,30}".prop_map(Value::from),
+            prop::sample::select(vec![
+                "2026-12-07",
+                "2026-12-07T09:00:00+01:00",
+                "Europe/Berlin",
+                "Mars/Base",
+                "cancelled",
+                "transparent",
+                "RRULE:FREQ=DAILY;COUNT=2",
+                "EXDATE;TZID=Europe/Berlin:20261208T090000"
+            ])
+            .prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        /// Whatever Google's JSON holds in an event's fields: an event, a tombstone, or an
+        /// error naming the field — never a panic.
+        #[test]
+        fn any_event_json_is_mapped_or_refused(
+            start_date in value(), start_time in value(), zone in value(), end_time in value(),
+            status in value(), recurrence in prop::collection::vec(value(), 0..3),
+            attendee in value(), minutes in value(), sequence in value(), id in value(),
+        ) {
+            let raw = json!({
+                "id": id, "status": status, "summary": "x",
+                "start": {"date": start_date, "dateTime": start_time, "timeZone": zone},
+                "end": {"dateTime": end_time, "timeZone": zone},
+                "recurrence": recurrence, "attendees": [{"email": attendee, "responseStatus": attendee}],
+                "reminders": {"overrides": [{"method": "popup", "minutes": minutes}]}, "sequence": sequence,
+                "originalStartTime": {"dateTime": start_time},
+            });
+            if let Ok(event) = map_one(&raw, "id", |r| event(r, "primary")) {
+                prop_assert!(event.remote_id.starts_with("primary/"));
+            }
+        }
+    }
+
+    #[test]
+    fn times_keep_their_zone_and_dates_stay_dates() {
+        let raw = json!({"id": "e1", "start": {"dateTime": "2026-12-07T09:00:00+01:00", "timeZone": "Europe/Berlin"},
+                         "end": {"date": "2026-12-08"}});
+        let error = map_one(&raw, "id", |r| event(r, "c")).map(|e| e.fields.validate());
+        // Mapped (a date end with a date-time start is the provider's to answer), but not writable.
+        assert!(matches!(error, Ok(Err(_))));
+        let raw = json!({"id": "e2", "start": {"dateTime": "2026-12-07T09:00:00+01:00", "timeZone": "Europe/Berlin"},
+                         "end": {"dateTime": "2026-12-07T10:00:00+01:00", "timeZone": "Europe/Berlin"}});
+        let mapped = map_one(&raw, "id", |r| event(r, "c")).expect("mapped");
+        let nine = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).and_then(|d| d.and_hms_opt(9, 0, 0)).expect("t");
+        assert_eq!(mapped.fields.start, EventTime::zoned(nine, "Europe/Berlin"));
+        assert_eq!(
+            time_json(&mapped.fields.start),
+            json!({"dateTime": "2026-12-07T09:00:00", "timeZone": "Europe/Berlin"})
+        );
+        let gone = map_one(&json!({"id": "e3", "status": "cancelled"}), "id", |r| event(r, "c")).expect("a tombstone");
+        assert!(gone.remote_was_deleted);
+    }
+}

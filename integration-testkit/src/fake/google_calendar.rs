@@ -454,35 +454,49 @@ async fn event_get(State(shared): State<Shared>, Path((calendar, id)): Path<(Str
     }
 }
 
+/// Runs `change` on event `id` of `calendar` — when it is there, not deleted, and `If-Match`
+/// (if sent) names its ETag — with the next change sequence; then notifies its channels.
+fn change_event(
+    shared: &Shared,
+    (calendar, id): (&str, &str),
+    headers: &HeaderMap,
+    change: impl FnOnce(&mut Stored, u64) -> Response,
+) -> Response {
+    let mut books = shared.lock();
+    books.sequence += 1;
+    let sequence = books.sequence;
+    let calendar = resolve(calendar);
+    let Some(stored) = books.calendars.get_mut(calendar).and_then(|(_, events, _)| events.get_mut(id)) else {
+        return error(StatusCode::NOT_FOUND, "notFound", "Not Found");
+    };
+    if stored.deleted {
+        return error(StatusCode::GONE, "deleted", "Resource has been deleted");
+    }
+    if !if_match(headers, &stored.json) {
+        return error(StatusCode::PRECONDITION_FAILED, "conditionNotMet", "Precondition Failed");
+    }
+    let answer = change(stored, sequence);
+    books.notify(calendar, "exists");
+    answer
+}
+
 async fn event_put(
     State(shared): State<Shared>,
     Path((calendar, id)): Path<(String, String)>,
     headers: HeaderMap,
     Json(mut event): Json<Value>,
 ) -> Response {
-    let mut books = shared.lock();
-    books.sequence += 1;
-    let sequence = books.sequence;
-    let Some(stored) = books.calendars.get_mut(resolve(&calendar)).and_then(|(_, events, _)| events.get_mut(&id))
-    else {
-        return error(StatusCode::NOT_FOUND, "notFound", "Not Found");
-    };
-    if stored.deleted {
-        return error(StatusCode::GONE, "deleted", "Resource has been deleted");
-    }
-    if !if_match(&headers, &stored.json) {
-        return error(StatusCode::PRECONDITION_FAILED, "conditionNotMet", "Precondition Failed");
-    }
-    normalize(&mut event);
-    event["id"] = json!(id);
-    event["kind"] = json!("calendar#event");
-    event["etag"] = json!(format!("\"{sequence}\""));
-    event["updated"] = json!(Utc::now().to_rfc3339());
-    event["iCalUID"] = stored.json["iCalUID"].clone();
-    event["status"] = event.get("status").cloned().unwrap_or(json!("confirmed"));
-    *stored = Stored { json: event.clone(), changed: sequence, deleted: false };
-    books.notify(resolve(&calendar), "exists");
-    Json(event).into_response()
+    change_event(&shared, (&calendar, &id), &headers, |stored, sequence| {
+        normalize(&mut event);
+        event["id"] = json!(id);
+        event["kind"] = json!("calendar#event");
+        event["etag"] = json!(format!("\"{sequence}\""));
+        event["updated"] = json!(Utc::now().to_rfc3339());
+        event["iCalUID"] = stored.json["iCalUID"].clone();
+        event["status"] = event.get("status").cloned().unwrap_or(json!("confirmed"));
+        *stored = Stored { json: event.clone(), changed: sequence, deleted: false };
+        Json(event).into_response()
+    })
 }
 
 async fn event_delete(
@@ -490,22 +504,10 @@ async fn event_delete(
     Path((calendar, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let mut books = shared.lock();
-    books.sequence += 1;
-    let sequence = books.sequence;
-    let Some(stored) = books.calendars.get_mut(resolve(&calendar)).and_then(|(_, events, _)| events.get_mut(&id))
-    else {
-        return error(StatusCode::NOT_FOUND, "notFound", "Not Found");
-    };
-    if stored.deleted {
-        return error(StatusCode::GONE, "deleted", "Resource has been deleted");
-    }
-    if !if_match(&headers, &stored.json) {
-        return error(StatusCode::PRECONDITION_FAILED, "conditionNotMet", "Precondition Failed");
-    }
-    (stored.deleted, stored.changed) = (true, sequence);
-    books.notify(resolve(&calendar), "exists");
-    StatusCode::NO_CONTENT.into_response()
+    change_event(&shared, (&calendar, &id), &headers, |stored, sequence| {
+        (stored.deleted, stored.changed) = (true, sequence);
+        StatusCode::NO_CONTENT.into_response()
+    })
 }
 
 async fn acl_insert(State(shared): State<Shared>, Path(calendar): Path<String>, Json(rule): Json<Value>) -> Response {
