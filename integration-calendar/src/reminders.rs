@@ -8,7 +8,7 @@
 //! | `calendar.reminder` | an event's reminder time (its start less `minutes_before`) | `event_id`, `summary`, `start`, `minutes_before`, `method` |
 //! | `calendar.event_starting` | `lead` minutes before an occurrence starts, for each lead asked | `event_id`, `summary`, `start`, `minutes` |
 //!
-//! Series are expanded (bounded, as [`recurrence::expand`](crate::recurrence::expand)), moved
+//! Series are expanded (bounded, as [`recurrence::expand`]), moved
 //! occurrences where they moved to; cancelled events and occurrences neither remind nor start.
 //!
 //! ```

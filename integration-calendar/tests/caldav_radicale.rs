@@ -187,6 +187,18 @@ async fn a_weekly_count_rule_expands_as_radicale_expands_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_check_asks_the_server_every_time() {
+    let Some(radicale) = Radicale::start() else { return };
+    let calendar = connect_as(&radicale, Radicale::USER);
+    calendar.connect().await.expect("discovered");
+    let healthy = calendar.health_check().await.expect("a health");
+    assert_eq!(healthy.status, integration_core::HealthStatus::Healthy, "{healthy:?}");
+    drop(radicale);
+    let down = calendar.health_check().await.expect("a health");
+    assert_ne!(down.status, integration_core::HealthStatus::Healthy, "the server is gone: {down:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_an_auth_error_that_does_not_show_it() {
     let Some(radicale) = Radicale::start() else { return };
     let calendar = connect_as(&radicale, ("ada", "not-lovelace-but-secret"));

@@ -308,6 +308,16 @@ impl Integration for CalDav {
         Ok(ConnectionInfo::with_account(home.principal.clone(), Some(self.user.clone())))
     }
 
+    /// A `PROPFIND` of the calendar home, every time (discovery is remembered; the server's
+    /// health is not).
+    async fn health_check(&self) -> Result<Health> {
+        let probe = async {
+            let home = self.home().await?.home.clone();
+            self.dav("PROPFIND", &home, "0", dav::home_query()).await
+        };
+        Ok(Health::probe(probe).await)
+    }
+
     async fn read(&self, request: ReadRequest) -> Result<Page> {
         crate::read(self, request).await
     }
