@@ -299,6 +299,10 @@ pub enum WebhookScheme {
     /// (`X-Goog-Channel-Token`) must be one of the endpoint's secrets; a delivery is its
     /// channel and message number.
     GoogleChannel,
+    /// Microsoft Graph change notifications: not signed; each notification's `clientState` must
+    /// be one of the endpoint's secrets; Graph's `validationToken` check of the endpoint is
+    /// answered by the router.
+    GraphClientState,
     /// A provider-specific HMAC scheme.
     GenericHmac(GenericHmac),
 }

@@ -26,6 +26,18 @@ async fn serve(store: &Arc<MemoryStore>) -> (std::net::SocketAddr, tokio::task::
             ),
         )
         .expect("endpoint");
+    endpoints
+        .add_endpoint(
+            "ada",
+            Endpoint::new(
+                tenant(),
+                ConnectionId::new("outlook").expect("connection"),
+                ProviderId::new("microsoft_outlook").expect("provider"),
+                WebhookScheme::GraphClientState,
+                vec![WebhookSecret::new("client-state-0123456789")],
+            ),
+        )
+        .expect("endpoint");
     let router = WebhookRouter::new(endpoints, store.clone(), store.clone()).with_body_limit(64 * 1024);
     let app = axum::Router::new().nest("/webhooks", integration_core::webhook::axum::routes(Arc::new(router)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -64,6 +76,20 @@ async fn deliveries_through_axum_are_verified_limited_and_recorded() {
     let rejected: Vec<_> = all.iter().filter_map(|d| d.rejection.clone()).collect();
     assert_eq!(queued, 1);
     assert_eq!(rejected.len(), 2, "{rejected:?}");
+    server.abort();
+}
+
+/// Graph's check of an endpoint, through axum: the query reaches the router, the token comes
+/// back as text.
+#[tokio::test]
+async fn graph_s_validation_token_is_echoed_through_axum() {
+    let store = Arc::new(MemoryStore::new());
+    let (addr, server) = serve(&store).await;
+    let url = format!("http://{addr}/webhooks/microsoft_outlook/ada?validationToken=Validation%3A%20Testing");
+    let r = reqwest::Client::new().post(&url).header("content-type", "text/plain").send().await.expect("send");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/plain"));
+    assert_eq!(r.text().await.expect("body"), "Validation: Testing");
     server.abort();
 }
 

@@ -474,3 +474,57 @@ async fn adyen_notifications_are_verified_item_by_item_and_answered_accepted() {
     assert_eq!(accepted, 1, "the refused ones are recorded as rejections only");
     assert_eq!(deliveries(&s, Some(DeliveryStatus::Rejected)).await.len(), 3);
 }
+
+#[tokio::test]
+async fn graph_validation_is_echoed_and_notifications_need_their_client_state() {
+    let s = setup();
+    let state = WebhookSecret::new("client-state-of-the-subscription-0123456789");
+    let endpoint = Endpoint::new(
+        tenant(),
+        ConnectionId::new("outlook").expect("connection"),
+        ProviderId::new("microsoft_outlook").expect("provider"),
+        WebhookScheme::GraphClientState,
+        vec![state],
+    );
+    s.endpoints.add_endpoint("ada", endpoint).expect("endpoint");
+
+    // Graph's check of the endpoint: its token back, as text, nothing recorded.
+    let check = s
+        .router
+        .handle(
+            &Method::POST,
+            "/microsoft_outlook/ada?validationToken=Validation%3A%20Testing%20client%20application",
+            &HeaderMap::new(),
+            b"",
+        )
+        .await;
+    assert_eq!(
+        (check.status, check.content_type, check.body.as_str()),
+        (StatusCode::OK, "text/plain", "Validation: Testing client application")
+    );
+    // Not for an endpoint that does not exist.
+    let unknown =
+        s.router.handle(&Method::POST, "/microsoft_outlook/nobody?validationToken=x", &HeaderMap::new(), b"").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(deliveries(&s, None).await.iter().all(|d| d.status == DeliveryStatus::Rejected));
+
+    let body = br#"{"value":[{"subscriptionId":"s-1","clientState":"client-state-of-the-subscription-0123456789","changeType":"updated","resource":"Users/u-1/Events/e-1","subscriptionExpirationDateTime":"2026-12-09T10:00:00Z","tenantId":"t-1"}]}"#;
+    let answer = s.router.handle(&Method::POST, "/microsoft_outlook/ada", &HeaderMap::new(), body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let again = s.router.handle(&Method::POST, "/microsoft_outlook/ada", &HeaderMap::new(), body).await;
+    assert_eq!(again.status, StatusCode::OK);
+    let accepted: Vec<_> =
+        deliveries(&s, None).await.into_iter().filter(|d| d.status != DeliveryStatus::Rejected).collect();
+    assert_eq!(accepted.len(), 1, "Graph's retry of the same body is recorded once");
+    let forged = String::from_utf8(body.to_vec())
+        .expect("text")
+        .replace("client-state-of-the-subscription-0123456789", "guessed");
+    let refused = s.router.handle(&Method::POST, "/microsoft_outlook/ada", &HeaderMap::new(), forged.as_bytes()).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    // A validation token on a delivery with a body is not an echo: the body is checked.
+    let sneaky = s
+        .router
+        .handle(&Method::POST, "/microsoft_outlook/ada?validationToken=x", &HeaderMap::new(), forged.as_bytes())
+        .await;
+    assert_eq!(sneaky.status, StatusCode::UNAUTHORIZED);
+}

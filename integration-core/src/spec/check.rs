@@ -131,8 +131,18 @@ pub(super) fn check(spec: &ProviderSpec) -> Result<(), Refusal> {
         }
     }
     if let Some(webhooks) = &spec.webhooks {
-        let schemes =
-            ["standard_webhooks", "stripe", "github", "slack", "xero", "intuit", "adyen", "google_channel", "hmac"];
+        let schemes = [
+            "standard_webhooks",
+            "stripe",
+            "github",
+            "slack",
+            "xero",
+            "intuit",
+            "adyen",
+            "google_channel",
+            "graph_client_state",
+            "hmac",
+        ];
         if !schemes.contains(&webhooks.scheme.as_str()) {
             return refuse("webhooks.scheme", format!("one of {}", schemes.join(", ")));
         }

@@ -129,6 +129,7 @@ fn scheme_of(spec: &ProviderSpec) -> Option<WebhookScheme> {
         "intuit" => WebhookScheme::Intuit,
         "adyen" => WebhookScheme::Adyen,
         "google_channel" => WebhookScheme::GoogleChannel,
+        "graph_client_state" => WebhookScheme::GraphClientState,
         _ => {
             let encoding = if webhooks.encoding.as_deref() == Some("base64") {
                 SignatureEncoding::Base64

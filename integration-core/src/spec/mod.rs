@@ -421,7 +421,7 @@ pub struct Errors {
 #[serde(deny_unknown_fields)]
 pub struct Webhooks {
     /// `standard_webhooks`, `stripe`, `github`, `slack`, `xero`, `intuit`, `adyen`,
-    /// `google_channel` or `hmac`.
+    /// `google_channel`, `graph_client_state` or `hmac`.
     pub scheme: String,
     /// For `hmac`: the signature header.
     #[serde(default, skip_serializing_if = "Option::is_none")]

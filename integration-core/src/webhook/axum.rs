@@ -41,7 +41,11 @@ async fn receive(
         return into_response(router.handle_oversized(uri.path()).await);
     }
     let response = match read_body(body, limit).await {
-        Read::Complete(bytes) => router.handle_bytes(&method, uri.path(), &headers, bytes).await,
+        // The query goes along: Graph's endpoint check carries its token there.
+        Read::Complete(bytes) => {
+            let path = uri.path_and_query().map_or_else(|| uri.path(), |p| p.as_str());
+            router.handle_bytes(&method, path, &headers, bytes).await
+        }
         Read::TooLarge => router.handle_oversized(uri.path()).await,
         Read::Incomplete => router.handle_incomplete(uri.path()).await,
     };

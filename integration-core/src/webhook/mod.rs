@@ -28,6 +28,7 @@ mod apply;
 pub mod axum;
 mod endpoint;
 pub mod google_channel;
+pub mod graph;
 mod hmac_layout;
 mod rejection;
 mod rejection_log;

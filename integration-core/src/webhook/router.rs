@@ -204,6 +204,10 @@ impl WebhookRouter {
 
     async fn route(&self, method: &Method, path: &str, headers: &HeaderMap, owned: Body<'_>) -> WebhookResponse {
         let body = owned.bytes();
+        let (path, query) = match path.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path, None),
+        };
         if method != Method::POST {
             return self.reject(None, "", Rejection::MethodNotAllowed).await;
         }
@@ -237,6 +241,13 @@ impl WebhookRouter {
         };
         let now = self.clock.now();
         let options = VerifyOptions { tolerance: self.tolerance, now: now.timestamp() };
+        // Graph checks an endpoint before subscribing it: its token comes back as text.
+        if matches!(scheme, WebhookScheme::GraphClientState)
+            && body.is_empty()
+            && let Some(token) = super::graph::validation_token(query)
+        {
+            return WebhookResponse { status: StatusCode::OK, content_type: "text/plain", body: token };
+        }
         if let Err(rejection) = scheme.verify(headers, body, secrets, &options) {
             return self.reject(endpoint, provider, rejection).await;
         }

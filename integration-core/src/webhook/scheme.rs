@@ -112,7 +112,7 @@ impl WebhookScheme {
             Self::Xero => Some(XERO),
             Self::Intuit => Some(INTUIT),
             Self::GenericHmac(g) => Some(g.into()),
-            Self::StandardWebhooks | Self::Stripe | Self::Adyen | Self::GoogleChannel => None,
+            Self::StandardWebhooks | Self::Stripe | Self::Adyen | Self::GoogleChannel | Self::GraphClientState => None,
         }
     }
 
@@ -186,6 +186,7 @@ impl WebhookScheme {
             Self::Stripe => stripe::verify(headers, body, secrets, options),
             Self::Adyen => super::adyen::verify(body, secrets),
             Self::GoogleChannel => super::google_channel::verify(headers, secrets),
+            Self::GraphClientState => super::graph::verify(body, secrets),
             other => match other.layout() {
                 Some(layout) => layout.verify(headers, body, secrets, options),
                 None => Err(Rejection::Misconfigured("this scheme cannot be verified".into())),
@@ -205,6 +206,9 @@ impl WebhookScheme {
             )),
             Self::GoogleChannel => Err(Rejection::Misconfigured(
                 "Google channels are not signed: send webhook::google_channel::headers".into(),
+            )),
+            Self::GraphClientState => Err(Rejection::Misconfigured(
+                "Graph notifications are not signed: each carries its subscription's clientState".into(),
             )),
             other => {
                 let layout =
