@@ -25,6 +25,6 @@ pub mod vocabulary;
 
 pub use adapter::{Adapter, AdapterFactory, build_adapter, descriptor};
 pub use listing::{ListRequest, Listing};
-pub use operation::OperationKey;
+pub use operation::{OperationKey, gone_is_done};
 pub use record::Remote;
 pub use streams::{CLOCK_MARGIN, ListFn, ListingFuture, Parts, StreamSpec, StreamTable, webhook_outcome};

@@ -90,3 +90,26 @@ impl OperationKey {
         hex.chars().take(max_len).collect()
     }
 }
+
+/// A removal's answer with "already gone" counted as done: `Ok(())` for success and for a
+/// [`NotFound`](crate::ErrorKind::NotFound) error, any other error as it is — so deleting,
+/// unsharing or unsubscribing again (a retry whose first answer was lost) succeeds.
+///
+/// ```
+/// use integration_core::domain::gone_is_done;
+/// use integration_core::{Error, ErrorKind};
+///
+/// assert!(gone_is_done(Err::<(), _>(Error::not_found("event e1"))).is_ok());
+/// let refused = gone_is_done(Err::<(), _>(Error::conflict("changed since it was read")));
+/// assert_eq!(refused.unwrap_err().kind(), ErrorKind::Conflict);
+/// ```
+///
+/// # Errors
+/// `result`'s error unless it is `NotFound`.
+pub fn gone_is_done<T>(result: Result<T>) -> Result<()> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -292,7 +292,9 @@ fn check_paging(spec: &ProviderSpec) -> Result<(), Refusal> {
     if p.records.is_none() {
         return refuse("pagination.records", "where the records are: a JSON pointer (\"\" for the whole body)");
     }
-    need("pagination.limit_param", p.limit_param.as_ref(), "the page-size parameter")?;
+    if p.limit_prefer.is_none() {
+        need("pagination.limit_param", p.limit_param.as_ref(), "the page-size parameter (or limit_prefer)")?;
+    }
     if p.max_limit.is_none_or(|m| m == 0) {
         return refuse("pagination.max_limit", "the largest page the provider allows");
     }

@@ -590,6 +590,12 @@ impl SpecClient {
         {
             request = request.query(&[(param.as_str(), limit.as_str())]);
         }
+        // A preference holds for every page of a round, links included.
+        if let Some(preference) = &p.limit_prefer
+            && p.style != Paging::None
+        {
+            request = request.header("Prefer", &format!("{preference}={limit}"));
+        }
         let number = |at: Option<&str>| match at {
             Some(text) if !is_link => text.parse::<u64>().map(Some).map_err(|_| {
                 Error::validation("cursor", format!("{text:?} is not where a page of {path} starts (a number)"))

@@ -338,6 +338,10 @@ pub struct Pagination {
     /// The page-size parameter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit_param: Option<String>,
+    /// Instead of a parameter, the page size as an RFC 7240 preference of this name
+    /// (`Prefer: odata.maxpagesize=100`: Graph's calendar and mail delta queries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_prefer: Option<String>,
     /// The largest page allowed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_limit: Option<u32>,
