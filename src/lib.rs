@@ -14,7 +14,7 @@
 //! | `hris` | [`hris`]: the `Hris` trait, the common employee model, BambooHR, Workday and ADP adapters |
 //! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online and Xero adapters (`quickbooks`, `xero`: one alone) |
 //! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, scheduled charges, the Stripe and Adyen adapters (`stripe`, `adyen`: one alone) |
-//! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV adapter (`caldav` alone: that adapter) |
+//! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV, Google Calendar and Microsoft Graph adapters (`caldav`, `google_calendar`, `microsoft_calendar`: one alone) |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -85,7 +85,7 @@ pub use integration_hris as hris;
 #[cfg_attr(docsrs, doc(cfg(feature = "payments")))]
 pub use integration_payments as payments;
 
-#[cfg(any(feature = "calendar", feature = "caldav"))]
+#[cfg(any(feature = "calendar", feature = "caldav", feature = "google_calendar", feature = "microsoft_calendar"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "calendar")))]
 pub use integration_calendar as calendar;
 

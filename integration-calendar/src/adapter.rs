@@ -24,4 +24,6 @@ integration_core::domain_adapters!("calendar", dyn Calendar, mapped;
     crate::caldav::PROVIDER => crate::caldav::CalDav,
     #[cfg(feature = "google")]
     crate::google::PROVIDER => crate::google::GoogleCalendar,
+    #[cfg(feature = "microsoft")]
+    crate::microsoft::PROVIDER => crate::microsoft::MicrosoftCalendar,
 );

@@ -20,7 +20,8 @@ pub mod capability {
     pub const WRITE: Capability = Capability::from_static("calendar.write");
     /// Calendars are shared and unshared.
     pub const SHARING: Capability = Capability::from_static("calendar.sharing");
-    /// Changed events are announced by push channels ([`Calendar::watch`](super::Calendar::watch)).
+    /// Changed events are announced by push channels or subscriptions
+    /// ([`Calendar::watch`](super::Calendar::watch)).
     pub const NOTIFICATIONS: Capability = Capability::from_static("calendar.notifications");
 }
 
@@ -99,6 +100,15 @@ pub trait Calendar: Integration {
     async fn watch(&self, calendar_id: &str, address: &str, token: &str, ttl: chrono::Duration) -> Result<Channel> {
         let _ = (calendar_id, address, token, ttl);
         Err(self.unsupported("watch"))
+    }
+
+    /// Extends `channel` by `ttl` from now, in place, where the provider can (Graph
+    /// subscriptions); `Unsupported` where a channel is made anew instead (Google), which
+    /// [`notifications::renew`](crate::notifications::renew) then does. A channel the provider
+    /// has already let go is `NotFound`.
+    async fn renew_watch(&self, channel: &Channel, ttl: chrono::Duration) -> Result<Channel> {
+        let _ = (channel, ttl);
+        Err(self.unsupported("renew_watch"))
     }
 
     /// Stops `channel` ([`capability::NOTIFICATIONS`]).

@@ -21,15 +21,22 @@
 //! # Ok::<(), integration_core::Error>(())
 //! ```
 //!
-//! Adapters implement [`Integration`](integration_core::Integration) with `read` delegating to
-//! [`read`], and the [`Calendar`] methods their provider supports.
+//! Adapters — `caldav`, `google`, `microsoft` (one feature each) — implement
+//! [`Integration`](integration_core::Integration) with `read` delegating to [`read`], and the
+//! [`Calendar`] methods their provider supports.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adapter;
 pub mod availability;
 mod calendar;
+#[cfg(any(feature = "caldav", feature = "google", feature = "microsoft"))]
+mod conditional;
 pub mod ical;
+#[cfg(any(feature = "google", feature = "microsoft"))]
+mod in_turn;
+#[cfg(test)]
+mod json_strategy;
 mod mapped;
 mod model;
 pub mod notifications;
@@ -40,6 +47,7 @@ pub mod schedule;
 pub mod streams;
 pub mod time;
 mod vocabulary;
+pub mod windows_zones;
 
 #[cfg(feature = "caldav")]
 #[cfg_attr(docsrs, doc(cfg(feature = "caldav")))]
@@ -47,6 +55,9 @@ pub mod caldav;
 #[cfg(feature = "google")]
 #[cfg_attr(docsrs, doc(cfg(feature = "google")))]
 pub mod google;
+#[cfg(feature = "microsoft")]
+#[cfg_attr(docsrs, doc(cfg(feature = "microsoft")))]
+pub mod microsoft;
 
 pub use adapter::{Adapter, AdapterFactory, build, descriptor, register_all};
 pub use calendar::{Calendar, capability};

@@ -1,4 +1,5 @@
-//! Push notifications of changed events — Google Calendar's watch channels — kept alive:
+//! Push notifications of changed events — Google Calendar's watch channels, Microsoft Graph's
+//! subscriptions — kept alive:
 //! a channel is renewed before it expires, and one that lapsed is made again and named, so the
 //! host fills the gap with an incremental sync (a notification carries no data: what changed
 //! is always read by the sync).
@@ -42,9 +43,11 @@ pub fn channel_id(calendar_id: &str, now: DateTime<Utc>) -> Result<String> {
     Ok(OperationKey::new(format!("channel {calendar_id} {nanos}"))?.for_provider(64))
 }
 
-/// Renews the channels of `channels` that expire within `margin` of `now`: each is made again
-/// (`address`, `token`, for `ttl`) before the old one is stopped, so no change falls between
-/// them; one already expired is made again and its calendar named in [`Renewal::lapsed`].
+/// Renews the channels of `channels` that expire within `margin` of `now`: each is extended in
+/// place where the provider can ([`Calendar::renew_watch`]: Graph subscriptions), else made
+/// again (`address`, `token`, for `ttl`) before the old one is stopped, so no change falls
+/// between them; one already expired is made again and its calendar named in
+/// [`Renewal::lapsed`].
 ///
 /// # Errors
 /// The provider's error for a channel it would not make (the channels renewed so far are
@@ -63,8 +66,18 @@ pub async fn renew(
             out.channels.push(channel);
             continue;
         }
-        if channel.expires_at.is_none_or(|at| at <= now) {
+        let lapsed = channel.expires_at.is_none_or(|at| at <= now);
+        if lapsed {
             out.lapsed.push(channel.calendar_id.clone());
+        } else {
+            match calendar.renew_watch(&channel, ttl).await {
+                Ok(renewed) => {
+                    out.channels.push(renewed);
+                    continue;
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::Unsupported | ErrorKind::NotFound) => {}
+                Err(e) => return Err(e),
+            }
         }
         let fresh = calendar.watch(&channel.calendar_id, address, token, ttl).await?;
         match calendar.stop_watching(&channel).await {

@@ -1,7 +1,7 @@
 //! What a calendar adapter uses, in one import: `use integration_calendar::prelude::*;`.
 
-pub use integration_core::domain::OperationKey;
 pub use integration_core::domain::prelude::*;
+pub use integration_core::domain::{OperationKey, gone_is_done};
 
 pub use crate::adapter::{Adapter, descriptor};
 pub use crate::calendar::{Calendar, capability};

@@ -1,6 +1,6 @@
-//! The calendar contract (`integration_testkit::contract::calendar`), passed by both adapters:
+//! The calendar contract (`integration_testkit::contract::calendar`), passed by every adapter:
 //! CalDAV against the real Radicale, Google Calendar against the testkit's
-//! `FakeGoogleCalendar`.
+//! `FakeGoogleCalendar`, Microsoft Graph against its `FakeGraphCalendar`.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use integration_calendar::Calendar;
 use integration_core::{BuildContext, ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId};
 use integration_testkit::contract::calendar::CalendarFixture;
 use integration_testkit::fake::google_calendar::{FakeGoogleCalendar, PRIMARY};
+use integration_testkit::fake::graph_calendar::{DEFAULT_CALENDAR, FakeGraphCalendar};
 use integration_testkit::peers::Radicale;
 
 fn ids() -> (TenantId, ConnectionId) {
@@ -46,30 +47,43 @@ mod caldav {
     integration_testkit::calendar_contract_suite!(super::CalDavFixture);
 }
 
-struct GoogleFixture {
-    _fake: FakeGoogleCalendar,
-    adapter: Arc<dyn Calendar>,
+/// A fixture for an adapter against one of the testkit's OAuth fakes: `$fake` started, the
+/// adapter built from its configuration, `$writable` the calendar the contract writes to.
+macro_rules! fake_fixture {
+    ($name:ident, $fake:ty, $writable:expr) => {
+        struct $name {
+            _fake: $fake,
+            adapter: Arc<dyn Calendar>,
+        }
+
+        #[async_trait]
+        impl CalendarFixture for $name {
+            async fn start() -> Option<Self> {
+                let fake = <$fake>::start().await;
+                let (tenant, connection) = ids();
+                let config = fake.config(tenant, connection);
+                let adapter = integration_calendar::build(&config, &BuildContext::default()).expect("built");
+                Some(Self { _fake: fake, adapter })
+            }
+
+            fn calendar(&self) -> Arc<dyn Calendar> {
+                self.adapter.clone()
+            }
+
+            async fn writable(&self) -> String {
+                $writable.to_owned()
+            }
+        }
+    };
 }
 
-#[async_trait]
-impl CalendarFixture for GoogleFixture {
-    async fn start() -> Option<Self> {
-        let fake = FakeGoogleCalendar::start().await;
-        let (tenant, connection) = ids();
-        let adapter =
-            integration_calendar::build(&fake.config(tenant, connection), &BuildContext::default()).expect("built");
-        Some(Self { _fake: fake, adapter })
-    }
-
-    fn calendar(&self) -> Arc<dyn Calendar> {
-        self.adapter.clone()
-    }
-
-    async fn writable(&self) -> String {
-        PRIMARY.to_owned()
-    }
-}
+fake_fixture!(GoogleFixture, FakeGoogleCalendar, PRIMARY);
+fake_fixture!(GraphFixture, FakeGraphCalendar, DEFAULT_CALENDAR);
 
 mod google {
     integration_testkit::calendar_contract_suite!(super::GoogleFixture);
+}
+
+mod microsoft {
+    integration_testkit::calendar_contract_suite!(super::GraphFixture);
 }

@@ -1,13 +1,13 @@
 //! The Google Calendar adapter against the testkit's `FakeGoogleCalendar` — what is Google's
 //! own beyond the contract: paging across calendars, an expired sync token answered by a full
 //! read that loses and duplicates nothing, deletions and cancelled occurrences from another
-//! client, and sharing (OAuth credentials kept out of errors and traces: `google_secrets.rs`).
+//! client, and sharing (OAuth credentials kept out of errors and traces: `oauth_secrets.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use integration_calendar::{AccessRole, Calendar, EventStatus, ListRequest};
-use integration_core::store::{MemoryStore, RecordStore, RunStatus, StreamScope};
+use integration_core::store::{MemoryStore, RunStatus, StreamScope};
 use integration_core::{BuildContext, CancellationToken, ConnectionId, SyncEngine, SyncJob, SyncMode, TenantId};
 use integration_testkit::fake::google_calendar::{FakeGoogleCalendar, PRIMARY};
 use serde_json::json;
@@ -31,8 +31,7 @@ fn event(id: &str, day: u32, summary: &str) -> serde_json::Value {
 
 async fn cached(store: &MemoryStore) -> BTreeSet<String> {
     let (tenant, connection) = ids();
-    let scope = StreamScope::new(tenant, connection, "events");
-    store.records(&scope, None, 1_000, false).await.expect("cache").into_iter().map(|r| r.remote_id).collect()
+    integration_testkit::cache::cached_ids(store, &StreamScope::new(tenant, connection, "events")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

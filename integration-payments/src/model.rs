@@ -78,6 +78,7 @@ pub struct PaymentIntent {
 
 impl PaymentIntent {
     /// An intent a gateway accepted without saying more: `amount`, `status`, the rest unknown.
+    #[cfg(feature = "adyen")]
     pub(crate) fn accepted(amount: Money, status: IntentStatus) -> Self {
         Self {
             amount,

@@ -24,6 +24,7 @@
 //! - [`contract`]: the generic contract every adapter of any domain passes against its fake
 //!   ([`contract_suite!`]), and `contract::hris` (feature `hris`): it plus the HRIS rules.
 
+pub mod cache;
 pub mod capture;
 pub mod contract;
 pub mod fake;

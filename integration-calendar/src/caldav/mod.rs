@@ -434,12 +434,7 @@ impl Calendar for CalDav {
         };
         self.put(event_id, event, condition).await.map_err(|e| {
             if e.kind() == ErrorKind::Conflict {
-                Error::conflict(format!(
-                    "event {event_id} changed since it was read (its ETag is no longer {:?})",
-                    event.etag
-                ))
-                .with_provider(PROVIDER)
-                .with_record(event_id)
+                crate::conditional::stale_update(PROVIDER, event_id, event.etag.as_deref())
             } else {
                 e
             }
@@ -453,15 +448,11 @@ impl Calendar for CalDav {
         if let Some(etag) = etag {
             request = request.header("If-Match", etag);
         }
-        match request.path_template("DELETE {event}".to_owned()).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) if e.kind() == ErrorKind::Conflict => {
-                Err(Error::conflict(format!("event {event_id} changed since it was read; not deleted"))
-                    .with_provider(PROVIDER)
-                    .with_record(event_id))
-            }
-            Err(e) => Err(e),
-        }
+        crate::conditional::deleted(
+            request.path_template("DELETE {event}".to_owned()).send().await,
+            |e| e.kind() == ErrorKind::Conflict,
+            PROVIDER,
+            event_id,
+        )
     }
 }

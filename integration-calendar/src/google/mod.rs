@@ -21,8 +21,6 @@
 
 mod wire;
 
-use std::collections::BTreeMap;
-
 use integration_core::http::Method;
 use integration_core::spec::{SpecClient, catalog_spec};
 use integration_core::webhook::google_channel;
@@ -62,17 +60,6 @@ impl Adapter for GoogleCalendar {
 /// The event id in a record id (`{calendarId}/{eventId}`) or a plain one.
 fn plain(event_id: &str) -> &str {
     event_id.rsplit('/').next().unwrap_or(event_id)
-}
-
-/// Where an events listing is: the calendar it reads, its page there, and the tokens of the
-/// calendars read before it in this pass.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
-struct Cursor {
-    calendar: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    page: Option<String>,
-    #[serde(default)]
-    tokens: BTreeMap<String, String>,
 }
 
 impl GoogleCalendar {
@@ -194,42 +181,15 @@ impl Calendar for GoogleCalendar {
         Ok(Listing::decoded(map_each(items, "id", wire::calendar), next))
     }
 
-    /// A calendar's pages in turn (the cursor names the calendar and its page); each calendar's
-    /// `nextSyncToken` is gathered on the way and the pass's last page carries them all.
+    /// The calendars in turn (sorted by id), each calendar's `nextSyncToken`
+    /// gathered on the way.
     async fn events(&self, request: ListRequest) -> Result<Listing<Event>> {
         let calendars = self.calendar_ids().await?;
-        let incremental = request.since.is_some() && request.sync_token.is_some();
-        let previous: BTreeMap<String, String> = match request.sync_token.as_deref().filter(|_| incremental) {
-            Some(text) => serde_json::from_str(text)
-                .map_err(|_| Error::validation("sync_token", "not a Google Calendar sync token of this adapter"))?,
-            None => BTreeMap::new(),
-        };
-        let cursor: Cursor = match &request.cursor {
-            Some(text) => {
-                serde_json::from_str(text).map_err(|_| Error::validation("cursor", "not a cursor of this adapter"))?
-            }
-            None => Cursor { calendar: calendars.first().cloned().unwrap_or_default(), ..Cursor::default() },
-        };
-        let Some(position) = calendars.iter().position(|c| *c >= cursor.calendar) else {
-            return Ok(Listing::new(Vec::new(), None)
-                .with_sync_token(Some(serde_json::to_string(&cursor.tokens).unwrap_or_default())));
-        };
-        let calendar = calendars[position].clone();
-        // A calendar without a token yet (new since the last pass) is read in full.
-        let token = previous.get(&calendar).map(String::as_str);
-        let (mut listing, sync) = self.page(&calendar, cursor.page.as_deref(), token, request.limit(PAGE)).await?;
-        let mut tokens = cursor.tokens;
-        if let Some(sync) = sync {
-            tokens.insert(calendar.clone(), sync);
-        }
-        let next = match listing.next.take() {
-            Some(page) => Some(Cursor { calendar, page: Some(page), tokens: tokens.clone() }),
-            None => {
-                calendars.get(position + 1).map(|c| Cursor { calendar: c.clone(), page: None, tokens: tokens.clone() })
-            }
-        };
-        listing.next = next.map(|c| serde_json::to_string(&c).unwrap_or_default());
-        Ok(listing.with_sync_token(Some(serde_json::to_string(&tokens).unwrap_or_default())))
+        let size = request.limit(PAGE);
+        crate::in_turn::events(calendars, &request, |calendar, page, token| async move {
+            self.page(&calendar, page.as_deref(), token.as_deref(), size).await
+        })
+        .await
     }
 
     async fn events_between(&self, calendar_id: &str, window: &Interval) -> Result<Vec<Remote<Event>>> {
@@ -305,12 +265,9 @@ impl Calendar for GoogleCalendar {
         }
         match request.send_json::<Value>().await {
             Ok(raw) => map_one(&raw, "id", |r| wire::event(r, calendar_id)),
-            Err(e) if e.status() == Some(412) => Err(Error::conflict(format!(
-                "event {event_id} changed since it was read (its ETag is no longer {:?})",
-                event.etag
-            ))
-            .with_provider(PROVIDER)
-            .with_record(event_id)),
+            Err(e) if e.status() == Some(412) => {
+                Err(crate::conditional::stale_update(PROVIDER, event_id, event.etag.as_deref()))
+            }
             Err(e) => Err(e),
         }
     }
@@ -324,16 +281,7 @@ impl Calendar for GoogleCalendar {
         if let Some(etag) = etag {
             request = request.header("If-Match", etag);
         }
-        match request.send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) if e.status() == Some(412) => {
-                Err(Error::conflict(format!("event {event_id} changed since it was read; not deleted"))
-                    .with_provider(PROVIDER)
-                    .with_record(event_id))
-            }
-            Err(e) => Err(e),
-        }
+        crate::conditional::deleted(request.send().await, |e| e.status() == Some(412), PROVIDER, event_id)
     }
 
     /// Google's own free/busy query.
@@ -422,11 +370,7 @@ impl Calendar for GoogleCalendar {
     /// `POST /channels/stop`.
     async fn stop_watching(&self, channel: &Channel) -> Result<()> {
         let body = json!({ "id": channel.id, "resourceId": channel.resource_id });
-        match self.api.request(Method::POST, "/channels/stop")?.json(&body).idempotent().send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        }
+        gone_is_done(self.api.request(Method::POST, "/channels/stop")?.json(&body).idempotent().send().await)
     }
 
     async fn unshare(&self, calendar_id: &str, grantee: &str) -> Result<()> {
@@ -438,11 +382,7 @@ impl Calendar for GoogleCalendar {
             .idempotent()
             .send()
             .await;
-        match answer {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        }
+        gone_is_done(answer)
     }
 }
 

@@ -30,6 +30,7 @@ const SPECS: &[(&str, &str)] = &[
     ("jira", include_str!("../../catalog/jira.toml")),
     ("linkedin_learning", include_str!("../../catalog/linkedin_learning.toml")),
     ("mailchimp", include_str!("../../catalog/mailchimp.toml")),
+    ("microsoft_calendar", include_str!("../../catalog/microsoft_calendar.toml")),
     ("microsoft_onedrive", include_str!("../../catalog/microsoft_onedrive.toml")),
     ("microsoft_outlook", include_str!("../../catalog/microsoft_outlook.toml")),
     ("microsoft_sharepoint", include_str!("../../catalog/microsoft_sharepoint.toml")),

@@ -1,6 +1,7 @@
 //! The calendar contract: what every calendar adapter must hold, run against its provider's
 //! test server — CalDAV against the real Radicale, Google Calendar against
-//! [`FakeGoogleCalendar`](crate::fake::google_calendar::FakeGoogleCalendar).
+//! [`FakeGoogleCalendar`](crate::fake::google_calendar::FakeGoogleCalendar), Microsoft Graph
+//! against [`FakeGraphCalendar`](crate::fake::graph_calendar::FakeGraphCalendar).
 //!
 //! | rule | what it checks |
 //! |---|---|

@@ -282,3 +282,33 @@ impl TokenIssuer {
         self.lock().refresh.clone()
     }
 }
+
+/// The app's OAuth2 client and a refresh token a fake accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct OAuthClient<'a> {
+    /// The client id.
+    pub id: &'a str,
+    /// The client secret.
+    pub secret: &'a str,
+    /// The refresh token.
+    pub refresh_token: &'a str,
+}
+
+/// A connection's configuration for `provider` in `domain` pointing at an OAuth2 fake: its API
+/// at `api` (the `base_url` setting), its token endpoint on `origin` (`auth_base_url`), and
+/// `client`'s credentials as secrets.
+pub fn oauth_config(
+    (tenant, connection): (integration_core::TenantId, integration_core::ConnectionId),
+    (domain, provider): (integration_core::Domain, &str),
+    (api, origin): (String, String),
+    client: OAuthClient<'_>,
+) -> integration_core::IntegrationConfig {
+    #[allow(clippy::expect_used)]
+    let provider = integration_core::ProviderId::new(provider).expect("a valid provider id");
+    integration_core::IntegrationConfig::new(tenant, connection, domain, provider)
+        .with_setting("base_url", api)
+        .with_setting("auth_base_url", origin)
+        .with_secret("client_id", client.id)
+        .with_secret("client_secret", client.secret)
+        .with_secret("refresh_token", client.refresh_token)
+}

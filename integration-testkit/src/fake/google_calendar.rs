@@ -26,11 +26,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
-use integration_core::{ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId};
+use integration_core::{ConnectionId, Domain, IntegrationConfig, TenantId};
 use serde_json::{Value, json};
 
 use super::app::FakeApi;
-use super::auth::{Auth, TokenIssuer};
+use super::auth::{Auth, OAuthClient, TokenIssuer, oauth_config};
 use super::faults::Faults;
 use super::server::FakeServer;
 
@@ -188,14 +188,9 @@ impl FakeGoogleCalendar {
     /// A connection's configuration pointing at this fake, with the app's client and the
     /// refresh token.
     pub fn config(&self, tenant: TenantId, connection: ConnectionId) -> IntegrationConfig {
-        #[allow(clippy::expect_used)]
-        let provider = ProviderId::new("google_calendar").expect("a valid provider id");
-        IntegrationConfig::new(tenant, connection, Domain::Calendar, provider)
-            .with_setting("base_url", format!("{}/calendar/v3", self.base_url()))
-            .with_setting("auth_base_url", self.base_url())
-            .with_secret("client_id", CLIENT_ID)
-            .with_secret("client_secret", CLIENT_SECRET)
-            .with_secret("refresh_token", REFRESH_TOKEN)
+        let client = OAuthClient { id: CLIENT_ID, secret: CLIENT_SECRET, refresh_token: REFRESH_TOKEN };
+        let urls = (format!("{}/calendar/v3", self.base_url()), self.base_url());
+        oauth_config((tenant, connection), (Domain::Calendar, "google_calendar"), urls, client)
     }
 
     /// Adds or replaces event `json` (with its `id`) in `calendar`, as another client would.

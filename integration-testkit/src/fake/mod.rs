@@ -10,6 +10,7 @@
 //! | [`tinyhr::FakeTinyHr`] | TinyHR, the adapter guide's small example API | [`people::People`] |
 //! | [`adyen::FakeAdyen`] | Adyen Checkout API v71 (payments with stored cards, modifications, idempotency keys) and its HMAC-signed notifications | its own payments and tokens |
 //! | `google_calendar::FakeGoogleCalendar` (feature `calendar`) | Google Calendar API v3: calendars, events with client ids, `If-Match`, sync tokens and `410`, free/busy, ACL; OAuth2 token endpoint | its own calendars and events |
+//! | `graph_calendar::FakeGraphCalendar` (feature `calendar`) | Microsoft Graph v1.0 calendars: events and series (`patternedRecurrence`, occurrences, exceptions), calendar view delta links and `410`, `transactionId`, `If-Match`, `getSchedule`, calendar permissions, subscriptions with the validation handshake; the identity platform's token endpoint | its own calendars and events |
 //! | [`notes::FakeNotes`] | Notes, the domain kit's and the REST connector's test API | a [`dataset::Dataset`] of texts |
 //!
 //! They are built from the fake-provider kit, which a new domain's fakes use too:
@@ -35,6 +36,8 @@ pub mod dataset;
 pub mod faults;
 #[cfg(feature = "calendar")]
 pub mod google_calendar;
+#[cfg(feature = "calendar")]
+pub mod graph_calendar;
 pub mod notes;
 pub mod paging;
 pub mod people;
