@@ -15,6 +15,7 @@
 //! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online and Xero adapters (`quickbooks`, `xero`: one alone) |
 //! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, scheduled charges, the Stripe and Adyen adapters (`stripe`, `adyen`: one alone) |
 //! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV, Google Calendar and Microsoft Graph adapters (`caldav`, `google_calendar`, `microsoft_calendar`: one alone) |
+//! | `sso` | [`sso`]: SCIM filters parsed and evaluated, TOTP multi-factor authentication with recovery codes and lockout |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -88,6 +89,10 @@ pub use integration_payments as payments;
 #[cfg(any(feature = "calendar", feature = "caldav", feature = "google_calendar", feature = "microsoft_calendar"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "calendar")))]
 pub use integration_calendar as calendar;
+
+#[cfg(feature = "sso")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sso")))]
+pub use integration_sso as sso;
 
 #[cfg(any(feature = "accounting", feature = "quickbooks", feature = "xero"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]

@@ -265,6 +265,8 @@ pub enum Purpose {
     ConfigSecrets,
     /// A connection's OAuth token set.
     OAuthToken,
+    /// A user's MFA (TOTP) secret.
+    MfaSecret,
 }
 
 impl Purpose {
@@ -272,34 +274,59 @@ impl Purpose {
         match self {
             Self::ConfigSecrets => "config-secrets",
             Self::OAuthToken => "oauth-token",
+            Self::MfaSecret => "mfa-secret",
         }
     }
 }
 
-/// What a box is bound to: purpose, tenant and connection (the associated data).
+/// `len` bytes from the operating system's cryptographic random source: secrets, codes, keys.
+///
+/// ```
+/// let a = integration_core::crypto::random_bytes(20)?;
+/// let b = integration_core::crypto::random_bytes(20)?;
+/// assert_eq!(a.len(), 20);
+/// assert_ne!(*a, *b);
+/// # Ok::<(), integration_core::Error>(())
+/// ```
+///
+/// # Errors
+/// A [`Crypto`](ErrorKind::Crypto) error when the system has no randomness to give.
+pub fn random_bytes(len: usize) -> Result<Zeroizing<Vec<u8>>> {
+    use chacha20poly1305::aead::rand_core::RngCore as _;
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    OsRng
+        .try_fill_bytes(&mut out)
+        .map_err(|e| Error::new(ErrorKind::Crypto, format!("the system's random source failed: {e}")))?;
+    Ok(out)
+}
+
+/// What a box is bound to: purpose, tenant and connection — or another subject of the tenant's,
+/// such as a user — (the associated data).
 #[derive(Debug, Clone, Copy)]
 pub struct Binding<'a> {
     purpose: Purpose,
     tenant: &'a TenantId,
-    connection: &'a ConnectionId,
+    connection: &'a str,
 }
 
 impl<'a> Binding<'a> {
     /// Binds to `purpose` for `tenant`'s `connection`.
     pub fn new(purpose: Purpose, tenant: &'a TenantId, connection: &'a ConnectionId) -> Self {
-        Self { purpose, tenant, connection }
+        Self { purpose, tenant, connection: connection.as_str() }
+    }
+
+    /// Binds to `purpose` for `subject` of `tenant` — a user's MFA secret, say. A subject and a
+    /// connection never share a binding: their purposes differ.
+    pub fn subject(purpose: Purpose, tenant: &'a TenantId, subject: &'a str) -> Self {
+        Self { purpose, tenant, connection: subject }
     }
 
     /// Length-prefixed, so no two different bindings give the same bytes.
     fn associated_data(&self, key: &KeyId) -> Vec<u8> {
         let mut out = Vec::with_capacity(64);
-        for part in [
-            "integrations/sealed/v1",
-            self.purpose.as_str(),
-            self.tenant.as_str(),
-            self.connection.as_str(),
-            key.as_str(),
-        ] {
+        for part in
+            ["integrations/sealed/v1", self.purpose.as_str(), self.tenant.as_str(), self.connection, key.as_str()]
+        {
             out.extend_from_slice(&(part.len() as u32).to_be_bytes());
             out.extend_from_slice(part.as_bytes());
         }
@@ -430,7 +457,7 @@ impl Sealer {
                         "sealed credentials for tenant {:?}, connection {:?} did not open: they were sealed for \
                          another tenant, connection or purpose, under another key with the same id, or were altered",
                         binding.tenant.as_str(),
-                        binding.connection.as_str()
+                        binding.connection
                     ),
                 )
             })

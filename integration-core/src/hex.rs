@@ -1,7 +1,12 @@
-//! Lowercase hex: content hashes, and the signatures of the webhook schemes that send hex.
+//! Lowercase hex: content hashes, digests kept instead of secrets, and the signatures of the
+//! webhook schemes that send hex.
 
 /// `bytes` as lowercase hex.
-pub(crate) fn encode(bytes: &[u8]) -> String {
+///
+/// ```
+/// assert_eq!(integration_core::hex::encode(&[0x00, 0x9f, 0xff]), "009fff");
+/// ```
+pub fn encode(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

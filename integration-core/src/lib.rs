@@ -99,7 +99,7 @@ pub mod decode;
 pub mod descriptor;
 pub mod domain;
 pub mod error;
-mod hex;
+pub mod hex;
 pub mod http;
 pub mod ids;
 pub mod integration;

@@ -1,0 +1,23 @@
+//! SSO and identity for the host application's own users: a library of flows and routers
+//! rather than a sync of records.
+//!
+//! - [`scim`]: SCIM 2.0 — the filter grammar parsed and evaluated ([`scim::filter`]), SCIM's
+//!   error answers ([`scim::ScimError`]).
+//! - [`mfa`]: TOTP enrolment and verification (RFC 6238, one step of drift either side, a code
+//!   never taken twice), recovery codes stored as digests, lockout after repeated failures, all
+//!   through a host store with compare-and-swap.
+//!
+//! ```
+//! use integration_sso::scim::filter::Filter;
+//! use serde_json::json;
+//!
+//! let filter = Filter::parse(r#"emails[type eq "work"] and not (active eq false)"#)?;
+//! let ada = json!({"userName": "ada", "active": true, "emails": [{"type": "work", "value": "ada@acme.example"}]});
+//! assert!(filter.matches(&ada)?);
+//! # Ok::<(), integration_sso::scim::ScimError>(())
+//! ```
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod mfa;
+pub mod scim;
