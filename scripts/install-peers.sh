@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the peers used by the integration tests: peers/oidc-provider (the
 # `oidc-provider` npm package pinned in its package-lock.json) and
-# peers/localstripe and peers/radicale (Python virtualenvs pinned by their requirements.txt).
+# peers/localstripe, peers/radicale and peers/scim2 (Python virtualenvs pinned by their
+# requirements.txt).
 #
 # Idempotent and fast when already installed: `npm ci` only runs when
 # node_modules is missing or package-lock.json is newer than
@@ -53,13 +54,13 @@ else
   echo "install-peers: peers/oidc-provider installed in $((SECONDS - start))s"
 fi
 
-# peers/localstripe: a Python virtualenv pinned by requirements.txt (the tests install it on
+# peers/localstripe, peers/radicale and peers/scim2: Python virtualenvs pinned by requirements.txt (the tests install it on
 # first use too, under the same lock; this warms it).
 if ! command -v python3 >/dev/null 2>&1; then
-  echo "install-peers: 'python3' not found on PATH; peers/localstripe and peers/radicale need Python >= 3.9." >&2
+  echo "install-peers: 'python3' not found on PATH; peers/localstripe, peers/radicale and peers/scim2 need Python >= 3.9." >&2
   exit 1
 fi
-for peer in localstripe radicale; do
+for peer in localstripe radicale scim2; do
   py_dir="$repo_root/peers/$peer"
   if [[ -x "$py_dir/.venv/bin/python" && -f "$py_dir/.venv/.installed" && ! "$py_dir/requirements.txt" -nt "$py_dir/.venv/.installed" ]]; then
     echo "install-peers: peers/$peer up to date; nothing to do"

@@ -1,8 +1,10 @@
 //! SSO and identity for the host application's own users: a library of flows and routers
 //! rather than a sync of records.
 //!
-//! - [`scim`]: SCIM 2.0 — the filter grammar parsed and evaluated ([`scim::filter`]), SCIM's
-//!   error answers ([`scim::ScimError`]).
+//! - [`scim`]: SCIM 2.0 — the service provider as an axum router the host mounts
+//!   ([`scim::server::ScimServer`]: Users, Groups, filters, PATCH, ETags, discovery; a bearer
+//!   token per tenant; provisioning changes reported to the host), the schemas as data, a host
+//!   store ([`scim::store::ScimStore`]), the filter grammar ([`scim::filter`]) and SCIM's errors.
 //! - [`mfa`]: TOTP enrolment and verification (RFC 6238, one step of drift either side, a code
 //!   never taken twice), recovery codes stored as digests, lockout after repeated failures, all
 //!   through a host store with compare-and-swap.

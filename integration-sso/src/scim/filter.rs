@@ -602,3 +602,60 @@ impl fmt::Display for Filter {
         }
     }
 }
+
+/// A PATCH operation's `path` (RFC 7644 §3.5.2): `attrPath`, or `attrPath[valFilter]` with an
+/// optional `.subAttr` after it (`emails[type eq "work"].value`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PatchPath {
+    /// The attribute (with its sub-attribute when no filter follows).
+    pub attribute: AttrPath,
+    /// The value filter selecting elements of a multi-valued attribute.
+    pub filter: Option<Filter>,
+    /// The sub-attribute after a value filter.
+    pub sub: Option<String>,
+}
+
+impl PatchPath {
+    /// Parses `text`.
+    ///
+    /// # Errors
+    /// `400 invalidPath` naming what does not parse.
+    pub fn parse(text: &str) -> Result<Self, ScimError> {
+        let text = text.trim();
+        let as_path = |e: ScimError| ScimError::invalid_path(format!("{text:?}: {}", e.detail()));
+        if text.chars().count() > MAX_LENGTH {
+            return Err(ScimError::invalid_path(format!("longer than {MAX_LENGTH} characters")));
+        }
+        let Some(open) = text.find('[') else {
+            return Ok(Self { attribute: attr_path(0, text).map_err(as_path)?, filter: None, sub: None });
+        };
+        let close = text
+            .rfind(']')
+            .filter(|c| *c > open)
+            .ok_or_else(|| ScimError::invalid_path(format!("{text:?}: '[' without ']'")))?;
+        let attribute = attr_path(0, &text[..open]).map_err(as_path)?;
+        if attribute.sub.is_some() {
+            return Err(ScimError::invalid_path(format!(
+                "{text:?}: a value filter follows an attribute, not a sub-attribute"
+            )));
+        }
+        let filter = Filter::parse(&text[open + 1..close]).map_err(as_path)?;
+        let rest = &text[close + 1..];
+        let sub = match rest.strip_prefix('.') {
+            None if rest.is_empty() => None,
+            Some(sub)
+                if !sub.is_empty()
+                    && sub.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '$')) =>
+            {
+                Some(sub.to_owned())
+            }
+            _ => {
+                return Err(ScimError::invalid_path(format!(
+                    "{text:?}: only a sub-attribute may follow a value filter"
+                )));
+            }
+        };
+        Ok(Self { attribute, filter: Some(filter), sub })
+    }
+}

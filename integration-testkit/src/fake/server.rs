@@ -17,10 +17,20 @@ impl FakeServer {
     /// # Panics
     /// When no loopback port can be bound — the test cannot run at all then.
     pub async fn start(app: axum::Router) -> Self {
+        Self::start_with(|_| app).await
+    }
+
+    /// Serves the application `make` builds for its own base URL (`http://127.0.0.1:<port>`),
+    /// for apps that must know where they are served (absolute locations in answers).
+    ///
+    /// # Panics
+    /// When no loopback port can be bound — the test cannot run at all then.
+    pub async fn start_with(make: impl FnOnce(String) -> axum::Router) -> Self {
         #[allow(clippy::expect_used)]
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port for a fake");
         #[allow(clippy::expect_used)]
         let addr = listener.local_addr().expect("the fake's address");
+        let app = make(format!("http://{addr}"));
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!(error = %e, "a fake server stopped");

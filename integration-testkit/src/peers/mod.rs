@@ -10,10 +10,12 @@
 mod localstripe;
 mod oidc_provider;
 mod radicale;
+mod scim2;
 
 pub use localstripe::LocalStripe;
 pub use oidc_provider::OidcProvider;
 pub use radicale::Radicale;
+pub use scim2::{ScimReport, ScimTester};
 
 use std::path::PathBuf;
 
