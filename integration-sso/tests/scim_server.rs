@@ -153,25 +153,16 @@ async fn etags_guard_writes_and_spare_reads() {
     assert_eq!(unchanged.status(), 304);
     let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                         "Operations": [{"op": "replace", "path": "displayName", "value": "Kai"}]});
-    let first = http
-        .patch(&location)
-        .bearer_auth(TOKEN_A)
-        .header("if-match", &etag)
-        .header("content-type", "application/scim+json")
-        .body(rename.to_string())
-        .send()
-        .await
-        .expect("patched");
-    assert_eq!(first.status(), 200);
-    let stale = http
-        .patch(&location)
-        .bearer_auth(TOKEN_A)
-        .header("if-match", &etag)
-        .header("content-type", "application/scim+json")
-        .body(rename.to_string())
-        .send()
-        .await
-        .expect("answered");
+    let patch_at = |tag: String| {
+        http.patch(&location)
+            .bearer_auth(TOKEN_A)
+            .header("if-match", tag)
+            .header("content-type", "application/scim+json")
+            .body(rename.to_string())
+            .send()
+    };
+    assert_eq!(patch_at(etag.clone()).await.expect("patched").status(), 200);
+    let stale = patch_at(etag.clone()).await.expect("answered");
     assert_eq!(stale.status(), 412);
     let deleted = http.delete(&location).bearer_auth(TOKEN_A).header("if-match", &etag).send().await.expect("answered");
     assert_eq!(deleted.status(), 412, "a stale delete deletes nothing");
