@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use integration_core::TenantId;
 use integration_sso::scim::server::{Provisioned, ProvisioningChange, ScimEvents, ScimServer, StaticScimTokens};
-use integration_sso::scim::store::MemoryScimStore;
+use integration_sso::scim::store::{MemoryScimStore, ScimStore};
 use integration_testkit::fake::FakeServer;
 use integration_testkit::peers::ScimTester;
 use serde_json::{Value, json};
@@ -35,9 +35,13 @@ impl ScimEvents for Recorded {
     }
 }
 
-/// Our SCIM server on loopback at `/scim/v2`: two tenants, a token each. Its base URL.
+/// Our SCIM server on loopback at `/scim/v2` over the memory store: two tenants, a token each.
+/// Its base URL.
 async fn serve(events: Arc<Recorded>) -> (FakeServer, String) {
-    let store = Arc::new(MemoryScimStore::new());
+    serve_over(Arc::new(MemoryScimStore::new()), events).await
+}
+
+async fn serve_over(store: Arc<dyn ScimStore>, events: Arc<Recorded>) -> (FakeServer, String) {
     let tokens = Arc::new(
         StaticScimTokens::new()
             .with(TOKEN_A, TenantId::new("acme").expect("tenant"))
@@ -52,14 +56,28 @@ async fn serve(events: Arc<Recorded>) -> (FakeServer, String) {
     (server, base)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scim2_tester_passes_every_check() {
+/// Runs every check of scim2-tester against the server over `store`.
+async fn conformance(store: Arc<dyn ScimStore>) {
     let Some(tester) = ScimTester::install() else { return };
-    let (_server, base) = serve(Arc::new(Recorded::default())).await;
+    let (_server, base) = serve_over(store, Arc::new(Recorded::default())).await;
     let report = tokio::task::spawn_blocking(move || tester.run(&base, TOKEN_A)).await.expect("the checker ran");
     eprintln!("scim2-tester: {} checks passed, {} did not", report.passed.len(), report.failed.len());
     assert!(report.failed.is_empty(), "{} checks did not pass:\n{}", report.failed.len(), report.failed.join("\n"));
     assert!(report.passed.len() >= 100, "{} checks ran", report.passed.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scim2_tester_passes_every_check() {
+    conformance(Arc::new(MemoryScimStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scim2_tester_passes_every_check_on_the_sqlite_store() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("integration-sso");
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let path = dir.join(format!("scim-{}.db", uuid::Uuid::now_v7()));
+    let store = integration_store::SqlStore::sqlite(&path).await.expect("SQLite");
+    conformance(Arc::new(store)).await;
 }
 
 async fn call(

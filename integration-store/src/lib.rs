@@ -33,6 +33,8 @@ mod delivery;
 mod idempotency;
 mod page_sql;
 mod record;
+#[cfg(feature = "sso")]
+mod sso;
 mod state;
 mod token;
 

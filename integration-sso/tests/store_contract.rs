@@ -1,0 +1,9 @@
+//! The SSO stores' contract (`integration_testkit::contract::sso_stores`) on the memory stores.
+
+use integration_sso::mfa::store::MemoryMfaStore;
+use integration_sso::scim::store::MemoryScimStore;
+
+integration_testkit::sso_store_contract_suite!(
+    scim: async { Some(MemoryScimStore::new()) },
+    mfa: async { Some(MemoryMfaStore::new()) },
+);

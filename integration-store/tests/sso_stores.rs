@@ -1,0 +1,14 @@
+//! The SSO stores' contract (`integration_testkit::contract::sso_stores`) on SQLite and
+//! PostgreSQL.
+
+#![cfg(feature = "sso")]
+
+mod common;
+
+mod sqlite {
+    integration_testkit::sso_store_contract_suite!(scim: super::common::sqlite(), mfa: super::common::sqlite());
+}
+
+mod postgres {
+    integration_testkit::sso_store_contract_suite!(scim: super::common::postgres(), mfa: super::common::postgres());
+}
