@@ -8,6 +8,9 @@
 //! - [`mfa`]: TOTP enrolment and verification (RFC 6238, one step of drift either side, a code
 //!   never taken twice), recovery codes stored as digests, lockout after repeated failures, all
 //!   through a host store with compare-and-swap.
+//! - [`roles`]: per-tenant rules mapping IdP groups and claims to host roles.
+//! - [`session`]: sessions with idle and absolute timeouts, tokens stored as digests, revoked on
+//!   logout, by the host, and on SCIM deactivation.
 //!
 //! ```
 //! use integration_sso::scim::filter::Filter;
@@ -22,4 +25,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod mfa;
+pub mod roles;
 pub mod scim;
+pub mod session;

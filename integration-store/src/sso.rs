@@ -1,16 +1,19 @@
 //! The SSO stores on SQL (feature `sso`): [`ScimStore`] — resources as JSON, `userName` unique
 //! per tenant by a partial unique index on its lowercased value, replaces as compare-and-swap on
-//! the version — and [`MfaStore`] — records as JSON, saved by compare-and-swap.
+//! the version —, [`MfaStore`] — records as JSON, saved by compare-and-swap — and
+//! [`SessionStore`] — sessions by their token's digest.
 
 use async_trait::async_trait;
 use integration_core::{Result, TenantId};
 use integration_sso::mfa::store::{MfaRecord, MfaStore};
 use integration_sso::scim::resource::{ResourceType, Stored};
 use integration_sso::scim::store::{ScimStore, Written, unique_key};
+use integration_sso::session::Session;
+use integration_sso::session::store::SessionStore;
 use sqlx::any::AnyRow;
 
 use crate::SqlStore;
-use crate::codec::{db, from_json, i64_of, int, micros, text, time, to_json, u64_of};
+use crate::codec::{db, from_json, i64_of, int, micros, opt_text, text, time, to_json, u64_of};
 
 const COLUMNS: &str = "id, attributes, version, created_at, modified_at";
 
@@ -182,5 +185,78 @@ impl MfaStore for SqlStore {
             .await
             .map_err(|e| db("remove an MFA record", e))?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn create(&self, session: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, tenant, subject, roles, started_at, seen_at, expires_at, revoked) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&session.id)
+        .bind(session.tenant.as_str())
+        .bind(&session.user)
+        .bind(to_json(&session.roles)?)
+        .bind(micros(session.started_at))
+        .bind(micros(session.seen_at))
+        .bind(micros(session.expires_at))
+        .bind(session.revoked.as_deref())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db("create a session", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT id, tenant, subject, roles, started_at, seen_at, expires_at, revoked FROM sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db("read a session", e))?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Session::stored(
+            text(&row, "id")?,
+            crate::codec::id("a session's tenant", text(&row, "tenant")?)?,
+            text(&row, "subject")?,
+            from_json("a session's roles", &text(&row, "roles")?)?,
+            (time(int(&row, "started_at")?)?, time(int(&row, "seen_at")?)?, time(int(&row, "expires_at")?)?),
+            opt_text(&row, "revoked")?,
+        )))
+    }
+
+    async fn touch(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET seen_at = $2 WHERE id = $1 AND seen_at < $2")
+            .bind(id)
+            .bind(micros(at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db("touch a session", e))?;
+        Ok(())
+    }
+
+    async fn revoke(&self, id: &str, reason: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE sessions SET revoked = $2 WHERE id = $1 AND revoked IS NULL")
+            .bind(id)
+            .bind(reason)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db("revoke a session", e))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke_user(&self, tenant: &TenantId, user: &str, reason: &str) -> Result<usize> {
+        let done =
+            sqlx::query("UPDATE sessions SET revoked = $3 WHERE tenant = $1 AND subject = $2 AND revoked IS NULL")
+                .bind(tenant.as_str())
+                .bind(user)
+                .bind(reason)
+                .execute(&self.pool)
+                .await
+                .map_err(|e| db("revoke a user's sessions", e))?;
+        Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
     }
 }

@@ -7,10 +7,11 @@
 //! | `user_names_are_unique_per_tenant_without_regard_to_case` | a second `ADA` in the tenant is refused naming the value; in another tenant, or as a group's name, it is not |
 //! | `a_replace_is_a_compare_and_swap` | at the read version it is written; at a stale one nothing changes; two writers at one version: one wins |
 //! | `deleting_is_done_once` | true, then false; the resource is gone |
+//! | `sessions_are_kept_by_digest_and_revoked_once` | read back as made; used-at times only move forward; revoked once; a user's live sessions revoked in their tenant only |
 //! | `mfa_records_are_saved_by_compare_and_swap` | a first save at `None`, a second at `None` refused; saves at the read version bump it; a stale one refused; removal |
 //!
 //! [`sso_store_contract_suite!`](crate::sso_store_contract_suite) expands them for two store
-//! expressions — a `ScimStore` and an `MfaStore`, each yielding `Option<store>` (`None` skips, as
+//! expressions — a `ScimStore`, an `MfaStore` and a `SessionStore`, each yielding `Option<store>` (`None` skips, as
 //! the store contract suite does); a store implementing both is given twice.
 
 use std::sync::Arc;
@@ -22,13 +23,15 @@ use integration_sso::mfa::recovery::RecoveryCodes;
 use integration_sso::mfa::store::{MfaRecord, MfaStore};
 use integration_sso::scim::resource::{ResourceType, Stored};
 use integration_sso::scim::store::{ScimStore, Written};
+use integration_sso::session::Session;
+use integration_sso::session::store::SessionStore;
 use serde_json::json;
 
 /// Expands to one `#[tokio::test]` per rule: the SCIM rules for the store `$scim` yields, the
-/// MFA rule for the one `$mfa` yields.
+/// MFA rule for `$mfa`'s, the session rule for `$sessions`'.
 #[macro_export]
 macro_rules! sso_store_contract_suite {
-    (scim: $scim:expr, mfa: $mfa:expr $(,)?) => {
+    (scim: $scim:expr, mfa: $mfa:expr, sessions: $sessions:expr $(,)?) => {
         $crate::sso_store_contract_suite!(@each $scim;
             resources_round_trip_within_their_tenant,
             user_names_are_unique_per_tenant_without_regard_to_case,
@@ -36,6 +39,7 @@ macro_rules! sso_store_contract_suite {
             deleting_is_done_once
         );
         $crate::sso_store_contract_suite!(@each $mfa; mfa_records_are_saved_by_compare_and_swap);
+        $crate::sso_store_contract_suite!(@each $sessions; sessions_are_kept_by_digest_and_revoked_once);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -154,4 +158,36 @@ pub async fn mfa_records_are_saved_by_compare_and_swap<S: MfaStore + 'static>(st
     assert!(store.load(&tenant("globex"), "u1").await.expect("loaded").is_none());
     store.remove(&a, "u1").await.expect("removed");
     assert!(store.load(&a, "u1").await.expect("loaded").is_none());
+}
+
+/// Sessions: by digest, touched forward only, revoked once, per user within their tenant.
+pub async fn sessions_are_kept_by_digest_and_revoked_once<S: SessionStore + 'static>(store: Arc<S>) {
+    use chrono::Duration;
+    let (a, b) = (tenant("acme"), tenant("globex"));
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
+    let make = |id: &str, tenant: &TenantId, user: &str| {
+        Session::stored(
+            id.to_owned(),
+            tenant.clone(),
+            user.to_owned(),
+            ["admin".to_owned()].into(),
+            (now, now, now + Duration::hours(12)),
+            None,
+        )
+    };
+    for (id, t, user) in [("d1", &a, "u1"), ("d2", &a, "u1"), ("d3", &a, "u2"), ("d4", &b, "u1")] {
+        store.create(&make(id, t, user)).await.expect("created");
+    }
+    assert_eq!(store.get("d1").await.expect("read"), Some(make("d1", &a, "u1")));
+    assert!(store.get("nope").await.expect("read").is_none());
+    store.touch("d1", now + Duration::minutes(10)).await.expect("touched");
+    store.touch("d1", now + Duration::minutes(5)).await.expect("touched");
+    assert_eq!(store.get("d1").await.expect("read").expect("there").seen_at, now + Duration::minutes(10));
+    assert!(store.revoke("d2", "logout").await.expect("revoked"));
+    assert!(!store.revoke("d2", "logout").await.expect("answered"), "once");
+    assert_eq!(store.revoke_user(&a, "u1", "deactivated").await.expect("revoked"), 1, "d1; d2 already was");
+    assert_eq!(store.get("d1").await.expect("read").expect("there").revoked.as_deref(), Some("deactivated"));
+    assert_eq!(store.get("d2").await.expect("read").expect("there").revoked.as_deref(), Some("logout"));
+    assert!(store.get("d3").await.expect("read").expect("there").revoked.is_none(), "another user");
+    assert!(store.get("d4").await.expect("read").expect("there").revoked.is_none(), "another tenant");
 }
