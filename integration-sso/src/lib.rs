@@ -8,6 +8,10 @@
 //! - [`mfa`]: TOTP enrolment and verification (RFC 6238, one step of drift either side, a code
 //!   never taken twice), recovery codes stored as digests, lockout after repeated failures, all
 //!   through a host store with compare-and-swap.
+//! - [`oidc`]: OpenID Connect login (the relying party) on `openidconnect`: discovery, the
+//!   authorization code flow with PKCE, state and nonce, the ID token checked (signature through
+//!   the provider's keys, read again on rotation; issuer, audience, expiry, nonce), userinfo,
+//!   RP-initiated logout; each refusal with its reason.
 //! - [`roles`]: per-tenant rules mapping IdP groups and claims to host roles.
 //! - [`session`]: sessions with idle and absolute timeouts, tokens stored as digests, revoked on
 //!   logout, by the host, and on SCIM deactivation.
@@ -25,6 +29,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod mfa;
+pub mod oidc;
 pub mod roles;
 pub mod scim;
 pub mod session;

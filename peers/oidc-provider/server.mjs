@@ -13,6 +13,10 @@
 // Set OIDC_PEER_IGNORE_STDIN=1 to keep running with a closed stdin
 // (e.g. `node server.mjs </dev/null &` when poking at it by hand).
 // Set OIDC_PEER_DEBUG=1 to log every oidc-provider error event to stderr.
+// Set OIDC_PEER_KEYS=<file> to sign with the private JWKs kept in that file (made, with one new
+// RS256 key, when it does not exist); with OIDC_PEER_ROTATE=1 too, a new key is put first in the
+// file before starting: tokens are signed with it, and the older keys are still published, as
+// in a signing key rotation.
 
 import http from 'node:http';
 import process from 'node:process';
@@ -42,6 +46,26 @@ if (process.env.OIDC_PEER_IGNORE_STDIN !== '1') {
 }
 
 const { default: Provider, errors } = await import('oidc-provider');
+const { generateKeyPairSync, randomUUID } = await import('node:crypto');
+const fs = await import('node:fs');
+
+// The signing keys: the file's (rotated when asked), or oidc-provider's development keys.
+function signingKeys() {
+  const file = process.env.OIDC_PEER_KEYS;
+  if (!file) return undefined;
+  const fresh = () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+  };
+  let keys = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
+  if (keys.length === 0 || process.env.OIDC_PEER_ROTATE === '1') {
+    keys = [fresh(), ...keys];
+    fs.writeFileSync(file, JSON.stringify(keys));
+  }
+  log(`signing with key ${keys[0].kid}; ${keys.length} key(s) published`);
+  return { keys };
+}
+const jwks = signingKeys();
 
 const RESOURCE = 'urn:api';
 const RESOURCE_SCOPE = 'api:read';
@@ -134,8 +158,9 @@ const configuration = {
     keys: ['oidc-peer-cookie-key-1-not-a-secret', 'oidc-peer-cookie-key-2-not-a-secret'],
   },
 
-  // jwks: omitted on purpose -> oidc-provider's built-in development keys
-  // (RS256, ES256, EdDSA ...). Fine for tests, logs a warning on stderr.
+  // Without OIDC_PEER_KEYS: oidc-provider's built-in development keys (RS256, ES256, EdDSA ...).
+  // Fine for tests, logs a warning on stderr.
+  ...(jwks ? { jwks } : {}),
 
   clientBasedCORS: () => true,
 

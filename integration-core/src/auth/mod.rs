@@ -33,7 +33,9 @@ mod token_set;
 pub use discovery::ProviderMetadata;
 pub use jwt_bearer::{JwtBearer, ServiceAccountKey};
 pub use manager::{AuthEvent, TokenManager, TokenManagerBuilder, TokenSource};
-pub use oauth2_client::{AuthorizationRequest, Introspection, OAuth2Client, OAuth2Endpoints, OAuth2Source, TokenKind};
+pub use oauth2_client::{
+    AuthorizationRequest, Introspection, OAuth2Client, OAuth2Endpoints, OAuth2Http, OAuth2Source, TokenKind,
+};
 pub use static_credentials::{ApiKey, Basic, Bearer};
 pub use token_set::TokenSet;
 

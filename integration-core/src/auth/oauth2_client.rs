@@ -282,7 +282,7 @@ impl OAuth2Client {
             request = request.add_extra_param(name.clone(), value.clone());
         }
         let now = Utc::now();
-        let response = request.request_async(&Via { client: self, operation: "oauth2.exchange_code" }).await;
+        let response = request.request_async(&OAuth2Http { client: self, operation: "oauth2.exchange_code" }).await;
         let code = SecretString::from(code.to_owned());
         self.finish(response, Grant::AuthorizationCode, now)
             .map_err(|e| e.redact_with(&self.redactor(&[&code, pkce_verifier])))
@@ -300,7 +300,8 @@ impl OAuth2Client {
         for (name, value) in &self.token_params {
             request = request.add_extra_param(name.clone(), value.clone());
         }
-        let response = request.request_async(&Via { client: self, operation: "oauth2.client_credentials" }).await;
+        let response =
+            request.request_async(&OAuth2Http { client: self, operation: "oauth2.client_credentials" }).await;
         self.finish(response, Grant::ClientCredentials, now).map_err(|e| e.redact_with(&self.redactor(&[])))
     }
 
@@ -317,7 +318,7 @@ impl OAuth2Client {
         for (name, value) in &self.token_params {
             request = request.add_extra_param(name.clone(), value.clone());
         }
-        let response = request.request_async(&Via { client: self, operation: "oauth2.refresh" }).await;
+        let response = request.request_async(&OAuth2Http { client: self, operation: "oauth2.refresh" }).await;
         self.finish(response, Grant::RefreshToken, now).map_err(|e| e.redact_with(&self.redactor(&[refresh_token])))
     }
 
@@ -396,7 +397,7 @@ impl OAuth2Client {
         let client = self.client().set_introspection_url(IntrospectionUrl::from_url(url.clone()));
         let access = AccessToken::new(token.expose_secret().to_owned());
         let request = client.introspect(&access).set_token_type_hint(kind.hint());
-        let response = request.request_async(&Via { client: self, operation: "oauth2.introspect" }).await;
+        let response = request.request_async(&OAuth2Http { client: self, operation: "oauth2.introspect" }).await;
         let response = response.map_err(|e| {
             oauth_error(e, "the introspection endpoint refused the request")
                 .with_provider(self.http.provider().as_str())
@@ -480,13 +481,25 @@ impl OAuth2Client {
     }
 }
 
-/// The `oauth2` crate's HTTP calls, sent through an [`OAuth2Client`]'s provider client.
-struct Via<'a> {
+/// The `oauth2` crate's HTTP calls (and those of crates built on it, such as `openidconnect`),
+/// sent through an [`OAuth2Client`]'s provider client: its retries, rate limit, breaker and
+/// spans; 4xx answers handed back for the protocol to read; error bodies scrubbed of the
+/// credentials sent. Made by [`OAuth2Client::http`].
+#[derive(Debug, Clone, Copy)]
+pub struct OAuth2Http<'a> {
     client: &'a OAuth2Client,
     operation: &'static str,
 }
 
-impl<'c> oauth2::AsyncHttpClient<'c> for Via<'_> {
+impl OAuth2Client {
+    /// An `oauth2::AsyncHttpClient` over this client's provider client, its requests named
+    /// `operation` in spans and errors (`oidc.discovery`, `oidc.exchange_code`).
+    pub fn http(&self, operation: &'static str) -> OAuth2Http<'_> {
+        OAuth2Http { client: self, operation }
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for OAuth2Http<'_> {
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse>> + Send + 'c>>;
 

@@ -45,12 +45,34 @@ impl OidcProvider {
     /// installed yet; `None` (with the reason printed) when Node.js or npm is missing on a
     /// developer's machine. Blocks until it listens.
     pub fn start() -> Option<Self> {
+        Self::launch(&[])
+    }
+
+    /// Starts a provider signing with the keys kept in `keys` (a file of private JWKs, made with
+    /// one new RS256 key when missing), on `port` when given (to start it again where it was);
+    /// with `rotate`, a new key is put first — it signs from now on, the older ones are still
+    /// published: a signing key rotation. Otherwise as [`start`](Self::start).
+    pub fn start_with_keys(keys: &std::path::Path, port: Option<u16>, rotate: bool) -> Option<Self> {
+        let mut env = vec![("OIDC_PEER_KEYS", keys.display().to_string())];
+        if let Some(port) = port {
+            env.push(("OIDC_PEER_PORT", port.to_string()));
+        }
+        if rotate {
+            env.push(("OIDC_PEER_ROTATE", "1".to_owned()));
+        }
+        Self::launch(&env)
+    }
+
+    fn launch(env: &[(&str, String)]) -> Option<Self> {
         let dir = repository_root().join("peers/oidc-provider");
         if let Err(why) = super::npm_install(&dir) {
             match unavailable("oidc-provider", &why)? {}
         }
         let mut command = Command::new("node");
         command.arg("server.mjs").current_dir(&dir);
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let (mut child, stdin, announced) = spawn_announcing("oidc-provider", command, Duration::from_secs(30))?;
         let Some(issuer) = announced["issuer"].as_str().map(str::to_owned) else {
             let _ = child.kill();
@@ -58,6 +80,11 @@ impl OidcProvider {
             panic!("oidc-provider announced no issuer: {announced}");
         };
         Some(Self { issuer, child, stdin })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> Option<u16> {
+        url::Url::parse(&self.issuer).ok()?.port()
     }
 
     /// The issuer URL (`http://127.0.0.1:<port>`).
