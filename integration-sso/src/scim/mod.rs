@@ -1,6 +1,8 @@
 //! SCIM 2.0 (RFC 7643, RFC 7644): the filter grammar, the schemas, resources and PATCH, a host
-//! store, and the service provider as an axum router ([`server::ScimServer`]).
+//! store, the service provider as an axum router ([`server::ScimServer`]), and the client
+//! provisioning the host's users and groups into another service ([`client::ScimTarget`]).
 
+pub mod client;
 mod error;
 pub mod filter;
 pub mod patch;

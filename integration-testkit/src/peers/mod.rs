@@ -15,7 +15,7 @@ mod scim2;
 pub use localstripe::LocalStripe;
 pub use oidc_provider::OidcProvider;
 pub use radicale::Radicale;
-pub use scim2::{ScimReport, ScimTester};
+pub use scim2::{ScimReport, ScimServerPeer, ScimTester};
 
 use std::path::PathBuf;
 

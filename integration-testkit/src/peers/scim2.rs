@@ -3,12 +3,13 @@
 //! against a server — ours — on loopback (see `PEERS.md`). It reads the server's
 //! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`, then creates, reads, lists,
 //! searches, replaces, patches (every attribute: add, replace, remove) and deletes resources of
-//! each type, and checks the discovery endpoints' methods and errors.
+//! each type, and checks the discovery endpoints' methods and errors. [`ScimServerPeer`] is
+//! `scim2-server` from the same packages: a SCIM service for the SCIM client to provision.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{python_install, repository_root, unavailable};
+use super::{python_install, repository_root, spawn_announcing, unavailable};
 
 /// The checker, installed.
 #[derive(Debug, Clone)]
@@ -75,5 +76,54 @@ impl ScimTester {
             panic!("scim2 test printed no checks: {text}\n{}", String::from_utf8_lossy(&output.stderr));
         }
         report
+    }
+}
+
+/// scim2-server (PyPI, the same pinned virtualenv), a SCIM 2.0 service written by others, run by
+/// `peers/scim2/server.py` on 127.0.0.1 on a port it binds itself, with one bearer token: the
+/// target of the SCIM client's tests. Stopped when dropped.
+#[derive(Debug)]
+pub struct ScimServerPeer {
+    url: String,
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl ScimServerPeer {
+    /// The bearer token it accepts.
+    pub const TOKEN: &'static str = "scim2-server-peer-token-5e0c";
+
+    /// Starts it, installing the virtualenv first if needed; `None` (with the reason printed)
+    /// when Python cannot install or run it on a developer's machine — under `CI=true` that fails
+    /// the test instead.
+    pub fn start() -> Option<Self> {
+        let dir = repository_root().join("peers/scim2");
+        let python = match python_install(&dir) {
+            Ok(python) => python,
+            Err(why) => match unavailable("scim2-server", &why)? {},
+        };
+        let mut command = Command::new(python);
+        command.args(["server.py", Self::TOKEN]).current_dir(&dir);
+        let (mut child, stdin, announced) =
+            spawn_announcing("scim2-server", command, std::time::Duration::from_secs(60))?;
+        let Some(url) = announced["url"].as_str().map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("scim2-server announced no URL: {announced}");
+        };
+        Some(Self { url, child, stdin })
+    }
+
+    /// Its SCIM base URL (`http://127.0.0.1:<port>/v2`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for ScimServerPeer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
