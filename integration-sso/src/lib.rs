@@ -13,6 +13,8 @@
 //!   the provider's keys, read again on rotation; issuer, audience, expiry, nonce), userinfo,
 //!   RP-initiated logout; each refusal with its reason.
 //! - [`roles`]: per-tenant rules mapping IdP groups and claims to host roles.
+//! - Security analytics: every flow can record its events (sign-ins and refusals, second factors,
+//!   lockouts, sessions ended early, provisioning) in the host's `AuditSink` (`with_audit`).
 //! - [`session`]: sessions with idle and absolute timeouts, tokens stored as digests, revoked on
 //!   logout, by the host, and on SCIM deactivation.
 //!
@@ -28,6 +30,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod audit;
 pub mod mfa;
 pub mod oidc;
 pub mod roles;

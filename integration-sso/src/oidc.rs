@@ -162,6 +162,23 @@ pub enum OidcRefusal {
     Malformed(String),
 }
 
+impl OidcRefusal {
+    /// The reason's name (`state_mismatch`, `signature`, `expired`…), as audit events give it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::StateMismatch => "state_mismatch",
+            Self::Replayed => "replayed",
+            Self::Provider { .. } => "provider_error",
+            Self::Signature(_) => "signature",
+            Self::Audience(_) => "audience",
+            Self::Issuer(_) => "issuer",
+            Self::Expired(_) => "expired",
+            Self::Nonce(_) => "nonce",
+            Self::Malformed(_) => "malformed",
+        }
+    }
+}
+
 impl std::fmt::Display for OidcRefusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -189,6 +206,7 @@ pub struct OidcLogin {
     metadata: CoreProviderMetadata,
     jwks: RwLock<CoreJsonWebKeySet>,
     end_session: Option<Url>,
+    audit: Option<(crate::audit::Audit, integration_core::TenantId)>,
 }
 
 fn invalid(what: &str, e: impl std::fmt::Display) -> Error {
@@ -232,7 +250,18 @@ impl OidcLogin {
         if let Some(secret) = &config.client_secret {
             oauth = oauth.with_client_secret(secret.expose_secret());
         }
-        Ok(Self { config, http, oauth, metadata, jwks: RwLock::new(jwks), end_session })
+        Ok(Self { config, http, oauth, metadata, jwks: RwLock::new(jwks), end_session, audit: None })
+    }
+
+    /// With every finished login of `tenant` recorded in `sink` (`sign_in`: the subject, or the
+    /// refusal's reason).
+    pub fn with_audit(
+        mut self,
+        sink: std::sync::Arc<dyn integration_core::store::AuditSink>,
+        tenant: integration_core::TenantId,
+    ) -> Self {
+        self.audit = Some((crate::audit::Audit::to(sink), tenant));
+        self
     }
 
     fn client(
@@ -289,6 +318,34 @@ impl OidcLogin {
     /// The token endpoint's errors (a refused code is `AuthInvalid`); a refusal of the login is
     /// not an error but `Ok(Err(refusal))`.
     pub async fn finish(
+        &self,
+        pending: Option<PendingLogin>,
+        callback: &BTreeMap<String, String>,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<Identity, OidcRefusal>> {
+        let outcome = self.finished(pending, callback, now).await?;
+        if let Some((audit, tenant)) = &self.audit {
+            let action = integration_core::store::AuditAction::SignIn;
+            match &outcome {
+                Ok(identity) => {
+                    audit
+                        .record(
+                            tenant,
+                            action,
+                            format!("subject={} issuer={}", identity.subject, identity.issuer),
+                            None,
+                        )
+                        .await
+                }
+                Err(refusal) => {
+                    audit.record(tenant, action, format!("issuer={}", self.config.issuer), Some(refusal.as_str())).await
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn finished(
         &self,
         pending: Option<PendingLogin>,
         callback: &BTreeMap<String, String>,

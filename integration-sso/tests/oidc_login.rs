@@ -24,7 +24,11 @@ async fn login_for(peer: &OidcProvider, client: &str, secret: Option<&str>) -> O
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_succeeds_and_each_forgery_is_refused_with_its_reason() {
     let Some(peer) = tokio::task::spawn_blocking(OidcProvider::start).await.expect("started") else { return };
-    let login = login_for(&peer, OidcProvider::CONFIDENTIAL_CLIENT, Some(OidcProvider::CONFIDENTIAL_SECRET)).await;
+    let audit = std::sync::Arc::new(integration_core::store::MemoryStore::new());
+    let tenant = integration_core::TenantId::new("acme").expect("tenant");
+    let login = login_for(&peer, OidcProvider::CONFIDENTIAL_CLIENT, Some(OidcProvider::CONFIDENTIAL_SECRET))
+        .await
+        .with_audit(audit.clone(), tenant.clone());
 
     let (url, pending) = login.begin().expect("begun");
     assert!(url.contains("code_challenge=") && url.contains("nonce=") && url.contains(pending.state()), "{url}");
@@ -86,6 +90,18 @@ async fn a_login_succeeds_and_each_forgery_is_refused_with_its_reason() {
     assert!(matches!(login.verify("garbage", &nonce, now).await.expect("answered"), Err(OidcRefusal::Malformed(_))));
     // And the genuine one still passes.
     assert!(login.verify(&token, &nonce, now).await.expect("answered").is_ok());
+    // Each finished login is in the audit trail, refusals with their reason.
+    let outcomes: Vec<(integration_core::store::AuditOutcome, String)> = audit
+        .audit_events(&tenant)
+        .into_iter()
+        .filter(|e| e.action == integration_core::store::AuditAction::SignIn)
+        .map(|e| (e.outcome, e.detail.split(&[';', ' '][..]).next().unwrap_or_default().to_owned()))
+        .collect();
+    use integration_core::store::AuditOutcome::{Failure, Success};
+    assert_eq!(
+        outcomes,
+        [(Success, "subject=ada".to_owned()), (Failure, "replayed".to_owned()), (Failure, "state_mismatch".to_owned())]
+    );
 }
 
 /// The provider rotates its signing key (started again on its port with a new key first): the

@@ -135,7 +135,8 @@ async fn a_tenant_reaches_only_its_own_users_and_groups() {
     // No token, or an unknown one: 401.
     assert_eq!(call(&http, Method::GET, format!("{base}/Users"), "not-a-token", None).await.0, 401);
 
-    // Tenant A deactivates ada: reported as such (what starts the offboarding automation).
+    // Tenant A deactivates ada: reported as such (what starts the offboarding automation), and
+    // audited.
     events.taken();
     let (status, patched) = call(&http, Method::PATCH, format!("{base}/Users/{id}"), TOKEN_A, Some(deactivate)).await;
     assert_eq!((status, &patched["active"]), (200, &json!(false)), "{patched}");

@@ -37,6 +37,16 @@ pub enum AuditAction {
     PassthroughRequest,
     /// Records were matched by a reconciliation rule (a payment to an invoice).
     RecordsMatched,
+    /// A user signed in through an identity provider, or was refused (the reason).
+    SignIn,
+    /// A second factor (a TOTP or recovery code) was accepted or refused (the reason).
+    MfaChecked,
+    /// A user was locked out after repeated second-factor failures.
+    MfaLocked,
+    /// A user's session was ended before its time (logout, revocation, deprovisioning).
+    SessionEnded,
+    /// An identity provider provisioned a change through SCIM (created, updated, deactivated…).
+    Provisioned,
 }
 
 impl AuditAction {
@@ -55,6 +65,11 @@ impl AuditAction {
             Self::WebhookRejected => "webhook_rejected",
             Self::PassthroughRequest => "passthrough_request",
             Self::RecordsMatched => "records_matched",
+            Self::SignIn => "sign_in",
+            Self::MfaChecked => "mfa_checked",
+            Self::MfaLocked => "mfa_locked",
+            Self::SessionEnded => "session_ended",
+            Self::Provisioned => "provisioned",
         }
     }
 }

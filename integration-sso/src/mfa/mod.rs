@@ -101,6 +101,20 @@ pub enum Refusal {
     UnknownRecoveryCode,
 }
 
+impl Refusal {
+    /// The reason's name (`wrong`, `replayed`, `locked`…), as audit events give it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::NotEnrolled => "not_enrolled",
+            Self::Locked { .. } => "locked",
+            Self::Malformed => "malformed",
+            Self::Wrong => "wrong",
+            Self::Replayed => "replayed",
+            Self::UnknownRecoveryCode => "unknown_recovery_code",
+        }
+    }
+}
+
 /// What checking a code decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -142,6 +156,7 @@ pub struct Mfa {
     sealer: Sealer,
     policy: TotpPolicy,
     lockout: Lockout,
+    audit: crate::audit::Audit,
 }
 
 fn binding<'a>(tenant: &'a TenantId, user: &'a str) -> Binding<'a> {
@@ -151,12 +166,19 @@ fn binding<'a>(tenant: &'a TenantId, user: &'a str) -> Binding<'a> {
 impl Mfa {
     /// MFA over `store`, secrets sealed by `sealer`, the default policy and lockout.
     pub fn new(store: Arc<dyn MfaStore>, sealer: Sealer) -> Self {
-        Self { store, sealer, policy: TotpPolicy::default(), lockout: Lockout::default() }
+        Self { store, sealer, policy: TotpPolicy::default(), lockout: Lockout::default(), audit: Default::default() }
     }
 
     /// With another TOTP policy.
     pub fn with_policy(mut self, policy: TotpPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// With every check recorded in `sink` (`mfa_checked`, with the refusal's reason;
+    /// `mfa_locked` when a user is locked out).
+    pub fn with_audit(mut self, sink: Arc<dyn integration_core::store::AuditSink>) -> Self {
+        self.audit = crate::audit::Audit::to(sink);
         self
     }
 
@@ -268,31 +290,55 @@ impl Mfa {
         needs_confirmed: bool,
         check: impl Fn(&mut MfaRecord, &Totp) -> Verification,
     ) -> Result<Verification> {
+        let (verdict, locked) = self.checked(tenant, user, now, needs_confirmed, check).await?;
+        use integration_core::store::AuditAction;
+        let refused = match &verdict {
+            Verification::Accepted => None,
+            Verification::Refused(refusal) => Some(refusal.as_str()),
+        };
+        self.audit.record(tenant, AuditAction::MfaChecked, format!("user={user}"), refused).await;
+        if locked {
+            self.audit.record(tenant, AuditAction::MfaLocked, format!("user={user}"), None).await;
+        }
+        Ok(verdict)
+    }
+
+    /// [`attempt`](Self::attempt)'s work: the verdict, and whether it locked the user.
+    async fn checked(
+        &self,
+        tenant: &TenantId,
+        user: &str,
+        now: DateTime<Utc>,
+        needs_confirmed: bool,
+        check: impl Fn(&mut MfaRecord, &Totp) -> Verification,
+    ) -> Result<(Verification, bool)> {
         for _ in 0..ATTEMPTS {
             let Some(mut record) = self.store.load(tenant, user).await? else {
-                return Ok(Verification::Refused(Refusal::NotEnrolled));
+                return Ok((Verification::Refused(Refusal::NotEnrolled), false));
             };
             if needs_confirmed && !record.confirmed {
-                return Ok(Verification::Refused(Refusal::NotEnrolled));
+                return Ok((Verification::Refused(Refusal::NotEnrolled), false));
             }
             if let Some(until) = record.locked_until.filter(|until| *until > now) {
-                return Ok(Verification::Refused(Refusal::Locked { until }));
+                return Ok((Verification::Refused(Refusal::Locked { until }), false));
             }
             let version = record.version;
             let secret = self.sealer.open(&SealedBox::parse(record.secret.clone())?, &binding(tenant, user)).await?;
             let totp = Totp::new(&secret, self.policy)?;
             let verdict = check(&mut record, &totp);
+            let mut locked = false;
             match verdict {
                 Verification::Accepted => (record.failures, record.locked_until) = (0, None),
                 Verification::Refused(_) => {
                     record.failures += 1;
                     if record.failures >= self.lockout.after {
                         (record.failures, record.locked_until) = (0, Some(now + self.lockout.lasts));
+                        locked = true;
                     }
                 }
             }
             if self.store.save(tenant, user, &record, Some(version)).await? {
-                return Ok(verdict);
+                return Ok((verdict, locked));
             }
         }
         Err(Error::conflict("the MFA record changed under every attempt to check a code"))

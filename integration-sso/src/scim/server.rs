@@ -170,6 +170,7 @@ pub struct ScimServer {
     auth: Arc<dyn ScimAuth>,
     events: Arc<dyn ScimEvents>,
     base: String,
+    audit: crate::audit::Audit,
 }
 
 fn respond(status: StatusCode, body: &Value) -> Response {
@@ -210,7 +211,19 @@ impl ScimServer {
     /// A server over `store`, admitting the tokens `auth` knows, at `base_url` (where the host
     /// mounts [`router`](Self::router): `https://app.example.com/scim/v2`).
     pub fn new(store: Arc<dyn ScimStore>, auth: Arc<dyn ScimAuth>, base_url: impl Into<String>) -> Self {
-        Self { store, auth, events: Arc::new(NoEvents), base: base_url.into().trim_end_matches('/').to_owned() }
+        Self {
+            store,
+            auth,
+            events: Arc::new(NoEvents),
+            base: base_url.into().trim_end_matches('/').to_owned(),
+            audit: Default::default(),
+        }
+    }
+
+    /// With every provisioning change recorded in `sink` (`provisioned`: the change and the id).
+    pub fn with_audit(mut self, sink: Arc<dyn integration_core::store::AuditSink>) -> Self {
+        self.audit = crate::audit::Audit::to(sink);
+        self
     }
 
     /// With `events` told of every change.
@@ -337,6 +350,8 @@ impl ScimServer {
     async fn report(&self, tenant: &TenantId, change: ProvisioningChange, stored: &Stored, resource: Option<Value>) {
         let kind = ResourceType::from(stored.kind);
         let resource = resource.map(|r| resource::project(kind, &r, None, None));
+        let detail = format!("{} id={}", change.event_kind(kind), stored.id);
+        self.audit.record(tenant, integration_core::store::AuditAction::Provisioned, detail, None).await;
         self.events
             .provisioned(Provisioned { tenant: tenant.clone(), change, kind, id: stored.id.clone(), resource })
             .await;

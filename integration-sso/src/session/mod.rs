@@ -131,12 +131,19 @@ fn digest(token: &str) -> String {
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
     policy: SessionPolicy,
+    audit: crate::audit::Audit,
 }
 
 impl Sessions {
     /// Sessions kept in `store`, timed by `policy`.
     pub fn new(store: Arc<dyn SessionStore>, policy: SessionPolicy) -> Self {
-        Self { store, policy }
+        Self { store, policy, audit: Default::default() }
+    }
+
+    /// With sessions ended early recorded in `sink` (`session_ended`: the user and the reason).
+    pub fn with_audit(mut self, sink: Arc<dyn integration_core::store::AuditSink>) -> Self {
+        self.audit = crate::audit::Audit::to(sink);
+        self
     }
 
     /// Begins a session for `user` of `tenant` with `roles`: the token to hand the browser
@@ -193,7 +200,14 @@ impl Sessions {
     /// # Errors
     /// The store's errors.
     pub async fn logout(&self, token: &SecretString) -> Result<()> {
-        self.store.revoke(&digest(token.expose_secret()), "logout").await.map(drop)
+        let id = digest(token.expose_secret());
+        if self.store.revoke(&id, "logout").await?
+            && let Some(session) = self.store.get(&id).await?
+        {
+            let detail = format!("user={} reason=logout", session.user);
+            self.audit.record(&session.tenant, integration_core::store::AuditAction::SessionEnded, detail, None).await;
+        }
+        Ok(())
     }
 
     /// Ends every session of `user` in `tenant` with `reason` (the host's call, or
@@ -205,7 +219,12 @@ impl Sessions {
         if reason.trim().is_empty() {
             return Err(Error::validation("reason", "say why the sessions end"));
         }
-        self.store.revoke_user(tenant, user, reason).await
+        let ended = self.store.revoke_user(tenant, user, reason).await?;
+        if ended > 0 {
+            let detail = format!("user={user} reason={reason} sessions={ended}");
+            self.audit.record(tenant, integration_core::store::AuditAction::SessionEnded, detail, None).await;
+        }
+        Ok(ended)
     }
 }
 
