@@ -204,12 +204,7 @@ impl ScimTarget {
                 Some(current) => {
                     self.converge("/Users", current, &wanted).await.map(|changed| (current.id.clone(), changed))
                 }
-                None => self.call(Method::POST, "/Users", Some(&wanted), None).await.and_then(|made| {
-                    made.get("id")
-                        .and_then(Value::as_str)
-                        .map(|id| (id.to_owned(), true))
-                        .ok_or_else(|| Error::invalid_response("the target answered a create without an id"))
-                }),
+                None => self.create("/Users", &wanted).await.map(|id| (id, true)),
             };
             match outcome {
                 Ok((id, changed)) => {
@@ -285,12 +280,7 @@ impl ScimTarget {
                 Some(current) => {
                     self.converge("/Groups", current, &wanted).await.map(|changed| (current.id.clone(), changed))
                 }
-                None => self.call(Method::POST, "/Groups", Some(&wanted), None).await.and_then(|made| {
-                    made.get("id")
-                        .and_then(Value::as_str)
-                        .map(|id| (id.to_owned(), true))
-                        .ok_or_else(|| Error::invalid_response("the target answered a create without an id"))
-                }),
+                None => self.create("/Groups", &wanted).await.map(|id| (id, true)),
             };
             match outcome {
                 Ok((id, changed)) => {
@@ -313,6 +303,15 @@ impl ScimTarget {
             }
         }
         Ok(report)
+    }
+
+    /// Creates `wanted` at `endpoint`: the target's id for it.
+    async fn create(&self, endpoint: &str, wanted: &Value) -> Result<String> {
+        let made = self.call(Method::POST, endpoint, Some(wanted), None).await?;
+        made.get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| Error::invalid_response("the target answered a create without an id"))
     }
 
     async fn delete(&self, endpoint: &str, current: &Held) -> Result<()> {

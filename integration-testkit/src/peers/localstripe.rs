@@ -8,17 +8,12 @@
 //! parameter (give it when creating the intent). Card `4000000000000341` declines on confirm
 //! (`402 card_declined`); `4000000000000002` declines on attach.
 
-use std::process::{Child, ChildStdin, Command};
-use std::time::Duration;
-
-use super::{python_install, repository_root, spawn_announcing, unavailable};
+use super::PythonPeer;
 
 /// A running localstripe; stopped when dropped.
 #[derive(Debug)]
 pub struct LocalStripe {
-    url: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
+    peer: PythonPeer,
 }
 
 impl LocalStripe {
@@ -29,25 +24,12 @@ impl LocalStripe {
     /// `None` (with the reason printed) when Python cannot install or run it on a developer's
     /// machine — under `CI=true` that fails the test instead. Blocks until it listens.
     pub fn start() -> Option<Self> {
-        let dir = repository_root().join("peers/localstripe");
-        let python = match python_install(&dir) {
-            Ok(python) => python,
-            Err(why) => match unavailable("localstripe", &why)? {},
-        };
-        let mut command = Command::new(python);
-        command.arg("server.py").current_dir(&dir);
-        let (mut child, stdin, announced) = spawn_announcing("localstripe", command, Duration::from_secs(60))?;
-        let Some(url) = announced["url"].as_str().map(str::to_owned) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("localstripe announced no URL: {announced}");
-        };
-        Some(Self { url, child, stdin })
+        PythonPeer::start("localstripe", "localstripe", "server.py", &[]).map(|peer| Self { peer })
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.peer.url
     }
 
     /// Creates a card payment method at localstripe, as Stripe.js would in a customer's
@@ -61,7 +43,7 @@ impl LocalStripe {
             ("card[cvc]", "123"),
         ];
         let answer: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/v1/payment_methods", self.url))
+            .post(format!("{}/v1/payment_methods", self.peer.url))
             .bearer_auth(Self::API_KEY)
             .form(&form)
             .send()
@@ -76,13 +58,14 @@ impl LocalStripe {
     /// Acts at localstripe as the merchant's dashboard would, not through the SDK: a form `POST`
     /// to `path` (`/v1/customers/cus_…`). Its answer.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> serde_json::Value {
-        let request = reqwest::Client::new().post(format!("{}{path}", self.url)).bearer_auth(Self::API_KEY).form(form);
+        let request =
+            reqwest::Client::new().post(format!("{}{path}", self.peer.url)).bearer_auth(Self::API_KEY).form(form);
         request.send().await.expect("localstripe answers").json().await.expect("JSON")
     }
 
     /// Deletes `path` at localstripe, as the dashboard would. Its answer.
     pub async fn delete(&self, path: &str) -> serde_json::Value {
-        let request = reqwest::Client::new().delete(format!("{}{path}", self.url)).bearer_auth(Self::API_KEY);
+        let request = reqwest::Client::new().delete(format!("{}{path}", self.peer.url)).bearer_auth(Self::API_KEY);
         request.send().await.expect("localstripe answers").json().await.expect("JSON")
     }
 
@@ -90,20 +73,12 @@ impl LocalStripe {
     /// signed with `secret`, about a second after each event, sent once.
     pub async fn register_webhook(&self, id: &str, url: &str, secret: &str) {
         let status = reqwest::Client::new()
-            .post(format!("{}/_config/webhooks/{id}", self.url))
+            .post(format!("{}/_config/webhooks/{id}", self.peer.url))
             .form(&[("url", url), ("secret", secret)])
             .send()
             .await
             .expect("localstripe answers")
             .status();
         assert!(status.is_success(), "localstripe refused the webhook: {status}");
-    }
-}
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

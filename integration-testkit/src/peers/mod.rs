@@ -133,6 +133,45 @@ fn spawn_announcing(
     }
 }
 
+/// A running Python peer: its announced URL, the process, and its stdin (the peer exits when it
+/// closes). Dropping it stops the process.
+#[derive(Debug)]
+pub(crate) struct PythonPeer {
+    pub(crate) url: String,
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl PythonPeer {
+    /// Runs `peers/<folder>/<script>` with `args` in the folder's pinned virtualenv (installed
+    /// first if needed) and reads the `url` it announces; `None` (with the reason printed; under
+    /// CI a failure) when Python cannot install or run it.
+    pub(crate) fn start(peer: &str, folder: &str, script: &str, args: &[&str]) -> Option<Self> {
+        let dir = repository_root().join("peers").join(folder);
+        let python = match python_install(&dir) {
+            Ok(python) => python,
+            Err(why) => match unavailable(peer, &why)? {},
+        };
+        let mut command = std::process::Command::new(python);
+        command.arg(script).args(args).current_dir(&dir);
+        let (mut child, stdin, announced) = spawn_announcing(peer, command, std::time::Duration::from_secs(60))?;
+        let Some(url) = announced["url"].as_str().map(str::to_owned) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{peer} announced no URL: {announced}");
+        };
+        Some(Self { url, child, stdin })
+    }
+}
+
+impl Drop for PythonPeer {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Under CI a missing peer is a failure; elsewhere the test is skipped with the reason printed.
 fn unavailable(peer: &str, why: &str) -> Option<std::convert::Infallible> {
     let message = format!("{peer} is unavailable: {why}; run scripts/install-peers.sh");

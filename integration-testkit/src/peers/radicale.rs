@@ -9,17 +9,12 @@
 //! (`<C:expand>`) steps in UTC: an occurrence after a daylight-saving change comes out an hour
 //! off, so comparisons with it stay within one UTC offset.
 
-use std::process::{Child, ChildStdin, Command};
-use std::time::Duration;
-
-use super::{python_install, repository_root, spawn_announcing, unavailable};
+use super::PythonPeer;
 
 /// A running Radicale; stopped when dropped.
 #[derive(Debug)]
 pub struct Radicale {
-    url: String,
-    child: Child,
-    stdin: Option<ChildStdin>,
+    peer: PythonPeer,
 }
 
 impl Radicale {
@@ -32,25 +27,12 @@ impl Radicale {
     /// `None` (with the reason printed) when Python cannot install or run it on a developer's
     /// machine — under `CI=true` that fails the test instead. Blocks until it listens.
     pub fn start() -> Option<Self> {
-        let dir = repository_root().join("peers/radicale");
-        let python = match python_install(&dir) {
-            Ok(python) => python,
-            Err(why) => match unavailable("radicale", &why)? {},
-        };
-        let mut command = Command::new(python);
-        command.arg("server.py").current_dir(&dir);
-        let (mut child, stdin, announced) = spawn_announcing("radicale", command, Duration::from_secs(60))?;
-        let Some(url) = announced["url"].as_str().map(str::to_owned) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("radicale announced no URL: {announced}");
-        };
-        Some(Self { url, child, stdin })
+        PythonPeer::start("radicale", "radicale", "server.py", &[]).map(|peer| Self { peer })
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.peer.url
     }
 
     /// Sends `method` to `path` as `user`, as another CalDAV client would (not through the
@@ -65,7 +47,7 @@ impl Radicale {
     ) -> (u16, Option<String>, String) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
         let mut request =
-            reqwest::Client::new().request(method, format!("{}{path}", self.url)).basic_auth(user.0, Some(user.1));
+            reqwest::Client::new().request(method, format!("{}{path}", self.peer.url)).basic_auth(user.0, Some(user.1));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -84,13 +66,5 @@ impl Radicale {
         let (status, _, answer) = self.send(user, "MKCOL", &path, &[("Content-Type", "application/xml")], &body).await;
         assert_eq!(status, 201, "radicale made no calendar: {answer}");
         path
-    }
-}
-
-impl Drop for Radicale {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{python_install, repository_root, spawn_announcing, unavailable};
+use super::{PythonPeer, python_install, repository_root, unavailable};
 
 /// The checker, installed.
 #[derive(Debug, Clone)]
@@ -84,9 +84,7 @@ impl ScimTester {
 /// target of the SCIM client's tests. Stopped when dropped.
 #[derive(Debug)]
 pub struct ScimServerPeer {
-    url: String,
-    child: std::process::Child,
-    stdin: Option<std::process::ChildStdin>,
+    peer: PythonPeer,
 }
 
 impl ScimServerPeer {
@@ -97,33 +95,11 @@ impl ScimServerPeer {
     /// when Python cannot install or run it on a developer's machine — under `CI=true` that fails
     /// the test instead.
     pub fn start() -> Option<Self> {
-        let dir = repository_root().join("peers/scim2");
-        let python = match python_install(&dir) {
-            Ok(python) => python,
-            Err(why) => match unavailable("scim2-server", &why)? {},
-        };
-        let mut command = Command::new(python);
-        command.args(["server.py", Self::TOKEN]).current_dir(&dir);
-        let (mut child, stdin, announced) =
-            spawn_announcing("scim2-server", command, std::time::Duration::from_secs(60))?;
-        let Some(url) = announced["url"].as_str().map(str::to_owned) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("scim2-server announced no URL: {announced}");
-        };
-        Some(Self { url, child, stdin })
+        PythonPeer::start("scim2-server", "scim2", "server.py", &[Self::TOKEN]).map(|peer| Self { peer })
     }
 
     /// Its SCIM base URL (`http://127.0.0.1:<port>/v2`).
     pub fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for ScimServerPeer {
-    fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        &self.peer.url
     }
 }
