@@ -190,3 +190,53 @@ async fn etags_guard_writes_and_spare_reads() {
     let (status, gone) = call(&http, Method::GET, location, TOKEN_A, None).await;
     assert_eq!((status, gone["schemas"][0].as_str()), (404, Some("urn:ietf:params:scim:api:messages:2.0:Error")));
 }
+
+/// Hostile requests: each a SCIM error with its type, none a panic; what a page holds is
+/// bounded whatever `count` says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_requests_get_scim_errors_and_bounded_answers() {
+    use reqwest::Method;
+    let (_server, base) = serve(Arc::new(Recorded::default())).await;
+    let http = reqwest::Client::new();
+    let raw =
+        |method: Method, url: String, body: Vec<u8>| http.request(method, url).bearer_auth(TOKEN_A).body(body).send();
+    // A body over the limit, one that is not JSON, one that is not UTF-8, JSON of the wrong shape.
+    let huge = format!("{{\"userName\": \"{}\"}}", "x".repeat(integration_sso::scim::server::MAX_BODY));
+    for (body, status, scim_type) in [
+        (huge.into_bytes(), 413, Some("tooMany")),
+        (b"{not json".to_vec(), 400, Some("invalidSyntax")),
+        (vec![0xff, 0xfe, 0x00], 400, Some("invalidSyntax")),
+        (b"[1, 2, 3]".to_vec(), 400, Some("invalidSyntax")),
+        (br#"{"userName": 42}"#.to_vec(), 400, Some("invalidValue")),
+        (br#"{"userName": "ok", "emails": "not-a-list"}"#.to_vec(), 400, Some("invalidValue")),
+        (
+            br#"{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "userName": "x"}"#.to_vec(),
+            400,
+            Some("invalidSyntax"),
+        ),
+    ] {
+        let answer = raw(Method::POST, format!("{base}/Users"), body).await.expect("answered");
+        let got = answer.status().as_u16();
+        let error: Value = answer.json().await.unwrap_or(Value::Null);
+        assert_eq!((got, error["scimType"].as_str()), (status, scim_type), "{error}");
+    }
+    // A filter too long, one that does not parse, paging numbers out of range.
+    let long = format!("userName eq \"{}\"", "y".repeat(5_000));
+    let (status, error) = call(&http, Method::GET, format!("{base}/Users?filter={long}"), TOKEN_A, None).await;
+    assert_eq!((status, error["scimType"].as_str()), (400, Some("invalidFilter")));
+    let (status, _) = call(&http, Method::GET, format!("{base}/Users?count=abc"), TOKEN_A, None).await;
+    assert_eq!(status, 400);
+    for i in 0..3 {
+        let made = json!({"userName": format!("u{i}")});
+        assert_eq!(call(&http, Method::POST, format!("{base}/Users"), TOKEN_A, Some(made)).await.0, 201);
+    }
+    let (status, page) =
+        call(&http, Method::GET, format!("{base}/Users?startIndex=-5&count=99999999"), TOKEN_A, None).await;
+    assert_eq!((status, &page["startIndex"], &page["totalResults"]), (200, &json!(1), &json!(3)));
+    // Ids that are paths, or nothing like an id: not found, never another resource.
+    for id in ["..%2F..%2FGroups", "%00", "%E2%80%AE"] {
+        assert_eq!(call(&http, Method::GET, format!("{base}/Users/{id}"), TOKEN_A, None).await.0, 404, "{id}");
+    }
+    let (status, error) = call(&http, Method::GET, format!("{base}/Bulk"), TOKEN_A, None).await;
+    assert_eq!((status, error["schemas"][0].as_str()), (404, Some("urn:ietf:params:scim:api:messages:2.0:Error")));
+}
