@@ -17,6 +17,11 @@ impl Audit {
         Self(Some(sink))
     }
 
+    /// Whether events go anywhere (so work done only to describe one can be skipped).
+    pub(crate) fn enabled(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Records `action` for `tenant`: a success with `detail`, or (with `refused`) a failure
     /// for that reason.
     pub(crate) async fn record(&self, tenant: &TenantId, action: AuditAction, detail: String, refused: Option<&str>) {

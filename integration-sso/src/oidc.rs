@@ -221,10 +221,9 @@ impl OidcLogin {
     /// A `Config` error for a configuration that is not URLs or a document that is not the
     /// issuer's; the provider's errors.
     pub async fn discover(http: ProviderClient, config: OidcConfig) -> Result<Self> {
-        let issuer = Url::parse(&config.issuer).map_err(|e| invalid("the issuer is not a URL", e))?;
+        Url::parse(&config.issuer).map_err(|e| invalid("the issuer is not a URL", e))?;
         Url::parse(&config.redirect_uri).map_err(|e| invalid("the redirect URI is not a URL", e))?;
         let document_url = format!("{}/.well-known/openid-configuration", config.issuer.trim_end_matches('/'));
-        let placeholder = OAuth2Client::new(http.clone(), config.client_id.clone(), OAuth2Endpoints::new(None, issuer));
         let document: Value = http.get(document_url.as_str()).operation("oidc.discovery").send_json().await?;
         let end_session = document.get("end_session_endpoint").and_then(Value::as_str).and_then(|u| Url::parse(u).ok());
         let metadata: CoreProviderMetadata = serde_json::from_value(document)
@@ -235,9 +234,6 @@ impl OidcLogin {
                 format!("{} is not {}", metadata.issuer().as_str(), config.issuer),
             ));
         }
-        let jwks = CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &placeholder.http("oidc.jwks"))
-            .await
-            .map_err(|e| Error::invalid_response(format!("the provider's keys could not be read: {e}")))?;
         let token = metadata
             .token_endpoint()
             .map(|t| t.url().clone())
@@ -250,6 +246,7 @@ impl OidcLogin {
         if let Some(secret) = &config.client_secret {
             oauth = oauth.with_client_secret(secret.expose_secret());
         }
+        let jwks = keys(&metadata, &oauth).await?;
         Ok(Self { config, http, oauth, metadata, jwks: RwLock::new(jwks), end_session, audit: None })
     }
 
@@ -441,9 +438,7 @@ impl OidcLogin {
                 {
                     // A key the provider rotated in since the keys were read: read them again, once.
                     refreshed = true;
-                    let keys = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &self.oauth.http("oidc.jwks"))
-                        .await
-                        .map_err(|e| Error::invalid_response(format!("the provider's keys could not be read: {e}")))?;
+                    let keys = keys(&self.metadata, &self.oauth).await?;
                     *self.jwks.write().unwrap_or_else(|p| p.into_inner()) = keys;
                 }
                 Err(e) => return Ok(Err(refusal(e))),
@@ -489,6 +484,13 @@ impl OidcLogin {
         }
         Some(url.to_string())
     }
+}
+
+/// The provider's signing keys, read from its `jwks_uri` through the core client.
+async fn keys(metadata: &CoreProviderMetadata, oauth: &OAuth2Client) -> Result<CoreJsonWebKeySet> {
+    CoreJsonWebKeySet::fetch_async(metadata.jwks_uri(), &oauth.http("oidc.jwks"))
+        .await
+        .map_err(|e| Error::invalid_response(format!("the provider's keys could not be read: {e}")))
 }
 
 /// The claims of a JWT's payload (already verified).

@@ -138,6 +138,11 @@ impl From<StoredKind> for ResourceType {
 }
 
 impl Stored {
+    /// A new resource of `kind` at version 1.
+    pub fn new(kind: ResourceType, id: String, attributes: Value, now: DateTime<Utc>) -> Self {
+        Self { kind: kind.into(), id, attributes, version: 1, created: now, modified: now }
+    }
+
     /// The weak ETag of its version.
     pub fn etag(&self) -> String {
         format!("W/\"{}\"", self.version)
@@ -160,16 +165,15 @@ impl Stored {
 }
 
 fn type_error(path: &str, attribute: &Attribute) -> ScimError {
-    let plural = if attribute.multi { "a list of " } else { "" };
-    let kind = match attribute.kind {
-        Kind::String | Kind::Reference(_) | Kind::Binary => "strings",
-        Kind::Boolean => "booleans",
-        Kind::Decimal | Kind::Integer => "numbers",
-        Kind::DateTime => "date-times",
-        Kind::Complex => "objects",
+    let (one, many) = match attribute.kind {
+        Kind::String | Kind::Reference(_) | Kind::Binary => ("a string", "strings"),
+        Kind::Boolean => ("a boolean", "booleans"),
+        Kind::Decimal | Kind::Integer => ("a number", "numbers"),
+        Kind::DateTime => ("a date-time", "date-times"),
+        Kind::Complex => ("an object", "objects"),
     };
-    let kind = if attribute.multi { kind.to_owned() } else { kind.trim_end_matches('s').replace("ie", "y") };
-    ScimError::invalid_value(format!("{path} must be {plural}{}{kind}", if attribute.multi { "" } else { "a " }))
+    let expected = if attribute.multi { format!("a list of {many}") } else { one.to_owned() };
+    ScimError::invalid_value(format!("{path} must be {expected}"))
 }
 
 /// `value` checked against `attribute` (one value of a multi-valued one when `single`): its

@@ -552,13 +552,6 @@ impl ScimServer {
     }
 }
 
-impl Stored {
-    /// A new resource of `kind` at version 1.
-    pub fn new(kind: ResourceType, id: String, attributes: Value, now: chrono::DateTime<Utc>) -> Self {
-        Self { kind: kind.into(), id, attributes, version: 1, created: now, modified: now }
-    }
-}
-
 /// The value `path` (`name.familyName`, `meta.lastModified`) sorts by: strings without regard
 /// to case; absent values last.
 fn sort_key(resource: &Value, path: &str) -> (bool, String) {
