@@ -77,4 +77,3 @@ async fn no_key_or_card_number_in_any_trace_error_or_debug_output() {
     }
     assert!(logs.contains("/v1/payment_intents"), "the traces were captured: {logs}");
 }
-
