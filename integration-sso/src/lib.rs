@@ -12,6 +12,9 @@
 //!   authorization code flow with PKCE, state and nonce, the ID token checked (signature through
 //!   the provider's keys, read again on rotation; issuer, audience, expiry, nonce), userinfo,
 //!   RP-initiated logout; each refusal with its reason.
+//! - [`saml`]: SAML 2.0 login (the service provider): AuthnRequest out, the signed response
+//!   checked (issuer, age, audience, recipient, `InResponseTo`, `NotOnOrAfter`) and its assertion
+//!   never taken twice; the XML signature work done by the opt-in `integration-saml` crate.
 //! - [`roles`]: per-tenant rules mapping IdP groups and claims to host roles.
 //! - Security analytics: every flow can record its events (sign-ins and refusals, second factors,
 //!   lockouts, sessions ended early, provisioning) in the host's `AuditSink` (`with_audit`).
@@ -34,5 +37,6 @@ mod audit;
 pub mod mfa;
 pub mod oidc;
 pub mod roles;
+pub mod saml;
 pub mod scim;
 pub mod session;

@@ -1,11 +1,13 @@
 //! The SSO stores on SQL (feature `sso`): [`ScimStore`] — resources as JSON, `userName` unique
 //! per tenant by a partial unique index on its lowercased value, replaces as compare-and-swap on
 //! the version —, [`MfaStore`] — records as JSON, saved by compare-and-swap — and
-//! [`SessionStore`] — sessions by their token's digest.
+//! [`SessionStore`] — sessions by their token's digest — and [`AssertionLedger`] — the SAML
+//! assertions accepted, each once (a primary key decides between workers).
 
 use async_trait::async_trait;
 use integration_core::{Result, TenantId};
 use integration_sso::mfa::store::{MfaRecord, MfaStore};
+use integration_sso::saml::AssertionLedger;
 use integration_sso::scim::resource::{ResourceType, Stored};
 use integration_sso::scim::store::{ScimStore, Written, unique_key};
 use integration_sso::session::Session;
@@ -258,5 +260,35 @@ impl SessionStore for SqlStore {
                 .await
                 .map_err(|e| db("revoke a user's sessions", e))?;
         Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
+    }
+}
+
+#[async_trait]
+impl AssertionLedger for SqlStore {
+    async fn first_use(
+        &self,
+        tenant: &TenantId,
+        issuer: &str,
+        id: &str,
+        until: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        sqlx::query("DELETE FROM saml_assertions WHERE until_at <= $1")
+            .bind(micros(now))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db("forget SAML assertions past their time", e))?;
+        let done = sqlx::query(
+            "INSERT INTO saml_assertions (tenant, issuer, id, until_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant, issuer, id) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(issuer)
+        .bind(id)
+        .bind(micros(until))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db("record a SAML assertion", e))?;
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -6,9 +6,9 @@
 mod common;
 
 mod sqlite {
-    integration_testkit::sso_store_contract_suite!(scim: super::common::sqlite(), mfa: super::common::sqlite(), sessions: super::common::sqlite());
+    integration_testkit::sso_store_contract_suite!(scim: super::common::sqlite(), mfa: super::common::sqlite(), sessions: super::common::sqlite(), saml: super::common::sqlite());
 }
 
 mod postgres {
-    integration_testkit::sso_store_contract_suite!(scim: super::common::postgres(), mfa: super::common::postgres(), sessions: super::common::postgres());
+    integration_testkit::sso_store_contract_suite!(scim: super::common::postgres(), mfa: super::common::postgres(), sessions: super::common::postgres(), saml: super::common::postgres());
 }

@@ -8,10 +8,11 @@
 //! | `a_replace_is_a_compare_and_swap` | at the read version it is written; at a stale one nothing changes; two writers at one version: one wins |
 //! | `deleting_is_done_once` | true, then false; the resource is gone |
 //! | `sessions_are_kept_by_digest_and_revoked_once` | read back as made; used-at times only move forward; revoked once; a user's live sessions revoked in their tenant only |
+//! | `saml_assertions_are_taken_once_until_forgotten` | the first use is `true`, a second `false` — also for two callers at once; another tenant or issuer is another assertion; past its time it can be recorded again |
 //! | `mfa_records_are_saved_by_compare_and_swap` | a first save at `None`, a second at `None` refused; saves at the read version bump it; a stale one refused; removal |
 //!
 //! [`sso_store_contract_suite!`](crate::sso_store_contract_suite) expands them for two store
-//! expressions — a `ScimStore`, an `MfaStore` and a `SessionStore`, each yielding `Option<store>` (`None` skips, as
+//! expressions — a `ScimStore`, an `MfaStore`, a `SessionStore` and an `AssertionLedger`, each yielding `Option<store>` (`None` skips, as
 //! the store contract suite does); a store implementing both is given twice.
 
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use integration_core::TenantId;
 use integration_core::crypto::SealedBox;
 use integration_sso::mfa::recovery::RecoveryCodes;
 use integration_sso::mfa::store::{MfaRecord, MfaStore};
+use integration_sso::saml::AssertionLedger;
 use integration_sso::scim::resource::{ResourceType, Stored};
 use integration_sso::scim::store::{ScimStore, Written};
 use integration_sso::session::Session;
@@ -28,10 +30,10 @@ use integration_sso::session::store::SessionStore;
 use serde_json::json;
 
 /// Expands to one `#[tokio::test]` per rule: the SCIM rules for the store `$scim` yields, the
-/// MFA rule for `$mfa`'s, the session rule for `$sessions`'.
+/// MFA rule for `$mfa`'s, the session rule for `$sessions`', the SAML ledger's for `$saml`'s.
 #[macro_export]
 macro_rules! sso_store_contract_suite {
-    (scim: $scim:expr, mfa: $mfa:expr, sessions: $sessions:expr $(,)?) => {
+    (scim: $scim:expr, mfa: $mfa:expr, sessions: $sessions:expr, saml: $saml:expr $(,)?) => {
         $crate::sso_store_contract_suite!(@each $scim;
             resources_round_trip_within_their_tenant,
             user_names_are_unique_per_tenant_without_regard_to_case,
@@ -40,6 +42,7 @@ macro_rules! sso_store_contract_suite {
         );
         $crate::sso_store_contract_suite!(@each $mfa; mfa_records_are_saved_by_compare_and_swap);
         $crate::sso_store_contract_suite!(@each $sessions; sessions_are_kept_by_digest_and_revoked_once);
+        $crate::sso_store_contract_suite!(@each $saml; saml_assertions_are_taken_once_until_forgotten);
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
         $(
@@ -190,4 +193,25 @@ pub async fn sessions_are_kept_by_digest_and_revoked_once<S: SessionStore + 'sta
     assert_eq!(store.get("d2").await.expect("read").expect("there").revoked.as_deref(), Some("logout"));
     assert!(store.get("d3").await.expect("read").expect("there").revoked.is_none(), "another user");
     assert!(store.get("d4").await.expect("read").expect("there").revoked.is_none(), "another tenant");
+}
+
+/// SAML assertions: each taken once per tenant and issuer — of two callers at once, one — until
+/// its time has passed.
+pub async fn saml_assertions_are_taken_once_until_forgotten<S: AssertionLedger + 'static>(store: Arc<S>) {
+    use chrono::Duration;
+    let (a, b) = (tenant("acme"), tenant("globex"));
+    let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("a time");
+    let until = now + Duration::minutes(5);
+    let idp = "https://idp.example";
+    assert!(store.first_use(&a, idp, "_a1", until, now).await.expect("recorded"));
+    assert!(!store.first_use(&a, idp, "_a1", until, now + Duration::minutes(1)).await.expect("answered"), "a replay");
+    assert!(store.first_use(&b, idp, "_a1", until, now).await.expect("recorded"), "another tenant");
+    assert!(store.first_use(&a, "https://other.example", "_a1", until, now).await.expect("recorded"), "another issuer");
+    let later = until + Duration::seconds(1);
+    assert!(store.first_use(&a, idp, "_a1", later + Duration::minutes(5), later).await.expect("recorded"), "forgotten");
+    assert!(!store.first_use(&a, idp, "_a1", later, later).await.expect("answered"), "remembered again");
+    let race = |store: Arc<S>, a: TenantId| async move { store.first_use(&a, idp, "_race", until, now).await };
+    let (one, two) = tokio::join!(tokio::spawn(race(store.clone(), a.clone())), tokio::spawn(race(store.clone(), a)));
+    let taken = [one.expect("ran").expect("answered"), two.expect("ran").expect("answered")];
+    assert_eq!(taken.iter().filter(|t| **t).count(), 1, "{taken:?}");
 }
