@@ -10,11 +10,13 @@
 mod localstripe;
 mod oidc_provider;
 mod radicale;
+mod saml_idp;
 mod scim2;
 
 pub use localstripe::LocalStripe;
 pub use oidc_provider::OidcProvider;
 pub use radicale::Radicale;
+pub use saml_idp::{PostedResponse, SamlIdp};
 pub use scim2::{ScimReport, ScimServerPeer, ScimTester};
 
 use std::path::PathBuf;
