@@ -321,6 +321,8 @@ impl OidcLogin {
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<Identity, OidcRefusal>> {
         let outcome = self.finished(pending, callback, now).await?;
+        let counted = outcome.as_ref().err().map_or("success", OidcRefusal::as_str);
+        crate::audit::count(crate::audit::Counted::SignIn { protocol: "oidc", outcome: counted });
         if let Some((audit, tenant)) = &self.audit {
             let action = integration_core::store::AuditAction::SignIn;
             match &outcome {

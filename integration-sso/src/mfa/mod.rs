@@ -296,8 +296,10 @@ impl Mfa {
             Verification::Accepted => None,
             Verification::Refused(refusal) => Some(refusal.as_str()),
         };
+        crate::audit::count(crate::audit::Counted::MfaCheck { outcome: refused.unwrap_or("accepted") });
         self.audit.record(tenant, AuditAction::MfaChecked, format!("user={user}"), refused).await;
         if locked {
+            crate::audit::count(crate::audit::Counted::Lockout);
             self.audit.record(tenant, AuditAction::MfaLocked, format!("user={user}"), None).await;
         }
         Ok(verdict)

@@ -334,6 +334,8 @@ impl SamlLogin {
         now: DateTime<Utc>,
     ) -> Result<std::result::Result<SamlIdentity, SamlRefusal>> {
         let outcome = self.finished(pending, saml_response, now).await?;
+        let counted = outcome.as_ref().err().map_or("success", SamlRefusal::as_str);
+        crate::audit::count(crate::audit::Counted::SignIn { protocol: "saml", outcome: counted });
         let action = AuditAction::SignIn;
         match &outcome {
             Ok(identity) => {

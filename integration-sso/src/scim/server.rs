@@ -350,7 +350,9 @@ impl ScimServer {
     async fn report(&self, tenant: &TenantId, change: ProvisioningChange, stored: &Stored, resource: Option<Value>) {
         let kind = ResourceType::from(stored.kind);
         let resource = resource.map(|r| resource::project(kind, &r, None, None));
-        let detail = format!("{} id={}", change.event_kind(kind), stored.id);
+        let event = change.event_kind(kind);
+        crate::audit::count(crate::audit::Counted::Provisioned { change: &event });
+        let detail = format!("{event} id={}", stored.id);
         self.audit.record(tenant, integration_core::store::AuditAction::Provisioned, detail, None).await;
         self.events
             .provisioned(Provisioned { tenant: tenant.clone(), change, kind, id: stored.id.clone(), resource })

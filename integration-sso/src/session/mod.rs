@@ -201,9 +201,12 @@ impl Sessions {
     /// The store's errors.
     pub async fn logout(&self, token: &SecretString) -> Result<()> {
         let id = digest(token.expose_secret());
+        if !self.store.revoke(&id, "logout").await? {
+            return Ok(());
+        }
+        crate::audit::count(crate::audit::Counted::SessionsEnded { reason: "logout", count: 1 });
         // Read back only to name the user in the audit trail.
-        if self.store.revoke(&id, "logout").await?
-            && self.audit.enabled()
+        if self.audit.enabled()
             && let Some(session) = self.store.get(&id).await?
         {
             let detail = format!("user={} reason=logout", session.user);
@@ -223,6 +226,8 @@ impl Sessions {
         }
         let ended = self.store.revoke_user(tenant, user, reason).await?;
         if ended > 0 {
+            let count = u64::try_from(ended).unwrap_or(u64::MAX);
+            crate::audit::count(crate::audit::Counted::SessionsEnded { reason: "revoked", count });
             let detail = format!("user={user} reason={reason} sessions={ended}");
             self.audit.record(tenant, integration_core::store::AuditAction::SessionEnded, detail, None).await;
         }
