@@ -3,35 +3,18 @@
 //! outcomes, a partial refund, manual capture, list paging, and what localstripe does not do
 //! (idempotency keys) said where it matters.
 
+mod stripe;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use integration_core::{BuildContext, ConnectionId, Domain, ErrorKind, IntegrationConfig, ProviderId, TenantId};
+use integration_core::{ConnectionId, ErrorKind, TenantId};
 use integration_payments::{
-    CaptureMethod, Confirmation, Currency, CustomerInput, DeclineReason, IntentInput, IntentStatus, ListRequest, Money,
-    OperationKey, Payments, RefundInput, RefundStatus, decline_reason,
+    CaptureMethod, Confirmation, CustomerInput, DeclineReason, IntentInput, IntentStatus, ListRequest, RefundInput,
+    RefundStatus, decline_reason,
 };
 use integration_testkit::peers::LocalStripe;
-
-fn connect(stripe: &LocalStripe) -> Arc<dyn Payments> {
-    let config = IntegrationConfig::new(
-        TenantId::new("acme").expect("tenant"),
-        ConnectionId::new("payments").expect("connection"),
-        Domain::Payments,
-        ProviderId::new("stripe").expect("provider"),
-    )
-    .with_setting("base_url", stripe.url())
-    .with_secret("api_key", LocalStripe::API_KEY);
-    integration_payments::build(&config, &BuildContext::default()).expect("the typed build")
-}
-
-fn key(name: &str) -> OperationKey {
-    OperationKey::new(format!("test:{name}:{}", fastrand::u64(..))).expect("a key")
-}
-
-fn eur(cents: i64) -> Money {
-    Money::new(cents, Currency::EUR).expect("euros")
-}
+use stripe::{connect, eur, key};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_is_charged_declined_refunded_and_listed() {

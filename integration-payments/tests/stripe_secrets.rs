@@ -3,35 +3,11 @@
 //! whether anyone listens, and tests running beside it in one process without a subscriber could
 //! make that decision for it (the traces would then be empty).
 
-use std::sync::Arc;
+mod stripe;
 
-use integration_core::{BuildContext, ConnectionId, Domain, IntegrationConfig, ProviderId, TenantId};
-use integration_payments::{Currency, CustomerInput, IntentInput, ListRequest, Money, OperationKey, Payments};
+use integration_payments::{CustomerInput, IntentInput, ListRequest};
 use integration_testkit::peers::LocalStripe;
-
-fn connect_with_key(stripe: &LocalStripe, api_key: &str) -> Arc<dyn Payments> {
-    let config = IntegrationConfig::new(
-        TenantId::new("acme").expect("tenant"),
-        ConnectionId::new("payments").expect("connection"),
-        Domain::Payments,
-        ProviderId::new("stripe").expect("provider"),
-    )
-    .with_setting("base_url", stripe.url())
-    .with_secret("api_key", api_key);
-    integration_payments::build(&config, &BuildContext::default()).expect("the typed build")
-}
-
-fn connect(stripe: &LocalStripe) -> Arc<dyn Payments> {
-    connect_with_key(stripe, LocalStripe::API_KEY)
-}
-
-fn key(name: &str) -> OperationKey {
-    OperationKey::new(format!("test:{name}:{}", fastrand::u64(..))).expect("a key")
-}
-
-fn eur(cents: i64) -> Money {
-    Money::new(cents, Currency::EUR).expect("euros")
-}
+use stripe::{connect, connect_with_key, eur, key};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_key_or_card_number_in_any_trace_error_or_debug_output() {
