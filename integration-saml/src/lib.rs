@@ -6,24 +6,46 @@
 //! Opt-in and outside the SDK's workspace: it links libxmlsec1, libxml2 and OpenSSL and needs
 //! libclang to build (Debian: `apt-get install libxmlsec1-dev libclang-dev pkg-config`).
 //!
-//! ```no_run
+//! ```
+//! use base64::Engine as _;
 //! use integration_core::TenantId;
-//! use integration_sso::saml::SamlConfig;
+//! use integration_sso::saml::{Certificate, IdentityProvider, SamlConfig, SamlRefusal};
 //!
-//! # async fn example(idp_metadata: &str, saml_response: &str) -> Result<(), Box<dyn std::error::Error>> {
-//! // The identity provider from the metadata its administrator gives.
-//! let idp = integration_saml::identity_provider_from_metadata(idp_metadata)?;
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let idp_certificate_pem = "MAMCAQE="; // the IdP's signing certificate, PEM or bare base64
+//! let idp = IdentityProvider::new("https://idp.acme.example", "https://idp.acme.example/sso")
+//!     .with_certificate(Certificate::from_pem(idp_certificate_pem)?);
 //! let config = SamlConfig::new("https://app.example/saml", "https://app.example/saml/acs", idp);
 //! let login = integration_saml::login(TenantId::new("acme")?, config)?;
 //!
-//! let metadata = login.metadata()?; // for the identity provider's administrator
-//! let (redirect_to, pending) = login.begin(Some("/dashboard"))?; // keep `pending` in the session
-//! // … the identity provider posts `SAMLResponse` to the ACS URL:
+//! // For the identity provider's administrator:
+//! assert!(login.metadata()?.contains("https://app.example/saml/acs"));
+//! // Send the browser to `url`; keep `pending` in its session:
+//! let (url, pending) = login.begin(Some("/dashboard"))?;
+//! assert!(url.starts_with("https://idp.acme.example/sso?SAMLRequest="));
+//!
+//! // The identity provider posts `SAMLResponse` back; an unsigned one is refused:
+//! let unsigned = r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_1" Version="2.0" IssueInstant="2026-12-07T12:00:00Z"/>"#;
+//! let posted = base64::engine::general_purpose::STANDARD.encode(unsigned);
+//! assert_eq!(login.finish(Some(&pending), &posted).await?, Err(SamlRefusal::Unsigned));
+//! # Ok(()) }
+//! ```
+//!
+//! With an identity provider's metadata (Okta, Entra ID, Google Workspace, ADFS):
+//!
+//! ```no_run
+//! # use integration_core::TenantId;
+//! # use integration_sso::saml::SamlConfig;
+//! # async fn example(idp_metadata: &str, saml_response: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let idp = integration_saml::identity_provider_from_metadata(idp_metadata)?;
+//! let config = SamlConfig::new("https://app.example/saml", "https://app.example/saml/acs", idp);
+//! let login = integration_saml::login(TenantId::new("acme")?, config)?;
+//! # let (_, pending) = login.begin(None)?;
 //! match login.finish(Some(&pending), saml_response).await? {
 //!     Ok(identity) => println!("signed in: {}", identity.name_id),
 //!     Err(refusal) => println!("refused ({}): {refusal}", refusal.as_str()),
 //! }
-//! # let _ = (metadata, redirect_to);
 //! # Ok(()) }
 //! ```
 
