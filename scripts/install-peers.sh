@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the peers used by the integration tests: peers/oidc-provider (the
-# `oidc-provider` npm package pinned in its package-lock.json) and
+# Install the peers used by the integration tests: peers/oidc-provider and
+# peers/saml-idp (npm packages pinned in their package-lock.json) and
 # peers/localstripe, peers/radicale and peers/scim2 (Python virtualenvs pinned by their
 # requirements.txt).
 #
@@ -10,12 +10,11 @@
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-peer_dir="$repo_root/peers/oidc-provider"
 
 for tool in node npm; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "install-peers: '$tool' not found on PATH." >&2
-    echo "install-peers: Node.js >= 20.18 with npm is required for peers/oidc-provider" >&2
+    echo "install-peers: Node.js >= 20.18 with npm is required for peers/oidc-provider and peers/saml-idp" >&2
     echo "install-peers: (Debian/Ubuntu: apt-get install nodejs npm)." >&2
     exit 1
   fi
@@ -27,32 +26,35 @@ if ! node -e 'process.exit(typeof URL.parse === "function" ? 0 : 1)'; then
   exit 1
 fi
 
-lock="$peer_dir/package-lock.json"
-marker="$peer_dir/node_modules/.package-lock.json"
+for npm_peer in oidc-provider saml-idp; do
+  peer_dir="$repo_root/peers/$npm_peer"
+  lock="$peer_dir/package-lock.json"
+  marker="$peer_dir/node_modules/.package-lock.json"
 
-if [[ ! -f "$lock" ]]; then
-  echo "install-peers: missing $lock" >&2
-  exit 1
-fi
+  if [[ ! -f "$lock" ]]; then
+    echo "install-peers: missing $lock" >&2
+    exit 1
+  fi
 
-if [[ ! -d "$peer_dir/node_modules" ]]; then
-  reason="node_modules missing"
-elif [[ ! -f "$marker" ]]; then
-  reason="node_modules/.package-lock.json missing"
-elif [[ "$lock" -nt "$marker" ]]; then
-  reason="package-lock.json newer than node_modules/.package-lock.json"
-else
-  reason=""
-fi
+  if [[ ! -d "$peer_dir/node_modules" ]]; then
+    reason="node_modules missing"
+  elif [[ ! -f "$marker" ]]; then
+    reason="node_modules/.package-lock.json missing"
+  elif [[ "$lock" -nt "$marker" ]]; then
+    reason="package-lock.json newer than node_modules/.package-lock.json"
+  else
+    reason=""
+  fi
 
-if [[ -z "$reason" ]]; then
-  echo "install-peers: peers/oidc-provider up to date (node $(node --version)); nothing to do"
-else
-  echo "install-peers: peers/oidc-provider: $reason; running npm ci (node $(node --version))"
-  start=$SECONDS
-  (cd "$peer_dir" && npm ci --no-audit --no-fund)
-  echo "install-peers: peers/oidc-provider installed in $((SECONDS - start))s"
-fi
+  if [[ -z "$reason" ]]; then
+    echo "install-peers: peers/$npm_peer up to date (node $(node --version)); nothing to do"
+  else
+    echo "install-peers: peers/$npm_peer: $reason; running npm ci (node $(node --version))"
+    start=$SECONDS
+    (cd "$peer_dir" && npm ci --no-audit --no-fund)
+    echo "install-peers: peers/$npm_peer installed in $((SECONDS - start))s"
+  fi
+done
 
 # peers/localstripe, peers/radicale and peers/scim2: Python virtualenvs pinned by requirements.txt (the tests install it on
 # first use too, under the same lock; this warms it).
