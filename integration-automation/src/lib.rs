@@ -12,6 +12,8 @@ pub mod expression;
 pub mod hris;
 pub mod http_request;
 pub mod load;
+#[cfg(feature = "sso")]
+pub mod provisioning;
 pub mod run_log;
 pub mod schedule;
 pub mod template;
