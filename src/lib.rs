@@ -15,7 +15,7 @@
 //! | `accounting` | [`accounting`]: the `Accounting` trait, the ledger model, reconciliation, chart-of-accounts mapping, the QuickBooks Online and Xero adapters (`quickbooks`, `xero`: one alone) |
 //! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, scheduled charges, the Stripe and Adyen adapters (`stripe`, `adyen`: one alone) |
 //! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV, Google Calendar and Microsoft Graph adapters (`caldav`, `google_calendar`, `microsoft_calendar`: one alone) |
-//! | `sso` | [`sso`]: SCIM filters parsed and evaluated, TOTP multi-factor authentication with recovery codes and lockout |
+//! | `sso` | [`sso`]: OpenID Connect and SAML 2.0 login (SAML's XML side in `integration-saml`), the SCIM 2.0 server and client, TOTP multi-factor authentication, roles, sessions, audit events and metrics |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!

@@ -200,4 +200,46 @@ proptest! {
         let parsed = Filter::parse(&text);
         prop_assert_eq!(parsed.as_ref().ok(), Some(&filter), "{} → {:?}", text, parsed);
     }
+
+    /// String comparisons are RFC 7644's, without regard to case (Unicode lower case), for any
+    /// text: `co`, `sw`, `ew`, `eq` and the orderings agree with lower-casing both sides; `id`
+    /// compares exactly.
+    #[test]
+    fn string_comparisons_fold_case_like_lower_casing_both_sides(
+        found in "[aAbΣσςÄäǅǆİi ]{0,8}",
+        wanted in "[aAbΣσςÄäǅǆİi ]{0,3}",
+    ) {
+        let (a, b) = (found.to_lowercase(), wanted.to_lowercase());
+        let user = json!({"displayName": found, "id": found});
+        let quoted = serde_json::to_string(&wanted).expect("JSON");
+        for (op, expected) in [
+            ("co", a.contains(&b)),
+            ("sw", a.starts_with(&b)),
+            ("ew", a.ends_with(&b)),
+            ("eq", a == b),
+            ("gt", a > b),
+            ("le", a <= b),
+        ] {
+            let filter = Filter::parse(&format!("displayName {op} {quoted}")).expect("parses");
+            prop_assert_eq!(filter.matches(&user).expect("evaluates"), expected, "{} {} {}", found, op, wanted);
+        }
+        let exact = Filter::parse(&format!("id eq {quoted}")).expect("parses");
+        prop_assert_eq!(exact.matches(&user).expect("evaluates"), found == wanted);
+    }
+}
+
+#[test]
+fn date_times_compare_as_instants_whatever_their_offsets() {
+    let user = json!({"meta": {"lastModified": "2026-12-07T12:00:00+01:00"}});
+    for (query, expected) in [
+        (r#"meta.lastModified eq "2026-12-07T11:00:00Z""#, true),
+        (r#"meta.lastModified ne "2026-12-07T11:00:00Z""#, false),
+        (r#"meta.lastModified eq "2026-12-07T12:00:00Z""#, false),
+        (r#"meta.lastModified gt "2026-12-07T10:59:59Z""#, true),
+        (r#"meta.lastModified lt "2026-12-07T11:00:00.5Z""#, true),
+        (r#"meta.lastModified sw "2026-12-07T12""#, true),
+    ] {
+        let filter = Filter::parse(query).expect("parses");
+        assert_eq!(filter.matches(&user).expect("evaluates"), expected, "{query}");
+    }
 }

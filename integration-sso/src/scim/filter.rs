@@ -431,7 +431,7 @@ impl Filter {
             Filter::And(a, b) => Ok(a.matches(resource)? && b.matches(resource)?),
             Filter::Or(a, b) => Ok(a.matches(resource)? || b.matches(resource)?),
             Filter::Not(a) => Ok(!a.matches(resource)?),
-            Filter::Present(path) => Ok(values(resource, path).iter().any(|v| present(v))),
+            Filter::Present(path) => Ok(any_value(resource, path, present)),
             Filter::Compare(path, op, value) => {
                 if matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le)
                     && matches!(value, CompValue::Bool(_) | CompValue::Null)
@@ -442,13 +442,11 @@ impl Filter {
                 }
                 let exact =
                     CASE_EXACT.iter().any(|n| n.eq_ignore_ascii_case(path.sub.as_deref().unwrap_or(&path.name)));
-                let found = values(resource, path);
-                let hit = found.iter().any(|v| compare(v, *op, value, exact));
                 Ok(match op {
                     // `ne` holds when no value is equal (an absent attribute is not equal).
-                    CompareOp::Ne => !found.iter().any(|v| compare(v, CompareOp::Eq, value, exact)),
-                    CompareOp::Eq if *value == CompValue::Null => found.iter().all(|v| v.is_null()),
-                    _ => hit,
+                    CompareOp::Ne => !any_value(resource, path, |v| compare(v, CompareOp::Eq, value, exact)),
+                    CompareOp::Eq if *value == CompValue::Null => !any_value(resource, path, |v| !v.is_null()),
+                    _ => any_value(resource, path, |v| compare(v, *op, value, exact)),
                 })
             }
             Filter::ValuePath(path, inner) => {
@@ -480,9 +478,10 @@ fn present(value: &Value) -> bool {
     }
 }
 
-/// A key of `object` named `name`, case-insensitively.
+/// A key of `object` named `name`, case-insensitively (the exact spelling looked up first).
 fn get<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
-    object.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+    let object = object.as_object()?;
+    object.get(name).or_else(|| object.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
 }
 
 /// The attribute `path` names (without its sub-attribute): at the root, or under its URN.
@@ -501,40 +500,90 @@ fn attribute<'a>(resource: &'a Value, path: &AttrPath) -> Option<&'a Value> {
     }
 }
 
-/// The values `path` reaches: the attribute (each value of a multi-valued one), or each
-/// value's sub-attribute; a complex value compared without a sub-attribute is its `value`.
-fn values<'a>(resource: &'a Value, path: &AttrPath) -> Vec<&'a Value> {
-    let Some(attribute) = attribute(resource, path) else { return Vec::new() };
-    let each: Vec<&Value> = match attribute {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    each.into_iter()
-        .filter_map(|v| match (&path.sub, v) {
+/// Whether `test` holds for any value `path` reaches: the attribute (each value of a
+/// multi-valued one), or each value's sub-attribute; a complex value compared without a
+/// sub-attribute is its `value`.
+fn any_value(resource: &Value, path: &AttrPath, mut test: impl FnMut(&Value) -> bool) -> bool {
+    let Some(attribute) = attribute(resource, path) else { return false };
+    let mut reached = |v: &Value| {
+        let value = match (&path.sub, v) {
             (Some(sub), Value::Object(_)) => get(v, sub),
             (Some(_), _) => None,
             (None, Value::Object(_)) => get(v, "value"),
             (None, other) => Some(other),
-        })
-        .collect()
+        };
+        value.is_some_and(&mut test)
+    };
+    match attribute {
+        Value::Array(items) => items.iter().any(reached),
+        other => reached(other),
+    }
+}
+
+/// `text` folded for a case-insensitive comparison: borrowed when lower-casing leaves it as it is.
+fn folded(text: &str, exact: bool) -> std::borrow::Cow<'_, str> {
+    let unchanged = |c: char| {
+        let mut lower = c.to_lowercase();
+        lower.next() == Some(c) && lower.next().is_none()
+    };
+    let unchanged =
+        if text.is_ascii() { !text.bytes().any(|b| b.is_ascii_uppercase()) } else { text.chars().all(unchanged) };
+    if exact || unchanged { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(text.to_lowercase()) }
+}
+
+/// `sw`, `ew`, `eq` and `ne` between ASCII texts without regard to case, in place (what lower-
+/// casing both would answer); `None` for the other operators (`co` keeps `str::contains`'s
+/// linear search; orderings may be date-times) and for what may be two date-times.
+fn ascii_without_case(found: &[u8], op: CompareOp, wanted: &[u8]) -> Option<bool> {
+    let (f, w) = (found.len(), wanted.len());
+    match op {
+        CompareOp::Sw => Some(f >= w && found[..w].eq_ignore_ascii_case(wanted)),
+        CompareOp::Ew => Some(f >= w && found[f - w..].eq_ignore_ascii_case(wanted)),
+        // Two date-times are equal as instants, whatever their offsets.
+        CompareOp::Eq | CompareOp::Ne
+            if found.first().is_some_and(u8::is_ascii_digit) && wanted.first().is_some_and(u8::is_ascii_digit) =>
+        {
+            None
+        }
+        CompareOp::Eq => Some(found.eq_ignore_ascii_case(wanted)),
+        CompareOp::Ne => Some(!found.eq_ignore_ascii_case(wanted)),
+        _ => None,
+    }
+}
+
+/// Whether `text` could be an RFC 3339 date-time (a digit first), before trying to parse it.
+fn may_be_instant(text: &str) -> bool {
+    text.as_bytes().first().is_some_and(u8::is_ascii_digit)
 }
 
 fn compare(found: &Value, op: CompareOp, wanted: &CompValue, exact: bool) -> bool {
-    let fold = |s: &str| if exact { s.to_owned() } else { s.to_lowercase() };
     let ordering = match (found, wanted) {
         (Value::String(found_text), CompValue::String(wanted_text)) => {
-            let (a, b) = (fold(found_text), fold(wanted_text));
+            if !exact
+                && found_text.is_ascii()
+                && wanted_text.is_ascii()
+                && let Some(answer) = ascii_without_case(found_text.as_bytes(), op, wanted_text.as_bytes())
+            {
+                return answer;
+            }
+            let (a, b) = (folded(found_text, exact), folded(wanted_text, exact));
             match op {
-                CompareOp::Co => return a.contains(&b),
-                CompareOp::Sw => return a.starts_with(&b),
-                CompareOp::Ew => return a.ends_with(&b),
+                CompareOp::Co => return a.contains(b.as_ref()),
+                CompareOp::Sw => return a.starts_with(b.as_ref()),
+                CompareOp::Ew => return a.ends_with(b.as_ref()),
                 _ => {}
             }
             // Date-times compare as instants; other strings lexically.
-            match (chrono::DateTime::parse_from_rfc3339(found_text), chrono::DateTime::parse_from_rfc3339(wanted_text))
-            {
-                (Ok(x), Ok(y)) => x.cmp(&y),
-                _ => a.cmp(&b),
+            let instants = (may_be_instant(found_text) && may_be_instant(wanted_text))
+                .then(|| {
+                    chrono::DateTime::parse_from_rfc3339(found_text)
+                        .ok()
+                        .zip(chrono::DateTime::parse_from_rfc3339(wanted_text).ok())
+                })
+                .flatten();
+            match instants {
+                Some((x, y)) => x.cmp(&y),
+                None => a.cmp(&b),
             }
         }
         (Value::Number(a), CompValue::Number(b)) => match (a.as_f64(), b.as_f64()) {
