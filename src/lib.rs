@@ -16,6 +16,7 @@
 //! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, scheduled charges, the Stripe and Adyen adapters (`stripe`, `adyen`: one alone) |
 //! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV, Google Calendar and Microsoft Graph adapters (`caldav`, `google_calendar`, `microsoft_calendar`: one alone) |
 //! | `sso` | [`sso`]: OpenID Connect and SAML 2.0 login (SAML's XML side in `integration-saml`), the SCIM 2.0 server and client, TOTP multi-factor authentication, roles, sessions, audit events and metrics |
+//! | `storage` | [`storage`]: cloud storage's common model and paths that cannot leave their folder (in progress: adapters to come) |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -93,6 +94,10 @@ pub use integration_calendar as calendar;
 #[cfg(feature = "sso")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sso")))]
 pub use integration_sso as sso;
+
+#[cfg(feature = "storage")]
+#[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
+pub use integration_storage as storage;
 
 #[cfg(any(feature = "accounting", feature = "quickbooks", feature = "xero"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]
