@@ -237,6 +237,7 @@ impl ProviderClient {
             idempotent: false,
             any_status: AnyStatus::No,
             max_body: None,
+            streaming: false,
             error: None,
         }
     }
@@ -283,6 +284,7 @@ pub struct Request<'a> {
     idempotent: bool,
     any_status: AnyStatus,
     max_body: Option<usize>,
+    streaming: bool,
     error: Option<Error>,
 }
 
@@ -448,6 +450,31 @@ impl Request<'_> {
         self.run(parse).await
     }
 
+    /// Sends the request through the policy and returns the 2xx (or 304) response as soon as its
+    /// head is in, the body left to read chunk by chunk ([`StreamingResponse::chunk`]) in bounded
+    /// memory — a download of any size. Retries, the rate limit, the circuit breaker, the
+    /// credentials and the span apply up to the head; each chunk after it must come within the
+    /// policy's attempt timeout (an idle limit), and a body broken half-way is an error the caller
+    /// resumes from (a `Range` request), never a silent short read. Any other status is an error,
+    /// as for [`send`](Self::send).
+    pub async fn send_streaming(mut self) -> Result<StreamingResponse> {
+        self.streaming = true;
+        let idle = self.client.policy.timeouts.attempt;
+        self.run(move |response| {
+            let body = response.live.take().ok_or_else(|| {
+                Error::invalid_response("the response has no body to stream").with_delivery(Delivery::Responded)
+            })?;
+            Ok(StreamingResponse {
+                status: response.status,
+                headers: response.headers,
+                attempts: response.attempts,
+                body,
+                idle,
+            })
+        })
+        .await
+    }
+
     /// Sends the request and turns the response into `T` with `parse`.
     async fn run<T>(self, parse: impl Fn(Response) -> Result<T>) -> Result<T> {
         let client = self.client;
@@ -457,6 +484,7 @@ impl Request<'_> {
             safe_to_repeat: self.idempotency_key || self.read_only || self.idempotent || is_idempotent(&self.method),
             any_status: self.any_status,
             max_body: self.max_body,
+            streaming: self.streaming,
             method: self.method,
             url,
             headers: self.headers,
@@ -534,6 +562,8 @@ struct Prepared {
     safe_to_repeat: bool,
     any_status: AnyStatus,
     max_body: Option<usize>,
+    /// A 2xx answer's body is left to read ([`Request::send_streaming`]).
+    streaming: bool,
 }
 
 impl Prepared {
@@ -772,7 +802,19 @@ impl ProviderClient {
         let sent = Sent::of(&request, prepared).map(Arc::new);
         let span = tracing::debug_span!("http.attempt", attempt, status = tracing::field::Empty);
         let max_body = prepared.max_body.unwrap_or(self.policy.max_body_bytes);
-        let exchange = transport::exchange(&self.http.inner, request, max_body);
+        let exchange = async {
+            if prepared.streaming {
+                let (status, headers, answer) =
+                    transport::exchange_streaming(&self.http.inner, request, max_body).await?;
+                Ok(match answer {
+                    transport::Answer::Read(body) => (status, headers, body, None),
+                    transport::Answer::Live(live) => (status, headers, Bytes::new(), Some(live)),
+                })
+            } else {
+                let (status, headers, body) = transport::exchange(&self.http.inner, request, max_body).await?;
+                Ok((status, headers, body, None))
+            }
+        };
         let own = self.policy.timeouts.attempt.map(|limit| (Instant::now() + limit, limit));
         let cut = [own.map(|(at, _)| at), deadline.map(|d| d.at)].into_iter().flatten().min();
         let traced = !span.is_disabled();
@@ -792,12 +834,13 @@ impl ProviderClient {
             },
             None => exchange.await,
         };
-        let (status, headers, body) = exchanged?;
+        let (status, headers, body, live) = exchanged?;
         if traced {
             span.record("status", status.as_u16());
         }
         if status.is_success() || status == StatusCode::NOT_MODIFIED {
-            return Ok(Attempt::Done(Response { status, headers, body, attempts: attempt, sent }));
+            let live = Live::holding(live);
+            return Ok(Attempt::Done(Response { status, headers, body, attempts: attempt, sent, live }));
         }
         // The provider may echo what it was sent: every form of it is scrubbed from the whole
         // body before the error keeps a message or a truncated copy of it.
@@ -821,7 +864,11 @@ impl ProviderClient {
             }
         }
         let error = error.redact_with(&redactor);
-        Ok(Attempt::Refused(stamp, error, Response { status, headers, body, attempts: attempt, sent }))
+        Ok(Attempt::Refused(
+            stamp,
+            error,
+            Response { status, headers, body, attempts: attempt, sent, live: Live::default() },
+        ))
     }
 }
 
@@ -849,6 +896,82 @@ pub struct Response {
     body: Bytes,
     attempts: u32,
     sent: Option<Arc<Sent>>,
+    /// A streamed response's unread body, taken once by [`Request::send_streaming`].
+    live: Live,
+}
+
+/// The unread body of a streamed response (shared so that [`Response`] stays `Clone`; taken once).
+#[derive(Clone, Default)]
+struct Live(Option<Arc<std::sync::Mutex<Option<reqwest::Response>>>>);
+
+impl Live {
+    fn holding(response: Option<reqwest::Response>) -> Self {
+        Self(response.map(|r| Arc::new(std::sync::Mutex::new(Some(r)))))
+    }
+
+    fn take(&self) -> Option<reqwest::Response> {
+        self.0.as_ref().and_then(|shared| shared.lock().unwrap_or_else(|p| p.into_inner()).take())
+    }
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Live(unread body)" } else { "Live(none)" })
+    }
+}
+
+/// A successful response whose body is read chunk by chunk ([`Request::send_streaming`]).
+#[derive(Debug)]
+pub struct StreamingResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    attempts: u32,
+    body: reqwest::Response,
+    idle: Option<Duration>,
+}
+
+impl StreamingResponse {
+    /// The status (2xx or 304).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header's value as text, if present and printable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// How many attempts it took to get the head (1 = no retry).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The body's length, if the provider said.
+    pub fn content_length(&self) -> Option<u64> {
+        self.body.content_length()
+    }
+
+    /// The next chunk of the body; `None` at its end.
+    ///
+    /// # Errors
+    /// A `Transient` error (delivery `Responded`) when the connection breaks or no chunk comes
+    /// within the policy's attempt timeout: resume from the bytes received.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        let next = self.body.chunk();
+        let next = match self.idle {
+            Some(idle) => tokio::time::timeout(idle, next).await.map_err(|_| {
+                Error::new(ErrorKind::Transient, format!("no part of the response body came within {idle:?}"))
+                    .with_delivery(Delivery::Responded)
+            })?,
+            None => next.await,
+        };
+        next.map_err(|e| transport::from_reqwest(e, true))
+    }
 }
 
 impl Response {

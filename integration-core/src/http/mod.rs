@@ -67,7 +67,10 @@ mod transport;
 mod url_path;
 
 pub(crate) use client::same_origin_redirects;
-pub use client::{HttpClient, HttpClientBuilder, MAX_REDIRECTS, ProviderClient, Request, Response, UNPARSABLE_REREADS};
+pub use client::{
+    HttpClient, HttpClientBuilder, MAX_REDIRECTS, ProviderClient, Request, Response, StreamingResponse,
+    UNPARSABLE_REREADS,
+};
 pub use mutual_tls::ClientCertificate;
 pub use policy::{CircuitPolicy, HttpPolicy, RateLimit, RetryPolicy, Timeouts};
 pub use url_path::join_path;

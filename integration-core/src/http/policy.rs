@@ -139,9 +139,12 @@ impl Default for HttpPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Timeouts {
-    /// One attempt: sending the request and reading the whole response body.
+    /// One attempt: sending the request and reading the whole response body. For a streamed
+    /// response ([`Request::send_streaming`](super::Request::send_streaming)): until its head,
+    /// then the longest wait for each chunk of its body.
     pub attempt: Option<Duration>,
-    /// The whole operation, retries and waits included.
+    /// The whole operation, retries and waits included (for a streamed response: until its
+    /// head; the body takes as long as it takes, chunk by chunk).
     pub operation: Option<Duration>,
 }
 

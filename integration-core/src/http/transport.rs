@@ -9,13 +9,41 @@ use reqwest::StatusCode;
 use super::gathered::Gathered;
 use crate::error::{Delivery, Error, ErrorKind, Result};
 
+/// What an exchange answered: a body read whole, or (streaming, on success) the response whose
+/// body is still to be read.
+pub(crate) enum Answer {
+    Read(Bytes),
+    Live(reqwest::Response),
+}
+
 /// Sends `request` and reads the whole response.
 pub(crate) async fn exchange(
     client: &reqwest::Client,
     request: reqwest::Request,
     max_body: usize,
 ) -> Result<(StatusCode, HeaderMap, Bytes)> {
+    let response = client.execute(request).await.map_err(|e| from_reqwest(e, false))?;
+    read_whole(response, max_body).await
+}
+
+/// Sends `request`; on a 2xx (or 304) returns as soon as the head is in, the body left to read
+/// — other answers are read whole (bounded), as [`exchange`] does, for their error.
+pub(crate) async fn exchange_streaming(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    max_body: usize,
+) -> Result<(StatusCode, HeaderMap, Answer)> {
     let mut response = client.execute(request).await.map_err(|e| from_reqwest(e, false))?;
+    let status = response.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        let headers = std::mem::take(response.headers_mut());
+        return Ok((status, headers, Answer::Live(response)));
+    }
+    let (status, headers, body) = read_whole(response, max_body).await?;
+    Ok((status, headers, Answer::Read(body)))
+}
+
+async fn read_whole(mut response: reqwest::Response, max_body: usize) -> Result<(StatusCode, HeaderMap, Bytes)> {
     let status = response.status();
     if response.content_length().is_some_and(|len| len > max_body as u64) {
         return Err(too_large(status, max_body));
