@@ -109,6 +109,12 @@ async fn the_head_is_retried_and_a_refusal_is_an_error() {
     let error = client.get(format!("{}/gone", server.uri())).send_streaming().await.expect_err("a 404");
     assert_eq!((error.kind(), error.status()), (ErrorKind::NotFound, Some(404)));
     assert!(error.body().is_some_and(|b| b.contains("no such file")), "{error:?}");
+    // A protocol that reads refusals itself (an S3 client parsing its XML errors) lets them through.
+    let mut refused =
+        client.get(format!("{}/gone", server.uri())).accept_any_status().send_streaming().await.expect("let through");
+    assert_eq!((refused.status().as_u16(), refused.content_length()), (404, Some(12)));
+    assert_eq!(refused.chunk().await.expect("its body").as_deref(), Some(&b"no such file"[..]));
+    assert_eq!(refused.chunk().await.expect("the end"), None);
 }
 
 /// Reads `response` to its end or its first error: the bytes received, and the error.

@@ -461,9 +461,12 @@ impl Request<'_> {
         self.streaming = true;
         let idle = self.client.policy.timeouts.attempt;
         self.run(move |response| {
-            let body = response.live.take().ok_or_else(|| {
-                Error::invalid_response("the response has no body to stream").with_delivery(Delivery::Responded)
-            })?;
+            // A refused answer let through (`accept_any_status`) was read whole: its body is
+            // given as one chunk.
+            let body = match response.live.take() {
+                Some(live) => StreamedBody::Live(live),
+                None => StreamedBody::Read(Some(response.body.clone()).filter(|b| !b.is_empty())),
+            };
             Ok(StreamingResponse {
                 status: response.status,
                 headers: response.headers,
@@ -926,12 +929,21 @@ pub struct StreamingResponse {
     status: StatusCode,
     headers: HeaderMap,
     attempts: u32,
-    body: reqwest::Response,
+    body: StreamedBody,
     idle: Option<Duration>,
 }
 
+/// A streamed response's body: still on the wire, or (a refused answer let through) read
+/// already and not yet given.
+#[derive(Debug)]
+enum StreamedBody {
+    Live(reqwest::Response),
+    Read(Option<Bytes>),
+}
+
 impl StreamingResponse {
-    /// The status (2xx or 304).
+    /// The status (2xx or 304, or any with [`Request::accept_any_status`]: a refused answer's
+    /// body, read whole under the policy's size limit, is then its one chunk).
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -953,7 +965,10 @@ impl StreamingResponse {
 
     /// The body's length, if the provider said.
     pub fn content_length(&self) -> Option<u64> {
-        self.body.content_length()
+        match &self.body {
+            StreamedBody::Live(live) => live.content_length(),
+            StreamedBody::Read(read) => Some(read.as_ref().map_or(0, |b| b.len() as u64)),
+        }
     }
 
     /// The next chunk of the body; `None` at its end.
@@ -962,7 +977,11 @@ impl StreamingResponse {
     /// A `Transient` error (delivery `Responded`) when the connection breaks or no chunk comes
     /// within the policy's attempt timeout: resume from the bytes received.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
-        let next = self.body.chunk();
+        let live = match &mut self.body {
+            StreamedBody::Live(live) => live,
+            StreamedBody::Read(read) => return Ok(read.take()),
+        };
+        let next = live.chunk();
         let next = match self.idle {
             Some(idle) => tokio::time::timeout(idle, next).await.map_err(|_| {
                 Error::new(ErrorKind::Transient, format!("no part of the response body came within {idle:?}"))
