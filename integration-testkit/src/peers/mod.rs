@@ -8,12 +8,14 @@
 //! that fails the test: CI never skips silently.
 
 mod localstripe;
+mod moto;
 mod oidc_provider;
 mod radicale;
 mod saml_idp;
 mod scim2;
 
 pub use localstripe::LocalStripe;
+pub use moto::Moto;
 pub use oidc_provider::OidcProvider;
 pub use radicale::Radicale;
 pub use saml_idp::{PostedResponse, SamlIdp};
@@ -149,13 +151,24 @@ impl PythonPeer {
     /// first if needed) and reads the `url` it announces; `None` (with the reason printed; under
     /// CI a failure) when Python cannot install or run it.
     pub(crate) fn start(peer: &str, folder: &str, script: &str, args: &[&str]) -> Option<Self> {
+        Self::start_with_env(peer, folder, script, args, &[])
+    }
+
+    /// As [`start`](Self::start), with `env` set for the process.
+    pub(crate) fn start_with_env(
+        peer: &str,
+        folder: &str,
+        script: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Option<Self> {
         let dir = repository_root().join("peers").join(folder);
         let python = match python_install(&dir) {
             Ok(python) => python,
             Err(why) => match unavailable(peer, &why)? {},
         };
         let mut command = std::process::Command::new(python);
-        command.arg(script).args(args).current_dir(&dir);
+        command.arg(script).args(args).current_dir(&dir).envs(env.iter().copied());
         let (mut child, stdin, announced) = spawn_announcing(peer, command, std::time::Duration::from_secs(60))?;
         let Some(url) = announced["url"].as_str().map(str::to_owned) else {
             let _ = child.kill();
