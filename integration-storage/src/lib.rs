@@ -25,6 +25,9 @@
 
 pub mod model;
 pub mod path;
+#[cfg(feature = "s3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "s3")))]
+pub mod s3;
 
 pub use model::{Checksums, Entry, EntryKind, Grantee, Permission, Quota, Role, ShareLink, Version};
 pub use path::StoragePath;
