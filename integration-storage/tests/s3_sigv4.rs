@@ -73,6 +73,19 @@ async fn signed_requests_are_served_and_a_wrong_secret_is_refused() {
     assert_eq!(read.bytes().as_ref(), b"the plan");
     let listing = client.get(format!("{base}/reports?list-type=2")).send().await.expect("listed, signed");
     assert!(String::from_utf8_lossy(listing.bytes()).contains("<Key>2026/Q4 plan.txt</Key>"));
+    // Keys that need encoding, through the bucket client: the signature covers the path as sent.
+    let bucket = integration_storage::s3::Bucket::new(
+        client.clone(),
+        base,
+        "reports",
+        integration_storage::s3::Addressing::Path,
+    )
+    .expect("a bucket");
+    let odd = "odd/Café ☕ +%&=;.txt";
+    bucket.put(odd, bytes::Bytes::from_static(b"odd"), "text/plain").await.expect("written, signed");
+    assert_eq!(bucket.head(odd).await.expect("looked up, signed").expect("there").size, 3);
+    let page = bucket.list("odd/", Some("/"), None, 10).await.expect("listed with a query, signed");
+    assert_eq!(page.objects.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), [odd]);
 
     let wrong_secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYwrongSECRET";
     let refused = s3(SigV4::new(&key_id, wrong_secret, "us-east-1"));

@@ -1,0 +1,296 @@
+//! One S3 bucket over the core HTTP client (signed by [`SigV4`](super::SigV4)): objects listed
+//! (ListObjectsV2, page by page, with ETags and sizes — what change detection compares),
+//! looked up, read as a stream (whole or a byte range), written, copied and deleted. S3's XML
+//! answers are read with `roxmltree`; its refusals keep their XML body in the error.
+//!
+//! Keys are written into the URL path one segment per `/`, each percent-encoded as SigV4's
+//! canonical request wants it (everything but `A–Z a–z 0–9 - _ . ~`). A key with a `.` or `..`
+//! segment cannot be addressed that way — URLs resolve dot segments, encoded or not — and is
+//! refused rather than sent to another object.
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use integration_core::http::{ProviderClient, StreamingResponse};
+use integration_core::{Error, ErrorKind, Result};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use url::Url;
+
+/// What SigV4 leaves unencoded in a path segment.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// How a bucket is addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressing {
+    /// `https://endpoint/bucket/key` (MinIO, moto, most S3-compatible stores).
+    Path,
+    /// `https://bucket.endpoint/key` (AWS's default).
+    VirtualHost,
+}
+
+/// An object as a listing or a lookup gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Its key.
+    pub key: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its ETag, quotes removed (the MD5 of a single-part upload's content).
+    pub etag: String,
+    /// When it was last written.
+    pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectPage {
+    /// The objects, in key order.
+    pub objects: Vec<ObjectInfo>,
+    /// The common prefixes (folders) when listed with a delimiter.
+    pub prefixes: Vec<String>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<String>,
+}
+
+/// One bucket.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    client: ProviderClient,
+    base: Url,
+    name: String,
+}
+
+fn invalid(message: String) -> Error {
+    Error::invalid_response(message)
+}
+
+fn text<'a>(node: roxmltree::Node<'a, '_>, tag: &str) -> Option<&'a str> {
+    node.children().find(|c| c.has_tag_name(tag)).and_then(|c| c.text())
+}
+
+fn parse_xml(body: &[u8]) -> Result<String> {
+    String::from_utf8(body.to_vec()).map_err(|_| invalid("S3 answered with XML that is not UTF-8".into()))
+}
+
+fn object(node: roxmltree::Node<'_, '_>) -> Result<ObjectInfo> {
+    let key = text(node, "Key").ok_or_else(|| invalid("a listed object has no Key".into()))?;
+    let size = text(node, "Size").and_then(|s| s.parse().ok()).unwrap_or(0);
+    let etag = text(node, "ETag").unwrap_or_default().trim_matches('"').to_owned();
+    let last_modified =
+        text(node, "LastModified").and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
+    Ok(ObjectInfo { key: key.to_owned(), size, etag, last_modified })
+}
+
+impl Bucket {
+    /// The bucket `name` at `endpoint` (`https://s3.eu-west-1.amazonaws.com`,
+    /// `http://127.0.0.1:9000`), through `client` (give it a [`SigV4`](super::SigV4)
+    /// authenticator).
+    ///
+    /// # Errors
+    /// A `Config` error for an endpoint that is not a URL or a bucket name S3 would refuse.
+    pub fn new(client: ProviderClient, endpoint: &str, name: &str, addressing: Addressing) -> Result<Self> {
+        let valid = (3..=63).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(Error::new(
+                ErrorKind::Config,
+                format!("{name:?} is not an S3 bucket name (3–63 of a–z 0–9 . -)"),
+            ));
+        }
+        let mut base = Url::parse(endpoint)
+            .map_err(|e| Error::new(ErrorKind::Config, format!("the S3 endpoint is not a URL: {e}")))?;
+        match addressing {
+            Addressing::Path => {
+                let path = format!("{}/{name}", base.path().trim_end_matches('/'));
+                base.set_path(&path);
+            }
+            Addressing::VirtualHost => {
+                let host = base.host_str().unwrap_or_default().to_owned();
+                base.set_host(Some(&format!("{name}.{host}")))
+                    .map_err(|e| Error::new(ErrorKind::Config, format!("the S3 endpoint has no host: {e}")))?;
+            }
+        }
+        Ok(Self { client, base, name: name.to_owned() })
+    }
+
+    /// The bucket's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of the object `key`.
+    ///
+    /// # Errors
+    /// A `Validation` error for an empty key or one with a `.` or `..` segment.
+    pub fn object_url(&self, key: &str) -> Result<Url> {
+        if key.is_empty() || key.split('/').any(|s| s == "." || s == "..") {
+            return Err(Error::validation("key", format!("the S3 key {key:?} cannot be addressed in a URL path")));
+        }
+        let encoded: Vec<String> = key.split('/').map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect();
+        let mut url = self.base.clone();
+        let path = format!("{}/{}", url.path().trim_end_matches('/'), encoded.join("/"));
+        url.set_path(&path);
+        Ok(url)
+    }
+
+    fn root(&self) -> Url {
+        let mut url = self.base.clone();
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        url
+    }
+
+    /// Creates the bucket.
+    ///
+    /// # Errors
+    /// S3's refusal (`409 BucketAlreadyOwnedByYou`…).
+    pub async fn create(&self) -> Result<()> {
+        self.client.put(self.root().as_str()).operation("s3.create_bucket").send().await.map(drop)
+    }
+
+    /// One page of the objects under `prefix` (with `delimiter` `/`: one level, sub-folders as
+    /// prefixes), continuing from `next` (a previous page's), at most `max_keys` (1–1,000).
+    ///
+    /// # Errors
+    /// S3's refusal; an `InvalidResponse` error for an answer that is not a listing.
+    pub async fn list(
+        &self,
+        prefix: &str,
+        delimiter: Option<&str>,
+        next: Option<&str>,
+        max_keys: u32,
+    ) -> Result<ObjectPage> {
+        let max_keys = max_keys.clamp(1, 1000).to_string();
+        let mut query = vec![("list-type", "2"), ("prefix", prefix), ("max-keys", max_keys.as_str())];
+        if let Some(delimiter) = delimiter {
+            query.push(("delimiter", delimiter));
+        }
+        if let Some(token) = next {
+            query.push(("continuation-token", token));
+        }
+        let response = self
+            .client
+            .get(self.root().as_str())
+            .query(&query)
+            .operation("s3.list_objects_v2")
+            .read_only()
+            .send()
+            .await?;
+        let xml = parse_xml(response.bytes())?;
+        let document = roxmltree::Document::parse(&xml).map_err(|e| invalid(format!("the listing is not XML: {e}")))?;
+        let root = document.root_element();
+        if !root.has_tag_name("ListBucketResult") {
+            return Err(invalid(format!("the listing's root is <{}>", root.tag_name().name())));
+        }
+        let mut page = ObjectPage::default();
+        for child in root.children().filter(roxmltree::Node::is_element) {
+            match child.tag_name().name() {
+                "Contents" => page.objects.push(object(child)?),
+                "CommonPrefixes" => page.prefixes.extend(text(child, "Prefix").map(str::to_owned)),
+                _ => {}
+            }
+        }
+        let truncated = text(root, "IsTruncated") == Some("true");
+        page.next = text(root, "NextContinuationToken").filter(|_| truncated).map(str::to_owned);
+        if truncated && page.next.is_none() {
+            return Err(invalid("the listing is truncated but gives no continuation token".into()));
+        }
+        Ok(page)
+    }
+
+    /// The object `key`, if it exists (`HEAD`).
+    ///
+    /// # Errors
+    /// S3's refusal other than `404`.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>> {
+        let url = self.object_url(key)?;
+        let response = self
+            .client
+            .request(integration_core::http::Method::HEAD, url.as_str())
+            .operation("s3.head_object")
+            .read_only()
+            .send()
+            .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let etag = response.header("etag").unwrap_or_default().trim_matches('"').to_owned();
+        let size = response.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+        let last_modified =
+            response.header("last-modified").and_then(|t| DateTime::parse_from_rfc2822(t).ok()).map(|t| t.to_utc());
+        Ok(Some(ObjectInfo { key: key.to_owned(), size, etag, last_modified }))
+    }
+
+    /// The object `key`'s content as a stream: whole, or the bytes `range` (inclusive, an open
+    /// end reading to the end).
+    ///
+    /// # Errors
+    /// S3's refusal (`404 NoSuchKey`, `416` for a range past the end).
+    pub async fn get(&self, key: &str, range: Option<(u64, Option<u64>)>) -> Result<StreamingResponse> {
+        let url = self.object_url(key)?;
+        let mut request = self.client.get(url.as_str()).operation("s3.get_object").read_only();
+        if let Some((start, end)) = range {
+            let end = end.map(|e| e.to_string()).unwrap_or_default();
+            request = request.header("range", &format!("bytes={start}-{end}"));
+        }
+        request.send_streaming().await
+    }
+
+    /// Writes `body` as the object `key` (one request: up to 5 GiB; larger content goes in
+    /// parts), with its `Content-Type` and a `Content-MD5` S3 checks the content against.
+    /// Returns the new ETag.
+    ///
+    /// # Errors
+    /// S3's refusal (`400 BadDigest` when the content arrived changed).
+    pub async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<String> {
+        use base64::Engine as _;
+        let url = self.object_url(key)?;
+        let md5 = base64::engine::general_purpose::STANDARD.encode(<md5::Md5 as md5::Digest>::digest(&body));
+        let response = self
+            .client
+            .put(url.as_str())
+            .header("content-md5", &md5)
+            .body(body, content_type)
+            .operation("s3.put_object")
+            .idempotent()
+            .send()
+            .await?;
+        Ok(response.header("etag").unwrap_or_default().trim_matches('"').to_owned())
+    }
+
+    /// Copies the object `from` to `to` in this bucket (server-side).
+    ///
+    /// # Errors
+    /// S3's refusal (`404 NoSuchKey` for `from`).
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        let source = self.object_url(from)?;
+        let source = format!(
+            "/{}{}",
+            self.name,
+            source.path().strip_prefix(&format!("/{}", self.name)).unwrap_or(source.path())
+        );
+        let url = self.object_url(to)?;
+        self.client
+            .put(url.as_str())
+            .header("x-amz-copy-source", &source)
+            .operation("s3.copy_object")
+            .idempotent()
+            .send()
+            .await
+            .map(drop)
+    }
+
+    /// Deletes the object `key` (done whether or not it existed, as S3 answers).
+    ///
+    /// # Errors
+    /// S3's refusal.
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        let url = self.object_url(key)?;
+        self.client.delete(url.as_str()).operation("s3.delete_object").send().await.map(drop)
+    }
+}
