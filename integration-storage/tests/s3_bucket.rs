@@ -114,3 +114,46 @@ fn keys_and_names_that_cannot_be_addressed_are_refused() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_megabytes_go_up_in_parts_with_their_checksum_and_come_back_the_same() {
+    use md5::Digest as _;
+    let Some(moto) = Moto::start() else { return };
+    let bucket = bucket(&moto, "big");
+    bucket.create().await.expect("created");
+    const TOTAL: usize = 50 * 1024 * 1024;
+    const PART: usize = 8 * 1024 * 1024;
+    let byte_at = |offset: usize| (offset.wrapping_mul(2_654_435_761) >> 13) as u8;
+    let mut sent = md5::Md5::new();
+    let mut upload = bucket.start_multipart("backups/archive.bin", "application/octet-stream").await.expect("started");
+    let mut offset = 0;
+    while offset < TOTAL {
+        let part: Vec<u8> = (offset..TOTAL.min(offset + PART)).map(byte_at).collect();
+        sent.update(&part);
+        offset += part.len();
+        upload.part(bytes::Bytes::from(part)).await.expect("a part");
+    }
+    let etag = upload.complete().await.expect("completed and checked");
+    assert!(etag.ends_with("-7"), "seven parts: {etag}");
+    let found = bucket.head("backups/archive.bin").await.expect("a lookup").expect("there");
+    assert_eq!((found.size, found.etag), (TOTAL as u64, etag));
+
+    // Read back as a stream, chunk by chunk, and compared by digest.
+    let mut response = bucket.get("backups/archive.bin", None).await.expect("read");
+    let (mut received, mut digest) = (0usize, md5::Md5::new());
+    while let Some(chunk) = response.chunk().await.expect("a chunk") {
+        received += chunk.len();
+        digest.update(&chunk);
+    }
+    assert_eq!(received, TOTAL);
+    assert_eq!(digest.finalize(), sent.finalize(), "the same bytes");
+
+    // An upload given up leaves nothing behind.
+    let mut abandoned =
+        bucket.start_multipart("backups/abandoned.bin", "application/octet-stream").await.expect("started");
+    abandoned.part(bytes::Bytes::from(vec![7u8; 1024])).await.expect("a part");
+    abandoned.abort().await.expect("aborted");
+    assert!(bucket.head("backups/abandoned.bin").await.expect("a lookup").is_none());
+    let empty = bucket.start_multipart("backups/empty.bin", "application/octet-stream").await.expect("started");
+    assert_eq!(empty.complete().await.expect_err("no parts").field(), Some("part"));
+}

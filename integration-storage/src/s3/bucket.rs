@@ -263,6 +263,30 @@ impl Bucket {
         Ok(response.header("etag").unwrap_or_default().trim_matches('"').to_owned())
     }
 
+    /// Begins writing the object `key` in parts (content above a few MiB, up to 5 TiB): each
+    /// [`MultipartUpload::part`] is sent as it is given, so memory holds one part at a time.
+    ///
+    /// # Errors
+    /// S3's refusal; an `InvalidResponse` error for an answer without an upload id.
+    pub async fn start_multipart(&self, key: &str, content_type: &str) -> Result<MultipartUpload> {
+        let url = self.object_url(key)?;
+        let response = self
+            .client
+            .post(url.as_str())
+            .query(&[("uploads", "")])
+            .header("content-type", content_type)
+            .operation("s3.create_multipart_upload")
+            .send()
+            .await?;
+        let xml = parse_xml(response.bytes())?;
+        let document =
+            roxmltree::Document::parse(&xml).map_err(|e| invalid(format!("the upload's answer is not XML: {e}")))?;
+        let upload_id = text(document.root_element(), "UploadId")
+            .ok_or_else(|| invalid("the answer to a multipart upload has no UploadId".into()))?
+            .to_owned();
+        Ok(MultipartUpload { bucket: self.clone(), url, upload_id, parts: Vec::new(), digests: Vec::new() })
+    }
+
     /// Copies the object `from` to `to` in this bucket (server-side).
     ///
     /// # Errors
@@ -292,5 +316,119 @@ impl Bucket {
     pub async fn delete(&self, key: &str) -> Result<()> {
         let url = self.object_url(key)?;
         self.client.delete(url.as_str()).operation("s3.delete_object").send().await.map(drop)
+    }
+}
+
+/// The smallest part S3 takes (but the last).
+pub const MIN_PART_BYTES: usize = 5 * 1024 * 1024;
+
+/// An object being written in parts ([`Bucket::start_multipart`]). Abort it when giving up, or
+/// S3 keeps (and bills) the parts sent.
+#[derive(Debug)]
+pub struct MultipartUpload {
+    bucket: Bucket,
+    url: Url,
+    upload_id: String,
+    /// The ETag S3 gave each part, in order.
+    parts: Vec<String>,
+    /// Each part's MD5, for the whole object's ETag.
+    digests: Vec<[u8; 16]>,
+}
+
+impl MultipartUpload {
+    /// Sends the next part (at least [`MIN_PART_BYTES`] but for the last) with its `Content-MD5`,
+    /// which S3 checks.
+    ///
+    /// # Errors
+    /// A `Validation` error past 10,000 parts; S3's refusal (`400 BadDigest`).
+    pub async fn part(&mut self, content: Bytes) -> Result<()> {
+        use base64::Engine as _;
+        use md5::Digest as _;
+        let number = self.parts.len() + 1;
+        if number > 10_000 {
+            return Err(Error::validation("part", "S3 takes at most 10,000 parts"));
+        }
+        let digest: [u8; 16] = md5::Md5::digest(&content).into();
+        let number = number.to_string();
+        let response = self
+            .bucket
+            .client
+            .put(self.url.as_str())
+            .query(&[("partNumber", number.as_str()), ("uploadId", self.upload_id.as_str())])
+            .header("content-md5", &base64::engine::general_purpose::STANDARD.encode(digest))
+            .body(content, "application/octet-stream")
+            .operation("s3.upload_part")
+            .idempotent()
+            .send()
+            .await?;
+        self.parts.push(response.header("etag").unwrap_or_default().trim_matches('"').to_owned());
+        self.digests.push(digest);
+        Ok(())
+    }
+
+    /// Completes the object from the parts sent, and checks S3's ETag for it against the one
+    /// the parts' own MD5s give (`md5(md5₁ … mdₙ)-n`). Returns the ETag.
+    ///
+    /// # Errors
+    /// A `Validation` error with no part sent; S3's refusal; an `InvalidResponse` error when the
+    /// object S3 assembled is not the one sent.
+    pub async fn complete(self) -> Result<String> {
+        use md5::Digest as _;
+        if self.parts.is_empty() {
+            return Err(Error::validation("part", "a multipart upload needs at least one part"));
+        }
+        let mut body = String::from("<CompleteMultipartUpload>");
+        for (i, etag) in self.parts.iter().enumerate() {
+            let etag: String = etag.chars().filter(char::is_ascii_alphanumeric).collect();
+            body.push_str(&format!("<Part><PartNumber>{}</PartNumber><ETag>\"{etag}\"</ETag></Part>", i + 1));
+        }
+        body.push_str("</CompleteMultipartUpload>");
+        let response = self
+            .bucket
+            .client
+            .post(self.url.as_str())
+            .query(&[("uploadId", self.upload_id.as_str())])
+            .body(body, "application/xml")
+            .operation("s3.complete_multipart_upload")
+            .idempotent()
+            .send()
+            .await?;
+        let xml = parse_xml(response.bytes())?;
+        let document = roxmltree::Document::parse(&xml)
+            .map_err(|e| invalid(format!("the completion's answer is not XML: {e}")))?;
+        let root = document.root_element();
+        if root.has_tag_name("Error") {
+            // S3 may answer 200 and then an error in the body.
+            return Err(invalid(format!(
+                "S3 could not complete the upload: {}",
+                text(root, "Code").unwrap_or("an error")
+            )));
+        }
+        let etag = text(root, "ETag").unwrap_or_default().trim_matches('"').to_owned();
+        let mut all = md5::Md5::new();
+        for digest in &self.digests {
+            all.update(digest);
+        }
+        let expected: String = all.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let expected = format!("{expected}-{}", self.digests.len());
+        if etag != expected {
+            return Err(invalid(format!("the object S3 assembled has the ETag {etag}, not {expected}")));
+        }
+        Ok(etag)
+    }
+
+    /// Gives up: S3 forgets the parts sent.
+    ///
+    /// # Errors
+    /// S3's refusal.
+    pub async fn abort(self) -> Result<()> {
+        self.bucket
+            .client
+            .delete(self.url.as_str())
+            .query(&[("uploadId", self.upload_id.as_str())])
+            .operation("s3.abort_multipart_upload")
+            .send()
+            .await
+            .map(drop)
     }
 }

@@ -6,5 +6,5 @@
 mod bucket;
 mod sigv4;
 
-pub use bucket::{Addressing, Bucket, ObjectInfo, ObjectPage};
+pub use bucket::{Addressing, Bucket, MIN_PART_BYTES, MultipartUpload, ObjectInfo, ObjectPage};
 pub use sigv4::SigV4;
