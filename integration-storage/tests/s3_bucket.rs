@@ -157,3 +157,39 @@ async fn fifty_megabytes_go_up_in_parts_with_their_checksum_and_come_back_the_sa
     let empty = bucket.start_multipart("backups/empty.bin", "application/octet-stream").await.expect("started");
     assert_eq!(empty.complete().await.expect_err("no parts").field(), Some("part"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_are_kept_listed_read_and_restored() {
+    let Some(moto) = Moto::start() else { return };
+    let bucket = bucket(&moto, "versioned");
+    bucket.create().await.expect("created");
+    bucket.set_versioning(true).await.expect("versioning on");
+    let key = "contracts/acme v1.txt";
+    for content in ["first draft", "second draft", "signed"] {
+        bucket.put(key, bytes::Bytes::from_static(content.as_bytes()), "text/plain").await.expect(content);
+    }
+    bucket
+        .put("contracts/acme v1.txt.bak", bytes::Bytes::from_static(b"other"), "text/plain")
+        .await
+        .expect("a neighbour");
+    let versions = bucket.versions(key).await.expect("listed");
+    assert_eq!(versions.len(), 3, "only this key's: {versions:?}");
+    assert!(versions[0].is_latest && !versions[1].is_latest && !versions[2].is_latest, "newest first");
+    assert_eq!(versions.iter().map(|v| v.size).collect::<Vec<_>>(), [Some(6), Some(12), Some(11)]);
+    let first = &versions[2].version_id;
+    assert_eq!(read(bucket.get_version(key, first).await.expect("the first version")).await, b"first draft");
+
+    // Restoring the first draft makes it current again; the versions between are kept.
+    bucket.restore_version(key, first).await.expect("restored");
+    assert_eq!(read(bucket.get(key, None).await.expect("current")).await, b"first draft");
+    assert_eq!(bucket.versions(key).await.expect("listed").len(), 4);
+
+    // A delete leaves a marker; the content is still there by version.
+    bucket.delete(key).await.expect("deleted");
+    let after = bucket.versions(key).await.expect("listed");
+    assert!(after[0].is_deletion && after[0].is_latest && after[0].size.is_none(), "{:?}", after[0]);
+    assert!(bucket.head(key).await.expect("a lookup").is_none());
+    assert_eq!(read(bucket.get_version(key, first).await.expect("by version")).await, b"first draft");
+    let missing = bucket.get_version(key, "no-such-version").await.expect_err("no such version");
+    assert!(matches!(missing.status(), Some(400 | 404)), "{missing}");
+}
