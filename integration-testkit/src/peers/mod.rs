@@ -13,6 +13,7 @@ mod oidc_provider;
 mod radicale;
 mod saml_idp;
 mod scim2;
+mod wsgidav;
 
 pub use localstripe::LocalStripe;
 pub use moto::Moto;
@@ -20,6 +21,7 @@ pub use oidc_provider::OidcProvider;
 pub use radicale::Radicale;
 pub use saml_idp::{PostedResponse, SamlIdp};
 pub use scim2::{ScimReport, ScimServerPeer, ScimTester};
+pub use wsgidav::WsgiDav;
 
 use std::path::PathBuf;
 
