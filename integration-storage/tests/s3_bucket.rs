@@ -29,7 +29,7 @@ async fn read(mut response: StreamingResponse) -> Vec<u8> {
 
 fn md5_hex(content: &str) -> String {
     use md5::Digest as _;
-    md5::Md5::digest(content.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    integration_core::hex::encode(&md5::Md5::digest(content.as_bytes()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

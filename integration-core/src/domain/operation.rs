@@ -69,7 +69,7 @@ impl OperationKey {
             digest.update((part.len() as u64).to_be_bytes());
             digest.update(part.as_bytes());
         }
-        let hex: String = digest.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::encode(&digest.finalize());
         let what: String = what.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(32).collect();
         Self(format!("{what}:{hex}"))
     }
@@ -86,7 +86,7 @@ impl OperationKey {
         if plain && self.0.len() <= max_len {
             return self.0.clone();
         }
-        let hex: String = Sha256::digest(self.0.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::hex::encode(&Sha256::digest(self.0.as_bytes()));
         hex.chars().take(max_len).collect()
     }
 }

@@ -299,10 +299,7 @@ impl SamlLogin {
     pub fn begin(&self, relay_state: Option<&str>) -> Result<(String, PendingSaml)> {
         // An xs:ID must not begin with a digit; 128 random bits.
         let random = integration_core::crypto::random_bytes(16)?;
-        let request_id = random.iter().fold(String::from("_"), |mut id, byte| {
-            id.push_str(&format!("{byte:02x}"));
-            id
-        });
+        let request_id = format!("_{}", integration_core::hex::encode(&random));
         let url = self.protocol.authn_request_url(&self.config, &request_id, relay_state)?;
         let pending = PendingSaml { request_id, relay_state: relay_state.map(str::to_owned), started_at: Utc::now() };
         Ok((url, pending))

@@ -536,8 +536,7 @@ impl MultipartUpload {
         for digest in &self.digests {
             all.update(digest);
         }
-        let expected: String = all.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        let expected = format!("{expected}-{}", self.digests.len());
+        let expected = format!("{}-{}", integration_core::hex::encode(&all.finalize()), self.digests.len());
         if etag != expected {
             return Err(invalid(format!("the object S3 assembled has the ETag {etag}, not {expected}")));
         }
