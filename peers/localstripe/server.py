@@ -5,11 +5,12 @@ keeps its state in memory only (its default writes /tmp/localstripe.pickle, shar
 instance), prints {"url": ...} on its first line, and exits when its stdin closes.
 """
 
-import json
 import os
 import socket
 import sys
-import threading
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from peer_announce import announce  # noqa: E402
 
 import localstripe.resources as resources
 
@@ -30,12 +31,7 @@ def main():
     # until the application starts, instead of being refused.
     sock.listen(128)
 
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    print(json.dumps({"url": f"http://127.0.0.1:{port}"}), flush=True)
+    announce(f"http://127.0.0.1:{port}")
     web.run_app(app, sock=sock, print=None, access_log=None)
 
 

@@ -8,9 +8,11 @@ AWS Signature Version 4 (presigned URLs then fail with 500: test them with authe
 Use path-style URLs (`http://127.0.0.1:PORT/bucket/key`) in region us-east-1.
 """
 
-import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from peer_announce import announce  # noqa: E402
 import threading
 
 from moto.server import ThreadedMotoServer
@@ -21,12 +23,7 @@ def main():
     server.start()
     host, port = server.get_host_and_port()
 
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    print(json.dumps({"url": f"http://{host}:{port}"}), flush=True)
+    announce(f"http://{host}:{port}")
     threading.Event().wait()
 
 

@@ -7,12 +7,13 @@ rights and no delay after a failed login. Prints {"url": ...} on its first line 
 when its stdin closes.
 """
 
-import json
 import os
 import socketserver
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from peer_announce import announce  # noqa: E402
 import tempfile
-import threading
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from radicale import Application, config
@@ -47,12 +48,7 @@ def main():
     server = make_server("127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler)
     port = server.server_address[1]
 
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    print(json.dumps({"url": f"http://127.0.0.1:{port}"}), flush=True)
+    announce(f"http://127.0.0.1:{port}")
     server.serve_forever()
 
 

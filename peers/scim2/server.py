@@ -4,10 +4,11 @@ target. Runs scim2-server's own command line with `--port 0` on 127.0.0.1 and a 
 output (everything else goes to stderr), and exits when its stdin closes.
 """
 
-import json
 import os
 import sys
-import threading
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from peer_announce import announce  # noqa: E402
 
 from scim2_server.testserver import cli
 
@@ -16,15 +17,9 @@ _make_server = cli.make_server
 
 def _announcing(host, port, app, **kwargs):
     server = _make_server(host, port, app, **kwargs)
-    print(json.dumps({"url": f"http://{host}:{server.server_port}/v2"}), flush=True)
+    announce(f"http://{host}:{server.server_port}/v2")
     # Only the announcement goes to stdout: the harness stops reading after it.
     sys.stdout = sys.stderr
-
-    def _watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=_watch_stdin, daemon=True).start()
     return server
 
 

@@ -8,10 +8,11 @@ closes. Locks are kept in memory. Its ETag is inode-mtime-size: two same-size wr
 second keep the same ETag (see PEERS.md).
 """
 
-import json
 import os
 import sys
-import threading
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from peer_announce import announce  # noqa: E402
 
 from cheroot import wsgi
 from wsgidav.wsgidav_app import WsgiDAVApp
@@ -40,12 +41,7 @@ def main():
     server.prepare()
     port = server.bind_addr[1]
 
-    def watch_stdin():
-        sys.stdin.read()
-        os._exit(0)
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    print(json.dumps({"url": f"http://127.0.0.1:{port}"}), flush=True)
+    announce(f"http://127.0.0.1:{port}")
     server.serve()
 
 
