@@ -30,15 +30,14 @@ pub(crate) fn check(
     assertion: &SignedAssertion,
     now: DateTime<Utc>,
 ) -> Result<(), SamlRefusal> {
-    let skew = TimeDelta::from_std(config.clock_skew).unwrap_or(TimeDelta::MAX);
-    let max_age = TimeDelta::from_std(config.max_assertion_age).unwrap_or(TimeDelta::MAX);
+    let skew = skew_of(config);
     if assertion.issuer != config.idp.entity_id {
         return Err(SamlRefusal::Issuer(format!("{} is not {}", assertion.issuer, config.idp.entity_id)));
     }
     if assertion.issue_instant > plus(now, skew) {
         return Err(SamlRefusal::NotYetValid(format!("issued at {}", stamp(assertion.issue_instant))));
     }
-    if plus(plus(assertion.issue_instant, max_age), skew) <= now {
+    if last_by_age(config, assertion) <= now {
         return Err(SamlRefusal::Expired(format!(
             "issued at {}, more than {} s ago",
             stamp(assertion.issue_instant),
@@ -107,9 +106,19 @@ fn confirmed(
 /// Until when the assertion's ID must be remembered to refuse a replay: the latest instant at
 /// which it could still be accepted.
 pub(crate) fn remember_until(config: &SamlConfig, assertion: &SignedAssertion) -> DateTime<Utc> {
-    let skew = TimeDelta::from_std(config.clock_skew).unwrap_or(TimeDelta::MAX);
-    let max_age = TimeDelta::from_std(config.max_assertion_age).unwrap_or(TimeDelta::MAX);
-    let by_age = plus(plus(assertion.issue_instant, max_age), skew);
-    let by_conditions = assertion.not_on_or_after.map_or(by_age, |t| plus(t, skew));
+    let by_age = last_by_age(config, assertion);
+    let by_conditions = assertion.not_on_or_after.map_or(by_age, |t| plus(t, skew_of(config)));
     by_age.min(by_conditions)
+}
+
+/// The configured clock skew (saturating: a huge one is as good as forever).
+fn skew_of(config: &SamlConfig) -> TimeDelta {
+    TimeDelta::from_std(config.clock_skew).unwrap_or(TimeDelta::MAX)
+}
+
+/// The last instant before which the assertion is young enough: issued plus the allowed age
+/// plus the skew (saturating).
+fn last_by_age(config: &SamlConfig, assertion: &SignedAssertion) -> DateTime<Utc> {
+    let max_age = TimeDelta::from_std(config.max_assertion_age).unwrap_or(TimeDelta::MAX);
+    plus(plus(assertion.issue_instant, max_age), skew_of(config))
 }
