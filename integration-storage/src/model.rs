@@ -116,7 +116,9 @@ pub struct ShareLink {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// A file or a folder.
+/// A file or a folder. When it was made and last changed are the record's
+/// ([`Remote::created_at`](integration_core::domain::Remote::created_at),
+/// [`Remote::modified_at`](integration_core::domain::Remote::modified_at)).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// Where it is, inside the connection's root.
@@ -139,12 +141,6 @@ pub struct Entry {
     /// The version this is, on a versioned store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
-    /// When it was made.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<DateTime<Utc>>,
-    /// When its content last changed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modified_at: Option<DateTime<Utc>>,
     /// Its owner (an email or the provider's id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
@@ -189,4 +185,23 @@ impl Quota {
     pub fn remaining(&self) -> Option<u64> {
         self.total.map(|t| t.saturating_sub(self.used))
     }
+}
+
+/// A drive: a bucket, a WebDAV root, a Drive or shared drive, a OneDrive or SharePoint document
+/// library, a Dropbox account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drive {
+    /// The provider's id (a bucket's name, a drive id).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The provider's kind of drive (`bucket`, `personal`, `business`, `documentLibrary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Its owner (an email or the provider's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Its quota, when the listing gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Quota>,
 }

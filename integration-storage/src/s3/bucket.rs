@@ -8,6 +8,8 @@
 //! segment cannot be addressed that way — URLs resolve dot segments, encoded or not — and is
 //! refused rather than sent to another object.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use integration_core::http::{ProviderClient, StreamingResponse};
@@ -38,6 +40,11 @@ pub struct ObjectInfo {
     pub etag: String,
     /// When it was last written.
     pub last_modified: Option<DateTime<Utc>>,
+    /// Its `Content-Type` (a lookup gives it; a listing does not).
+    pub content_type: Option<String>,
+    /// Its user metadata (`x-amz-meta-*`, names in lower case; a lookup gives it, a listing
+    /// does not).
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// One page of a listing.
@@ -85,7 +92,28 @@ fn object(node: roxmltree::Node<'_, '_>) -> Result<ObjectInfo> {
     let etag = text(node, "ETag").unwrap_or_default().trim_matches('"').to_owned();
     let last_modified =
         text(node, "LastModified").and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.to_utc());
-    Ok(ObjectInfo { key: key.to_owned(), size, etag, last_modified })
+    Ok(ObjectInfo { key: key.to_owned(), size, etag, last_modified, content_type: None, metadata: BTreeMap::new() })
+}
+
+/// The headers that write `metadata` as S3 user metadata: names of `a–z 0–9 - _` (S3 keeps them
+/// in lower case), values of printable ASCII (what S3 keeps as it was sent).
+fn metadata_headers(metadata: &BTreeMap<String, String>) -> Result<Vec<(String, String)>> {
+    metadata
+        .iter()
+        .map(|(name, value)| {
+            let name = name.to_ascii_lowercase();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(Error::validation(
+                    "metadata",
+                    format!("{name:?} cannot be an S3 metadata name (a–z 0–9 - _)"),
+                ));
+            }
+            if !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+                return Err(Error::validation("metadata", format!("the S3 metadata {name:?} must be printable ASCII")));
+            }
+            Ok((format!("x-amz-meta-{name}"), value.clone()))
+        })
+        .collect()
 }
 
 impl Bucket {
@@ -236,7 +264,16 @@ impl Bucket {
         let size = response.header("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
         let last_modified =
             response.header("last-modified").and_then(|t| DateTime::parse_from_rfc2822(t).ok()).map(|t| t.to_utc());
-        Ok(Some(ObjectInfo { key: key.to_owned(), size, etag, last_modified }))
+        let content_type = response.header("content-type").map(str::to_owned);
+        let metadata = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                let name = name.as_str().strip_prefix("x-amz-meta-")?;
+                Some((name.to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        Ok(Some(ObjectInfo { key: key.to_owned(), size, etag, last_modified, content_type, metadata }))
     }
 
     /// The object `key`'s content as a stream: whole, or the bytes `range` (inclusive, an open
@@ -261,12 +298,28 @@ impl Bucket {
     /// # Errors
     /// S3's refusal (`400 BadDigest` when the content arrived changed).
     pub async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<String> {
+        self.put_with(key, body, content_type, &BTreeMap::new()).await
+    }
+
+    /// [`put`](Self::put), with user `metadata` (`x-amz-meta-*`).
+    ///
+    /// # Errors
+    /// As `put`; a `Validation` error for a metadata name or value S3 would not keep as given.
+    pub async fn put_with(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<String> {
         use base64::Engine as _;
         let url = self.object_url(key)?;
         let md5 = base64::engine::general_purpose::STANDARD.encode(<md5::Md5 as md5::Digest>::digest(&body));
-        let response = self
-            .client
-            .put(url.as_str())
+        let mut request = self.client.put(url.as_str());
+        for (name, value) in metadata_headers(metadata)? {
+            request = request.header(&name, &value);
+        }
+        let response = request
             .header("content-md5", &md5)
             .body(body, content_type)
             .operation("s3.put_object")
@@ -282,10 +335,25 @@ impl Bucket {
     /// # Errors
     /// S3's refusal; an `InvalidResponse` error for an answer without an upload id.
     pub async fn start_multipart(&self, key: &str, content_type: &str) -> Result<MultipartUpload> {
+        self.start_multipart_with(key, content_type, &BTreeMap::new()).await
+    }
+
+    /// [`start_multipart`](Self::start_multipart), with user `metadata` (`x-amz-meta-*`).
+    ///
+    /// # Errors
+    /// As `start_multipart`; a `Validation` error for metadata S3 would not keep as given.
+    pub async fn start_multipart_with(
+        &self,
+        key: &str,
+        content_type: &str,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<MultipartUpload> {
         let url = self.object_url(key)?;
-        let response = self
-            .client
-            .post(url.as_str())
+        let mut request = self.client.post(url.as_str());
+        for (name, value) in metadata_headers(metadata)? {
+            request = request.header(&name, &value);
+        }
+        let response = request
             .query(&[("uploads", "")])
             .header("content-type", content_type)
             .operation("s3.create_multipart_upload")

@@ -9,6 +9,8 @@
 //!   ([`payments_contract_suite!`](crate::payments_contract_suite), and for gateways honouring
 //!   idempotency keys [`payments_idempotency_suite!`](crate::payments_idempotency_suite)).
 //! - `hris` (feature `hris`): the generic contract plus the HRIS rules ([`hris_contract_suite!`](crate::hris_contract_suite)).
+//! - `storage` (feature `storage`): the storage rules, against each provider's test server
+//!   ([`storage_contract_suite!`](crate::storage_contract_suite)).
 //! - `sso_stores` (feature `sso`): what every SCIM and MFA store must hold
 //!   ([`sso_store_contract_suite!`](crate::sso_store_contract_suite)).
 
@@ -23,3 +25,5 @@ pub mod hris;
 pub mod payments;
 #[cfg(feature = "sso")]
 pub mod sso_stores;
+#[cfg(feature = "storage")]
+pub mod storage;
