@@ -95,6 +95,9 @@ pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod crypto;
+#[cfg(feature = "dav")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dav")))]
+pub mod dav;
 pub mod decode;
 pub mod descriptor;
 pub mod domain;

@@ -1,23 +1,15 @@
-//! WebDAV and CalDAV XML: the request bodies (RFC 4918 PROPFIND, RFC 4791 calendar-query and
-//! calendar-multiget, RFC 6578 sync-collection) and the multistatus answers, read with
-//! `roxmltree` (no DTDs, a bounded number of nodes).
+//! CalDAV's XML: the request bodies (RFC 4791 calendar-query and calendar-multiget, RFC 6578
+//! sync-collection, the PROPFINDs of discovery) and what a calendar adapter reads from a
+//! multistatus — parsed by the WebDAV kit ([`integration_core::dav`]).
 
-use integration_core::{Error, Result};
+use integration_core::Result;
+use integration_core::dav::{self, DAV, XML_HEADER as HEADER};
 
-const DAV: &str = "DAV:";
+pub(super) use integration_core::dav::escape;
+
 const CALDAV: &str = "urn:ietf:params:xml:ns:caldav";
 const CALENDAR_SERVER: &str = "http://calendarserver.org/ns/";
 const APPLE: &str = "http://apple.com/ns/ical/";
-
-/// The most XML nodes one answer may hold.
-const MAX_NODES: u32 = 2_000_000;
-
-/// `text` escaped for XML character data and attribute values.
-pub(super) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-const HEADER: &str = r#"<?xml version="1.0" encoding="utf-8"?>"#;
 
 /// PROPFIND for the current user's principal.
 pub(super) fn principal_query() -> String {
@@ -96,97 +88,50 @@ pub(super) struct Multistatus {
     pub sync_token: Option<String>,
 }
 
-fn status_code(text: &str) -> Option<u16> {
-    text.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn child_href(node: roxmltree::Node<'_, '_>) -> Option<String> {
-    node.children().find(|c| c.has_tag_name((DAV, "href"))).and_then(|h| h.text()).map(|t| t.trim().to_owned())
-}
-
-fn text_of(node: roxmltree::Node<'_, '_>) -> Option<String> {
-    let text: String = node.descendants().filter(|n| n.is_text()).filter_map(|n| n.text()).collect();
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
-/// Reads a multistatus body.
+/// Reads a multistatus body into calendar entries.
 ///
 /// # Errors
 /// An `InvalidResponse` error for a body that is not a DAV multistatus.
 pub(super) fn parse(body: &str) -> Result<Multistatus> {
-    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: MAX_NODES, ..Default::default() };
-    let document = roxmltree::Document::parse_with_options(body, options)
-        .map_err(|e| Error::invalid_response(format!("the server's answer is not XML: {e}")))?;
-    let root = document.root_element();
-    if !root.has_tag_name((DAV, "multistatus")) {
-        return Err(Error::invalid_response(format!(
-            "the server answered <{}>, not a DAV multistatus",
-            root.tag_name().name()
-        )));
+    let answer = dav::parse(body)?;
+    let entries = answer.responses.into_iter().map(entry).collect();
+    Ok(Multistatus { entries, sync_token: answer.sync_token })
+}
+
+fn entry(response: dav::Response) -> Entry {
+    let text = |ns: &str, name: &str| response.text(ns, name).map(str::to_owned);
+    let mut entry = Entry {
+        href: response.href.clone(),
+        status: response.status,
+        etag: text(DAV, "getetag"),
+        calendar_data: response.prop(CALDAV, "calendar-data").and_then(|p| p.raw_text.clone()),
+        display_name: text(DAV, "displayname"),
+        description: text(CALDAV, "calendar-description"),
+        time_zone: text(CALDAV, "calendar-timezone"),
+        color: text(APPLE, "calendar-color"),
+        sync_token: text(DAV, "sync-token"),
+        ctag: text(CALENDAR_SERVER, "getctag"),
+        owner: response.prop(DAV, "owner").and_then(|p| p.href.clone().or_else(|| p.text.clone())),
+        principal: response.prop(DAV, "current-user-principal").and_then(|p| p.href.clone()),
+        home: response.prop(CALDAV, "calendar-home-set").and_then(|p| p.href.clone()),
+        ..Entry::default()
+    };
+    if let Some(kind) = response.prop(DAV, "resourcetype") {
+        entry.is_calendar = kind.has_element(CALDAV, "calendar");
     }
-    let mut out = Multistatus::default();
-    for node in root.children().filter(roxmltree::Node::is_element) {
-        if node.has_tag_name((DAV, "sync-token")) {
-            out.sync_token = text_of(node);
-            continue;
-        }
-        if !node.has_tag_name((DAV, "response")) {
-            continue;
-        }
-        let Some(href) = child_href(node) else { continue };
-        let mut entry = Entry { href, ..Entry::default() };
-        entry.status =
-            node.children().find(|c| c.has_tag_name((DAV, "status"))).and_then(|s| s.text()).and_then(status_code);
-        for propstat in node.children().filter(|c| c.has_tag_name((DAV, "propstat"))) {
-            let ok = propstat
-                .children()
-                .find(|c| c.has_tag_name((DAV, "status")))
-                .and_then(|s| s.text())
-                .and_then(status_code)
-                .is_none_or(|code| (200..300).contains(&code));
-            let Some(prop) = propstat.children().find(|c| c.has_tag_name((DAV, "prop"))) else { continue };
-            if !ok {
-                continue;
-            }
-            for p in prop.children().filter(roxmltree::Node::is_element) {
-                let (ns, name) = (p.tag_name().namespace().unwrap_or_default(), p.tag_name().name());
-                match (ns, name) {
-                    (DAV, "getetag") => entry.etag = text_of(p),
-                    (DAV, "displayname") => entry.display_name = text_of(p),
-                    (DAV, "sync-token") => entry.sync_token = text_of(p),
-                    (DAV, "owner") => entry.owner = child_href(p).or_else(|| text_of(p)),
-                    (DAV, "current-user-principal") => entry.principal = child_href(p),
-                    (DAV, "resourcetype") => {
-                        entry.is_calendar = p.children().any(|c| c.has_tag_name((CALDAV, "calendar")))
-                    }
-                    (DAV, "current-user-privilege-set") => {
-                        let privileges: Vec<&str> =
-                            p.descendants().filter(|n| n.is_element()).map(|n| n.tag_name().name()).collect();
-                        entry.can_write =
-                            Some(privileges.iter().any(|n| matches!(*n, "write" | "write-content" | "all")));
-                    }
-                    (CALDAV, "calendar-data") => entry.calendar_data = p.text().map(str::to_owned),
-                    (CALDAV, "calendar-description") => entry.description = text_of(p),
-                    (CALDAV, "calendar-timezone") => entry.time_zone = text_of(p),
-                    (CALDAV, "calendar-home-set") => entry.home = child_href(p),
-                    (CALDAV, "supported-calendar-component-set") => {
-                        entry.components = p
-                            .children()
-                            .filter(|c| c.has_tag_name((CALDAV, "comp")))
-                            .filter_map(|c| c.attribute("name"))
-                            .map(str::to_ascii_uppercase)
-                            .collect();
-                    }
-                    (CALENDAR_SERVER, "getctag") => entry.ctag = text_of(p),
-                    (APPLE, "calendar-color") => entry.color = text_of(p),
-                    _ => {}
-                }
-            }
-        }
-        out.entries.push(entry);
+    if let Some(set) = response.prop(CALDAV, "supported-calendar-component-set") {
+        entry.components = set
+            .elements
+            .iter()
+            .filter(|e| e.namespace == CALDAV && e.name == "comp")
+            .filter_map(|e| e.attributes.iter().find(|(k, _)| k == "name").map(|(_, v)| v.to_ascii_uppercase()))
+            .collect();
     }
-    Ok(out)
+    if let Some(privileges) = response.prop(DAV, "current-user-privilege-set") {
+        entry.can_write =
+            Some(privileges.elements.iter().any(|e| matches!(e.name.as_str(), "write" | "write-content" | "all")));
+    }
+    entry
 }
 
 #[cfg(test)]
