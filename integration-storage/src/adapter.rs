@@ -22,4 +22,6 @@ pub fn descriptor<const N: usize>(
 integration_core::domain_adapters!("storage", dyn Storage, mapped;
     #[cfg(feature = "s3")]
     crate::s3::PROVIDER => crate::s3::S3,
+    #[cfg(feature = "webdav")]
+    crate::webdav::PROVIDER => crate::webdav::WebDav,
 );

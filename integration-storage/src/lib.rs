@@ -58,6 +58,9 @@ pub mod prelude;
 pub mod s3;
 pub mod storage;
 pub mod streams;
+#[cfg(feature = "webdav")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webdav")))]
+pub mod webdav;
 
 pub use adapter::{build, register_all};
 pub use content::{Content, FromChunks, InMemory, Parts};

@@ -99,13 +99,13 @@ fn split(path: &str) -> impl Iterator<Item = &str> {
 /// An empty name, encoded.
 const EMPTY: &str = "%FF";
 
-/// `name` with every character that could make it unsafe, and `%`, written as `%XX` (UTF-8
+/// `name` with every character that could make it unsafe, `%` and `/`, written as `%XX` (UTF-8
 /// bytes); an empty name as `%FF`.
 fn encode(name: &str) -> String {
     let whole_dots = name == "." || name == "..";
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
-        if c == '%' || c == '\\' || c.is_control() || (whole_dots && c == '.') {
+        if c == '%' || c == '\\' || c == '/' || c.is_control() || (whole_dots && c == '.') {
             let mut buffer = [0u8; 4];
             for byte in c.encode_utf8(&mut buffer).bytes() {
                 out.push_str(&format!("%{byte:02X}"));
@@ -178,6 +178,18 @@ impl StoragePath {
         Ok(Self { names })
     }
 
+    /// A path from names a provider returned one by one (a WebDAV href's segments, decoded):
+    /// each is encoded as by [`from_remote`](Self::from_remote), a `/` inside a name too
+    /// (`%2F`), so a name never becomes two.
+    ///
+    /// # Errors
+    /// A `Validation` error only for a name, depth or length past the limits (once encoded).
+    pub fn from_remote_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Self> {
+        let names: Vec<String> = names.into_iter().map(encode).collect();
+        check_length(&names.join("/"), &names)?;
+        Ok(Self { names })
+    }
+
     /// A path from its text ([`Display`](fmt::Display)): every name must be encoded already.
     ///
     /// # Errors
@@ -207,6 +219,11 @@ impl StoragePath {
     /// The provider's name for this path: the encoding undone.
     pub fn to_remote(&self) -> String {
         self.names.iter().map(|n| decode(n)).collect::<Vec<_>>().join("/")
+    }
+
+    /// The provider's names, one by one (for protocols that encode each, like WebDAV's URLs).
+    pub fn remote_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.names.iter().map(|n| decode(n))
     }
 
     /// The path one name further down.
