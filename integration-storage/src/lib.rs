@@ -48,6 +48,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adapter;
+pub mod analytics;
 pub mod backup;
 pub mod content;
 mod mapped;
