@@ -51,6 +51,9 @@ pub mod adapter;
 pub mod analytics;
 pub mod backup;
 pub mod content;
+#[cfg(feature = "gdrive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "gdrive")))]
+pub mod gdrive;
 mod mapped;
 pub mod model;
 pub mod path;

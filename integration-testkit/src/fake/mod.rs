@@ -11,6 +11,7 @@
 //! | [`adyen::FakeAdyen`] | Adyen Checkout API v71 (payments with stored cards, modifications, idempotency keys) and its HMAC-signed notifications | its own payments and tokens |
 //! | `google_calendar::FakeGoogleCalendar` (feature `calendar`) | Google Calendar API v3: calendars, events with client ids, `If-Match`, sync tokens and `410`, free/busy, ACL; OAuth2 token endpoint | its own calendars and events |
 //! | `graph_calendar::FakeGraphCalendar` (feature `calendar`) | Microsoft Graph v1.0 calendars: events and series (`patternedRecurrence`, occurrences, exceptions), calendar view delta links and `410`, `transactionId`, `If-Match`, `getSchedule`, calendar permissions, subscriptions with the validation handshake; the identity platform's token endpoint | its own calendars and events |
+//! | `google_drive::FakeGoogleDrive` (feature `storage`) | Google Drive API v3: files with `q` search, media downloads with ranges, resumable uploads, copies, moves, permissions, revisions, the changes feed with start page tokens; OAuth2 token endpoint | a [`file_tree::FileTree`] |
 //! | [`notes::FakeNotes`] | Notes, the domain kit's and the REST connector's test API | a [`dataset::Dataset`] of texts |
 //!
 //! They are built from the fake-provider kit, which a new domain's fakes use too:
@@ -34,8 +35,12 @@ pub mod bamboohr;
 pub mod collection;
 pub mod dataset;
 pub mod faults;
+#[cfg(feature = "storage")]
+pub mod file_tree;
 #[cfg(feature = "calendar")]
 pub mod google_calendar;
+#[cfg(feature = "storage")]
+pub mod google_drive;
 #[cfg(feature = "calendar")]
 pub mod graph_calendar;
 pub mod notes;
