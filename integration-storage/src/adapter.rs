@@ -22,6 +22,8 @@ pub fn descriptor<const N: usize>(
 integration_core::domain_adapters!("storage", dyn Storage, mapped;
     #[cfg(feature = "gdrive")]
     crate::gdrive::PROVIDER => crate::gdrive::GoogleDrive,
+    #[cfg(feature = "onedrive")]
+    crate::onedrive::PROVIDER => crate::onedrive::OneDrive,
     #[cfg(feature = "s3")]
     crate::s3::PROVIDER => crate::s3::S3,
     #[cfg(feature = "webdav")]

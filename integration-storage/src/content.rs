@@ -101,6 +101,7 @@ pub struct Parts<'a> {
     gave_any: bool,
     total: u64,
     md5: md5::Md5,
+    sha256: Option<sha2::Sha256>,
 }
 
 impl std::fmt::Debug for Parts<'_> {
@@ -120,7 +121,20 @@ impl<'a> Parts<'a> {
             gave_any: false,
             total: 0,
             md5: md5::Md5::new(),
+            sha256: None,
         }
+    }
+
+    /// Computing the SHA-256 too (what OneDrive for Business and SharePoint report).
+    #[must_use]
+    pub fn with_sha256(mut self) -> Self {
+        self.sha256 = Some(<sha2::Sha256 as sha2::Digest>::new());
+        self
+    }
+
+    /// The SHA-256 (lower-case hex) of the bytes given so far, when asked for.
+    pub fn sha256_hex(&self) -> Option<String> {
+        self.sha256.clone().map(|h| integration_core::hex::encode(&sha2::Digest::finalize(h)))
     }
 
     /// The next part: `size` bytes, fewer for the last, `None` after it. An empty content is one
@@ -147,6 +161,9 @@ impl<'a> Parts<'a> {
         let part = self.buffer.split_to(take).freeze();
         self.total += part.len() as u64;
         self.md5.update(&part);
+        if let Some(sha256) = self.sha256.as_mut() {
+            sha2::Digest::update(sha256, &part);
+        }
         Ok(Some(part))
     }
 

@@ -56,6 +56,9 @@ pub mod content;
 pub mod gdrive;
 mod mapped;
 pub mod model;
+#[cfg(feature = "onedrive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "onedrive")))]
+pub mod onedrive;
 pub mod path;
 pub mod prelude;
 #[cfg(feature = "s3")]
