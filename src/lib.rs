@@ -16,7 +16,7 @@
 //! | `payments` | [`payments`]: the `Payments` trait, money in minor units, typed confirmations, scheduled charges, the Stripe and Adyen adapters (`stripe`, `adyen`: one alone) |
 //! | `calendar` | [`calendar`]: the `Calendar` trait, RFC 5545 events, bounded recurrence, availability, the CalDAV, Google Calendar and Microsoft Graph adapters (`caldav`, `google_calendar`, `microsoft_calendar`: one alone) |
 //! | `sso` | [`sso`]: OpenID Connect and SAML 2.0 login (SAML's XML side in `integration-saml`), the SCIM 2.0 server and client, TOTP multi-factor authentication, roles, sessions, audit events and metrics |
-//! | `storage` | [`storage`]: the `Storage` trait and model, paths that cannot leave their folder, streamed transfers; adapters `s3`, `webdav`, `gdrive` and `onedrive` (each a feature alone) |
+//! | `storage` | [`storage`]: the `Storage` trait and model, paths that cannot leave their folder, streamed transfers; adapters `s3`, `webdav`, `gdrive`, `onedrive` and `dropbox` (each a feature alone) |
 //! | `automation` | [`automation`]: triggers, conditions and actions run by a durable executor |
 //! | `full` | everything |
 //!
@@ -95,7 +95,14 @@ pub use integration_calendar as calendar;
 #[cfg_attr(docsrs, doc(cfg(feature = "sso")))]
 pub use integration_sso as sso;
 
-#[cfg(any(feature = "storage", feature = "s3", feature = "webdav", feature = "gdrive", feature = "onedrive"))]
+#[cfg(any(
+    feature = "storage",
+    feature = "s3",
+    feature = "webdav",
+    feature = "gdrive",
+    feature = "onedrive",
+    feature = "dropbox"
+))]
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 pub use integration_storage as storage;
 

@@ -20,6 +20,8 @@ pub fn descriptor<const N: usize>(
 }
 
 integration_core::domain_adapters!("storage", dyn Storage, mapped;
+    #[cfg(feature = "dropbox")]
+    crate::dropbox::PROVIDER => crate::dropbox::Dropbox,
     #[cfg(feature = "gdrive")]
     crate::gdrive::PROVIDER => crate::gdrive::GoogleDrive,
     #[cfg(feature = "onedrive")]

@@ -51,6 +51,9 @@ pub mod adapter;
 pub mod analytics;
 pub mod backup;
 pub mod content;
+#[cfg(feature = "dropbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dropbox")))]
+pub mod dropbox;
 #[cfg(feature = "gdrive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gdrive")))]
 pub mod gdrive;

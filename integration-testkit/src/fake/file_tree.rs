@@ -102,6 +102,8 @@ pub struct FileTree {
     items: BTreeMap<String, Item>,
     /// The change log: sequence number → the item changed then.
     log: BTreeMap<u64, String>,
+    /// Moves: sequence number → the item moved then and the names it had before.
+    moves: BTreeMap<u64, (String, Vec<String>)>,
     sequence: u64,
     next_id: u64,
     prefix: &'static str,
@@ -126,7 +128,14 @@ impl FileTree {
             grants: Vec::new(),
             deleted: false,
         };
-        Self { items: BTreeMap::from([(ROOT.to_owned(), root)]), log: BTreeMap::new(), sequence: 0, next_id: 0, prefix }
+        Self {
+            items: BTreeMap::from([(ROOT.to_owned(), root)]),
+            log: BTreeMap::new(),
+            moves: BTreeMap::new(),
+            sequence: 0,
+            next_id: 0,
+            prefix,
+        }
     }
 
     fn touch(&mut self, id: &str) {
@@ -281,10 +290,14 @@ impl FileTree {
         if unique && self.child(parent, name, true).is_some_and(|other| other.id != id) {
             return Err(TreeError::Exists);
         }
+        let before = self.path_of(id).unwrap_or_default();
         let item = self.get_mut(id).ok_or(TreeError::NotFound)?;
         item.parent = Some(parent.to_owned());
         item.name = name.to_owned();
         self.touch(id);
+        if self.path_of(id).is_some_and(|after| after != before) {
+            self.moves.insert(self.sequence, (id.to_owned(), before));
+        }
         Ok(())
     }
 
@@ -356,10 +369,24 @@ impl FileTree {
         (out, last)
     }
 
-    /// Every live item under the root but the root, folders before what they hold.
-    pub fn walk(&self) -> Vec<&Item> {
+    /// The items changed after change `since`, each once with the number of its latest change,
+    /// in change order.
+    pub fn change_log(&self, since: u64) -> Vec<(u64, &Item)> {
+        self.log.range(since + 1..).filter_map(|(sequence, id)| Some((*sequence, self.items.get(id)?))).collect()
+    }
+
+    /// The moves after change `since`: the change's number, the item, the names it had before.
+    pub fn moves_since(&self, since: u64) -> Vec<(u64, &str, &[String])> {
+        self.moves
+            .range(since + 1..)
+            .map(|(sequence, (id, before))| (*sequence, id.as_str(), before.as_slice()))
+            .collect()
+    }
+
+    /// The live items under folder `id`, at any depth.
+    pub fn descendants(&self, id: &str) -> Vec<&Item> {
         let mut out = Vec::new();
-        let mut queue = std::collections::VecDeque::from([ROOT.to_owned()]);
+        let mut queue = std::collections::VecDeque::from([id.to_owned()]);
         while let Some(folder) = queue.pop_front() {
             for child in self.children(&folder) {
                 if child.folder {
@@ -369,6 +396,11 @@ impl FileTree {
             }
         }
         out
+    }
+
+    /// Every live item under the root but the root, folders before what they hold.
+    pub fn walk(&self) -> Vec<&Item> {
+        self.descendants(ROOT)
     }
 
     /// Bytes used by live files (the current contents) and by earlier revisions.

@@ -13,6 +13,7 @@
 //! | `graph_calendar::FakeGraphCalendar` (feature `calendar`) | Microsoft Graph v1.0 calendars: events and series (`patternedRecurrence`, occurrences, exceptions), calendar view delta links and `410`, `transactionId`, `If-Match`, `getSchedule`, calendar permissions, subscriptions with the validation handshake; the identity platform's token endpoint | its own calendars and events |
 //! | `google_drive::FakeGoogleDrive` (feature `storage`) | Google Drive API v3: files with `q` search, media downloads with ranges, resumable uploads, copies, moves, permissions, revisions, the changes feed with start page tokens; OAuth2 token endpoint | a [`file_tree::FileTree`] |
 //! | `graph_drive::FakeGraphDrive` (feature `storage`) | OneDrive and SharePoint document libraries through Graph v1.0: driveItems by id and by path, children, simple uploads and upload sessions, copies with monitors, moves, versions, invitations and sharing links, search, `delta` with expiring links; the identity platform's token endpoint | a [`file_tree::FileTree`] |
+//! | `dropbox::FakeDropbox` (feature `storage`) | Dropbox API v2: RPC and content endpoints, `list_folder` with cursors and `continue`, uploads with `content_hash` and upload sessions, downloads with ranges, copies, moves, revisions, search, shared links; the OAuth2 token endpoint | a [`file_tree::FileTree`] |
 //! | [`notes::FakeNotes`] | Notes, the domain kit's and the REST connector's test API | a [`dataset::Dataset`] of texts |
 //!
 //! They are built from the fake-provider kit, which a new domain's fakes use too:
@@ -35,6 +36,8 @@ pub mod auth;
 pub mod bamboohr;
 pub mod collection;
 pub mod dataset;
+#[cfg(feature = "storage")]
+pub mod dropbox;
 pub mod faults;
 #[cfg(feature = "storage")]
 pub mod file_tree;
