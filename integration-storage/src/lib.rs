@@ -57,6 +57,8 @@ pub mod dropbox;
 #[cfg(feature = "gdrive")]
 #[cfg_attr(docsrs, doc(cfg(feature = "gdrive")))]
 pub mod gdrive;
+#[cfg(any(feature = "gdrive", feature = "onedrive"))]
+mod id_tree;
 mod mapped;
 pub mod model;
 #[cfg(feature = "onedrive")]

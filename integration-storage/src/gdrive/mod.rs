@@ -28,13 +28,15 @@
 //! Configuration: secrets `client_id`, `client_secret` and (when authorized elsewhere)
 //! `refresh_token`; optional `base_url` and `auth_base_url`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use integration_core::domain::ListRequest;
 use integration_core::http::Method;
 use integration_core::spec::{SpecClient, catalog_spec};
-use serde::{Deserialize as De, Serialize as Ser};
+use serde::Deserialize as De;
 
+use crate::id_tree::{Child, IdTree, Lineage, Paths, Walk, latest_of_each, subtree};
 use crate::prelude::*;
 
 /// The provider id.
@@ -59,6 +61,8 @@ pub struct GoogleDrive {
     api: SpecClient,
     /// `…/upload/drive/v3`, on the API's host.
     upload: String,
+    /// My Drive's root folder's own id (`root` is its alias), once known.
+    root_id: Mutex<Option<String>>,
 }
 
 impl Adapter for GoogleDrive {
@@ -86,7 +90,7 @@ impl Adapter for GoogleDrive {
             Some(host) => format!("{host}/upload/drive/v3"),
             None => format!("{base}/upload"),
         };
-        Ok(Self { descriptor, api, upload })
+        Ok(Self { descriptor, api, upload, root_id: Mutex::new(None) })
     }
 }
 
@@ -143,23 +147,44 @@ struct FileList {
     next_page_token: Option<String>,
 }
 
-/// Where a full walk is: the folders still to read (id and path), and the page of the first.
-#[derive(Debug, Default, Ser, De)]
-struct Walk {
-    queue: VecDeque<(String, String)>,
-    #[serde(default)]
-    page: Option<String>,
-    /// The change token taken before the walk began (an incremental stream's first pass).
-    #[serde(default)]
-    start: Option<String>,
+fn child_of(file: &File, raw: Value) -> Child {
+    Child { id: file.id.clone(), name: file.name.clone(), folder: file.is_folder(), raw }
+}
+
+#[async_trait]
+impl IdTree for GoogleDrive {
+    async fn children(&self, id: &str, page: Option<&str>, size: u32) -> Result<(Vec<Child>, Option<String>)> {
+        let q = format!("{} in parents and trashed = false", quote(id));
+        let list = self.list(&q, page, size).await?;
+        let mut children = Vec::with_capacity(list.files.len());
+        for raw in list.files {
+            let file = decode(raw.clone())?;
+            children.push(child_of(&file, raw));
+        }
+        Ok((children, list.next_page_token))
+    }
+
+    async fn lineage(&self, id: &str) -> Result<Lineage> {
+        let root = self.root_id().await?;
+        if id == "root" || id == root {
+            return Ok(Lineage::Root);
+        }
+        let file: File =
+            decode(self.get("/files", &[id], "/files/{id}", &[("fields", "id,name,parents".into())]).await?)?;
+        Ok(match file.parents.first() {
+            Some(parent) => Lineage::In { name: file.name, parent: parent.clone() },
+            // Shared with the user, or in a shared drive: not under My Drive.
+            None => Lineage::Outside,
+        })
+    }
+
+    fn record_of(&self, child: &Child, path: StoragePath) -> Result<Remote<Entry>> {
+        Ok(Self::entry_of(&decode(child.raw.clone())?, path, child.raw.clone()))
+    }
 }
 
 fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
-fn cursor_error() -> Error {
-    Error::validation("cursor", "not a cursor this adapter gave")
 }
 
 impl GoogleDrive {
@@ -238,51 +263,6 @@ impl GoogleDrive {
         Ok(id)
     }
 
-    /// The path of folder `id` (`None` when it is not under My Drive), remembered in `known`.
-    async fn path_of_folder(
-        &self,
-        id: &str,
-        known: &mut HashMap<String, Option<StoragePath>>,
-    ) -> Result<Option<StoragePath>> {
-        if known.is_empty() {
-            // My Drive's root has an id of its own; `root` is its alias.
-            let root = self.get("/files", &["root"], "/files/{id}", &[("fields", "id".into())]).await?;
-            let root_id = root.get("id").and_then(Value::as_str).unwrap_or("root").to_owned();
-            known.insert(root_id, Some(StoragePath::root()));
-            known.insert("root".into(), Some(StoragePath::root()));
-        }
-        let mut chain = Vec::new();
-        let mut at = id.to_owned();
-        let mut found = None;
-        for _ in 0..256 {
-            if let Some(path) = known.get(&at) {
-                found = path.clone();
-                break;
-            }
-            let file: File =
-                decode(self.get("/files", &[&at], "/files/{id}", &[("fields", "id,name,parents".into())]).await?)?;
-            match file.parents.first() {
-                // Not under My Drive (shared with the user, or in a shared drive).
-                None => {
-                    known.insert(at.clone(), None);
-                    break;
-                }
-                Some(parent) => {
-                    chain.push((at.clone(), file.name.clone()));
-                    at = parent.clone();
-                }
-            }
-        }
-        for (id, name) in chain.into_iter().rev() {
-            found = match found {
-                Some(path) => Some(path.join_path(&StoragePath::from_remote_names([name.as_str()])?)?),
-                None => None,
-            };
-            known.insert(id, found.clone());
-        }
-        Ok(found)
-    }
-
     /// A file with its path as an entry.
     fn entry_of(file: &File, path: StoragePath, raw: Value) -> Remote<Entry> {
         let folder = file.is_folder();
@@ -307,42 +287,15 @@ impl GoogleDrive {
             .with_remote_data(raw)
     }
 
-    /// One page of the walk at `walk`.
-    async fn walk_page(&self, mut walk: Walk, size: u32) -> Result<(Vec<Remote<Entry>>, Option<Walk>)> {
-        let Some((folder, path)) = walk.queue.front().cloned() else { return Ok((Vec::new(), None)) };
-        let folder_path = StoragePath::from_encoded(&path).map_err(|_| cursor_error())?;
-        let q = format!("{} in parents and trashed = false", quote(&folder));
-        let page = self.list(&q, walk.page.as_deref(), size).await?;
-        let mut items = Vec::new();
-        for raw in page.files {
-            let file = decode(raw.clone())?;
-            let at = folder_path.join_path(&StoragePath::from_remote_names([file.name.as_str()])?)?;
-            if file.is_folder() {
-                walk.queue.push_back((file.id.clone(), at.to_string()));
-            }
-            items.push(Self::entry_of(&file, at, raw));
+    /// My Drive's root folder's id (asked once).
+    async fn root_id(&self) -> Result<String> {
+        if let Some(id) = self.root_id.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Ok(id);
         }
-        match page.next_page_token {
-            Some(next) => walk.page = Some(next),
-            None => {
-                walk.queue.pop_front();
-                walk.page = None;
-            }
-        }
-        let more = !walk.queue.is_empty();
-        Ok((items, more.then_some(walk)))
-    }
-
-    /// Everything under folder `id` at `path`, the folder included.
-    async fn subtree(&self, id: &str, path: &StoragePath) -> Result<Vec<Remote<Entry>>> {
-        let mut walk = Some(Walk { queue: VecDeque::from([(id.to_owned(), path.to_string())]), ..Walk::default() });
-        let mut out = Vec::new();
-        while let Some(at) = walk {
-            let (items, next) = self.walk_page(at, PAGE).await?;
-            out.extend(items);
-            walk = next;
-        }
-        Ok(out)
+        let root = self.get("/files", &["root"], "/files/{id}", &[("fields", "id".into())]).await?;
+        let id = root.get("id").and_then(Value::as_str).unwrap_or("root").to_owned();
+        *self.root_id.lock().unwrap_or_else(|p| p.into_inner()) = Some(id.clone());
+        Ok(id)
     }
 
     async fn start_token(&self) -> Result<String> {
@@ -576,20 +529,10 @@ impl Storage for GoogleDrive {
     /// next incremental pass starts from there.
     async fn entries(&self, request: ListRequest) -> Result<Listing<Entry>> {
         let walk = match request.cursor.as_deref() {
-            None => Walk {
-                queue: VecDeque::from([("root".into(), String::new())]),
-                start: Some(self.start_token().await?),
-                ..Walk::default()
-            },
-            Some(cursor) => serde_json::from_str(cursor).map_err(|_| cursor_error())?,
+            None => Walk::of_root("root".into(), Some(self.start_token().await?)),
+            Some(cursor) => Walk::resume(cursor)?,
         };
-        let start = walk.start.clone();
-        let (items, next) = self.walk_page(walk, request.limit(PAGE)).await?;
-        let done = next.is_none();
-        let next =
-            next.map(|w| serde_json::to_string(&w)).transpose().map_err(|e| Error::invalid_response(e.to_string()))?;
-        let listing = Listing::new(items, next);
-        Ok(if done { listing.with_sync_token(start) } else { listing })
+        walk.listing(self, request.limit(PAGE)).await
     }
 
     async fn changes(&self, request: ListRequest) -> Result<Listing<Entry>> {
@@ -611,7 +554,7 @@ impl Storage for GoogleDrive {
             }
             Err(e) => return Err(e),
         };
-        let mut known = HashMap::new();
+        let mut paths = Paths::default();
         let mut items = Vec::new();
         for change in answer.get("changes").and_then(Value::as_array).into_iter().flatten() {
             let id = change.get("fileId").and_then(Value::as_str).unwrap_or_default();
@@ -623,22 +566,11 @@ impl Storage for GoogleDrive {
                 continue;
             };
             let Some(parent) = file.parents.first() else { continue };
-            let Some(folder) = self.path_of_folder(parent, &mut known).await? else { continue };
-            let path = folder.join_path(&StoragePath::from_remote_names([file.name.as_str()])?)?;
-            if file.is_folder() {
-                known.insert(file.id.clone(), Some(path.clone()));
-                // What it holds may have moved with it.
-                items.extend(self.subtree(&file.id, &path).await?);
-            }
-            items.push(Self::entry_of(&file, path, raw));
+            items.extend(paths.changed(self, &child_of(&file, raw), parent).await?);
         }
         let next = answer.get("nextPageToken").and_then(Value::as_str).map(str::to_owned);
         let new_token = answer.get("newStartPageToken").and_then(Value::as_str).map(str::to_owned);
-        // A file listed twice in one page (in a moved folder and on its own) is one change.
-        let mut seen = std::collections::HashSet::new();
-        items.reverse();
-        items.retain(|e| seen.insert(e.remote_id.clone()));
-        items.reverse();
+        latest_of_each(&mut items);
         Ok(Listing::new(items, next).with_sync_token(new_token))
     }
 
@@ -702,7 +634,7 @@ impl Storage for GoogleDrive {
         // Drive copies files only: the folder is made anew, then each entry copied into it.
         let made = self.folder_id(to).await?;
         let mut folders = HashMap::from([(source.id.clone(), made)]);
-        for entry in self.subtree(&source.id, from).await? {
+        for entry in subtree(self, &source.id, from).await? {
             let relative = entry.fields.path.strip_prefix(from).unwrap_or_default();
             let parent_source = entry
                 .remote_data
@@ -920,7 +852,7 @@ impl Storage for GoogleDrive {
             terms.push(format!("properties has {{ key={} and value={} }}", quote(key), quote(&value)));
         }
         let q = terms.join(" and ");
-        let mut known = HashMap::new();
+        let mut paths = Paths::default();
         let mut out = Vec::new();
         let mut page: Option<String> = None;
         for _ in 0..1_000 {
@@ -928,7 +860,7 @@ impl Storage for GoogleDrive {
             for raw in list.files {
                 let file = decode(raw.clone())?;
                 let Some(parent) = file.parents.first() else { continue };
-                let Some(folder) = self.path_of_folder(parent, &mut known).await? else { continue };
+                let Some(folder) = paths.of(self, parent).await? else { continue };
                 let path = folder.join_path(&StoragePath::from_remote_names([file.name.as_str()])?)?;
                 let entry = Self::entry_of(&file, path, raw);
                 if search.matches(&entry) {

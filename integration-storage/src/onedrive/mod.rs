@@ -36,15 +36,15 @@
 //! Not supported: metadata on uploads (SharePoint list fields are not written yet: an upload
 //! with metadata is refused rather than written without it).
 
-use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use integration_core::domain::ListRequest;
 use integration_core::http::Method;
 use integration_core::spec::{SpecClient, catalog_spec};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::{Deserialize as De, Serialize as Ser};
+use serde::Deserialize as De;
 
+use crate::id_tree::{Child, IdTree, Lineage, Paths, Walk, latest_of_each};
 use crate::prelude::*;
 
 /// The provider id.
@@ -188,24 +188,50 @@ impl Item {
     }
 }
 
-/// Where a walk is: the folders still to read (id and path), the page of the first (a next
-/// link), and the delta link taken before it began.
-#[derive(Debug, Default, Ser, De)]
-struct Walk {
-    queue: VecDeque<(String, String)>,
-    #[serde(default)]
-    page: Option<String>,
-    #[serde(default)]
-    delta: Option<String>,
+fn child_of(item: &Item, raw: Value) -> Child {
+    Child { id: item.id.clone(), name: item.name.clone(), folder: item.is_folder(), raw }
+}
+
+#[async_trait]
+impl IdTree for OneDrive {
+    async fn children(&self, id: &str, page: Option<&str>, size: u32) -> Result<(Vec<Child>, Option<String>)> {
+        let answer = match page {
+            Some(next) => self.get(next, "{drive}/items/{id}/children").await?,
+            None => {
+                self.api
+                    .request(Method::GET, &self.by_id(id, "children"))?
+                    .path_template("{drive}/items/{id}/children".to_owned())
+                    .query(&[("$top", size.to_string())])
+                    .read_only()
+                    .send_json()
+                    .await?
+            }
+        };
+        let mut children = Vec::new();
+        for raw in answer.get("value").and_then(Value::as_array).cloned().unwrap_or_default() {
+            let item = decode(raw.clone())?;
+            children.push(child_of(&item, raw));
+        }
+        Ok((children, answer.get("@odata.nextLink").and_then(Value::as_str).map(str::to_owned)))
+    }
+
+    async fn lineage(&self, id: &str) -> Result<Lineage> {
+        let item = decode(self.get(&self.by_id(id, ""), "{drive}/items/{id}").await?)?;
+        Ok(match (item.root.is_some(), item.parent()) {
+            (true, _) => Lineage::Root,
+            (false, Some(parent)) => Lineage::In { name: item.name.clone(), parent: parent.to_owned() },
+            (false, None) => Lineage::Outside,
+        })
+    }
+
+    fn record_of(&self, child: &Child, path: StoragePath) -> Result<Remote<Entry>> {
+        Ok(Self::entry_of(&decode(child.raw.clone())?, path, child.raw.clone()))
+    }
 }
 
 fn decode(raw: Value) -> Result<Item> {
     serde_json::from_value(raw)
         .map_err(|e| Error::invalid_response(format!("a driveItem: {e}")).with_provider(PROVIDER))
-}
-
-fn cursor_error() -> Error {
-    Error::validation("cursor", "not a cursor this adapter gave")
 }
 
 fn not_found(path: &StoragePath) -> Error {
@@ -339,39 +365,6 @@ impl OneDrive {
             .with_remote_data(raw)
     }
 
-    /// The path of the item `id` (`None` when it is not in this drive's tree).
-    async fn path_of(&self, id: &str, known: &mut HashMap<String, Option<StoragePath>>) -> Result<Option<StoragePath>> {
-        let mut chain = Vec::new();
-        let mut at = id.to_owned();
-        let mut found = None;
-        for _ in 0..256 {
-            if let Some(path) = known.get(&at) {
-                found = path.clone();
-                break;
-            }
-            let item = decode(self.get(&self.by_id(&at, ""), "{drive}/items/{id}").await?)?;
-            if item.root.is_some() {
-                known.insert(at.clone(), Some(StoragePath::root()));
-                found = Some(StoragePath::root());
-                break;
-            }
-            let Some(parent) = item.parent().map(str::to_owned) else {
-                known.insert(at.clone(), None);
-                break;
-            };
-            chain.push((at.clone(), item.name.clone()));
-            at = parent;
-        }
-        for (id, name) in chain.into_iter().rev() {
-            found = match found {
-                Some(path) => Some(path.join_path(&StoragePath::from_remote_names([name.as_str()])?)?),
-                None => None,
-            };
-            known.insert(id, found.clone());
-        }
-        Ok(found)
-    }
-
     async fn latest_delta(&self) -> Result<String> {
         let answer = self
             .api
@@ -386,52 +379,6 @@ impl OneDrive {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| Error::invalid_response("a delta answer without @odata.deltaLink").with_provider(PROVIDER))
-    }
-
-    async fn walk_page(&self, mut walk: Walk, size: u32) -> Result<(Vec<Remote<Entry>>, Option<Walk>)> {
-        let Some((folder, path)) = walk.queue.front().cloned() else { return Ok((Vec::new(), None)) };
-        let folder_path = StoragePath::from_encoded(&path).map_err(|_| cursor_error())?;
-        let answer = match &walk.page {
-            Some(next) => self.get(next, "{drive}/items/{id}/children").await?,
-            None => {
-                self.api
-                    .request(Method::GET, &self.by_id(&folder, "children"))?
-                    .path_template("{drive}/items/{id}/children".to_owned())
-                    .query(&[("$top", size.to_string())])
-                    .read_only()
-                    .send_json()
-                    .await?
-            }
-        };
-        let mut items = Vec::new();
-        for raw in answer.get("value").and_then(Value::as_array).cloned().unwrap_or_default() {
-            let item = decode(raw.clone())?;
-            let at = folder_path.join_path(&StoragePath::from_remote_names([item.name.as_str()])?)?;
-            if item.is_folder() {
-                walk.queue.push_back((item.id.clone(), at.to_string()));
-            }
-            items.push(Self::entry_of(&item, at, raw));
-        }
-        match answer.get("@odata.nextLink").and_then(Value::as_str) {
-            Some(next) => walk.page = Some(next.to_owned()),
-            None => {
-                walk.queue.pop_front();
-                walk.page = None;
-            }
-        }
-        let more = !walk.queue.is_empty();
-        Ok((items, more.then_some(walk)))
-    }
-
-    async fn subtree(&self, id: &str, path: &StoragePath) -> Result<Vec<Remote<Entry>>> {
-        let mut walk = Some(Walk { queue: VecDeque::from([(id.to_owned(), path.to_string())]), ..Walk::default() });
-        let mut out = Vec::new();
-        while let Some(at) = walk {
-            let (items, next) = self.walk_page(at, PAGE).await?;
-            out.extend(items);
-            walk = next;
-        }
-        Ok(out)
     }
 
     /// The folder at `path` and those above it, made where missing; its id.
@@ -636,21 +583,11 @@ impl Storage for OneDrive {
         let walk = match request.cursor.as_deref() {
             None => {
                 let root = decode(self.get(&self.at(&StoragePath::root(), ""), "{drive}/root").await?)?;
-                Walk {
-                    queue: VecDeque::from([(root.id, String::new())]),
-                    page: None,
-                    delta: Some(self.latest_delta().await?),
-                }
+                Walk::of_root(root.id, Some(self.latest_delta().await?))
             }
-            Some(cursor) => serde_json::from_str(cursor).map_err(|_| cursor_error())?,
+            Some(cursor) => Walk::resume(cursor)?,
         };
-        let delta = walk.delta.clone();
-        let (items, next) = self.walk_page(walk, request.limit(PAGE)).await?;
-        let done = next.is_none();
-        let next =
-            next.map(|w| serde_json::to_string(&w)).transpose().map_err(|e| Error::invalid_response(e.to_string()))?;
-        let listing = Listing::new(items, next);
-        Ok(if done { listing.with_sync_token(delta) } else { listing })
+        walk.listing(self, request.limit(PAGE)).await
     }
 
     async fn changes(&self, request: ListRequest) -> Result<Listing<Entry>> {
@@ -665,7 +602,7 @@ impl Storage for OneDrive {
             }
             Err(e) => return Err(e),
         };
-        let mut known = HashMap::new();
+        let mut paths = Paths::default();
         let mut items = Vec::new();
         for raw in answer.get("value").and_then(Value::as_array).cloned().unwrap_or_default() {
             let item = decode(raw.clone())?;
@@ -674,22 +611,13 @@ impl Storage for OneDrive {
                 continue;
             }
             if item.root.is_some() {
-                known.insert(item.id.clone(), Some(StoragePath::root()));
+                paths.insert(&item.id, Some(StoragePath::root()));
                 continue;
             }
             let Some(parent) = item.parent().map(str::to_owned) else { continue };
-            let Some(folder) = self.path_of(&parent, &mut known).await? else { continue };
-            let path = folder.join_path(&StoragePath::from_remote_names([item.name.as_str()])?)?;
-            if item.is_folder() {
-                known.insert(item.id.clone(), Some(path.clone()));
-                items.extend(self.subtree(&item.id, &path).await?);
-            }
-            items.push(Self::entry_of(&item, path, raw));
+            items.extend(paths.changed(self, &child_of(&item, raw), &parent).await?);
         }
-        let mut seen = std::collections::HashSet::new();
-        items.reverse();
-        items.retain(|e| seen.insert(e.remote_id.clone()));
-        items.reverse();
+        latest_of_each(&mut items);
         let next = answer.get("@odata.nextLink").and_then(Value::as_str).map(str::to_owned);
         let delta = answer.get("@odata.deltaLink").and_then(Value::as_str).map(str::to_owned);
         Ok(Listing::new(items, next).with_sync_token(delta))
@@ -972,14 +900,14 @@ impl Storage for OneDrive {
         let text = search.name_contains.clone().unwrap_or_default().replace('\'', "''");
         let encoded: String = utf8_percent_encode(&text, SEGMENT).to_string();
         let mut link = format!("{}/root/search(q='{encoded}')", self.drive);
-        let mut known = HashMap::new();
+        let mut paths = Paths::default();
         let mut out = Vec::new();
         for _ in 0..1_000 {
             let answer = self.get(&link, "{drive}/root/search").await?;
             for raw in answer.get("value").and_then(Value::as_array).cloned().unwrap_or_default() {
                 let item = decode(raw.clone())?;
                 let Some(parent) = item.parent().map(str::to_owned) else { continue };
-                let Some(folder) = self.path_of(&parent, &mut known).await? else { continue };
+                let Some(folder) = paths.of(self, &parent).await? else { continue };
                 let path = folder.join_path(&StoragePath::from_remote_names([item.name.as_str()])?)?;
                 let entry = Self::entry_of(&item, path, raw);
                 if search.matches(&entry) {

@@ -257,6 +257,13 @@ impl TokenIssuer {
         }
     }
 
+    /// [`answer`](Self::answer) for a token request's form-encoded `body` (the token endpoint
+    /// of every OAuth2 fake).
+    pub fn answer_form(&self, headers: &HeaderMap, body: &str) -> Response {
+        let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        self.answer(headers, &form)
+    }
+
     /// Whether `token` is an access token issued and not yet expired.
     pub fn is_live(&self, token: &str) -> bool {
         self.lock().access.get(token).is_some_and(|expires| *expires > Instant::now())

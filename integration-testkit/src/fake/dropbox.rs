@@ -566,8 +566,7 @@ async fn content(State(shared): State<Shared>, Path(call): Path<String>, headers
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-    shared.issuer.answer(&headers, &form)
+    shared.issuer.answer_form(&headers, &body)
 }
 
 /// Dropbox API v2 on a loopback port (see the [module](self) docs).

@@ -263,8 +263,7 @@ impl FakeGoogleCalendar {
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-    shared.issuer.answer(&headers, &form)
+    shared.issuer.answer_form(&headers, &body)
 }
 
 async fn calendar_list(State(shared): State<Shared>) -> Response {

@@ -696,8 +696,7 @@ async fn revision_get(
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-    shared.issuer.answer(&headers, &form)
+    shared.issuer.answer_form(&headers, &body)
 }
 
 /// Google Drive API v3 on a loopback port (see the [module](self) docs).

@@ -323,40 +323,19 @@ async fn drive_info(State(shared): State<Shared>) -> Response {
     .into_response()
 }
 
-async fn me_drive_call(
+/// A request under a drive: `/me/drive/…`, `/drives/{drive}/…` or `/sites/{site}/drive/…`.
+async fn drive_call(
     State(shared): State<Shared>,
     method: Method,
-    Path(rest): Path<String>,
+    Path(params): Path<HashMap<String, String>>,
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    call(&shared, &method, &rest, &query, body)
-}
-
-async fn drives_call(
-    State(shared): State<Shared>,
-    method: Method,
-    Path((drive, rest)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Response {
-    if drive != DRIVE_ID {
-        return not_found();
+    let known = params.get("drive").is_none_or(|d| d == DRIVE_ID) && params.get("site").is_none_or(|s| s == SITE_ID);
+    match params.get("rest") {
+        Some(rest) if known => call(&shared, &method, rest, &query, body),
+        _ => not_found(),
     }
-    call(&shared, &method, &rest, &query, body)
-}
-
-async fn site_drive_call(
-    State(shared): State<Shared>,
-    method: Method,
-    Path((site, rest)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Response {
-    if site != SITE_ID {
-        return not_found();
-    }
-    call(&shared, &method, &rest, &query, body)
 }
 
 async fn drive_by_id(State(shared): State<Shared>, Path(drive): Path<String>) -> Response {
@@ -811,8 +790,7 @@ async fn monitor(State(shared): State<Shared>, Path(id): Path<String>) -> Respon
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-    shared.issuer.answer(&headers, &form)
+    shared.issuer.answer_form(&headers, &body)
 }
 
 /// OneDrive / SharePoint through Graph on a loopback port (see the [module](self) docs).
@@ -841,11 +819,11 @@ impl FakeGraphDrive {
         let shared = Shared { books: Arc::new(Mutex::new(books)), api: api.clone(), issuer, base: Arc::default() };
         let routes = axum::Router::new()
             .route("/me/drive", get(drive_info))
-            .route("/me/drive/{*rest}", any(me_drive_call))
+            .route("/me/drive/{*rest}", any(drive_call))
             .route("/drives/{drive}", get(drive_by_id))
-            .route("/drives/{drive}/{*rest}", any(drives_call))
+            .route("/drives/{drive}/{*rest}", any(drive_call))
             .route("/sites/{site}/drive", get(site_drive))
-            .route("/sites/{site}/drive/{*rest}", any(site_drive_call))
+            .route("/sites/{site}/drive/{*rest}", any(drive_call))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_SIMPLE + 1));
         let app = axum::Router::new()
             .nest("/v1.0", api.guard(routes))

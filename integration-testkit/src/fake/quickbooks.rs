@@ -483,8 +483,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-    shared.issuer.answer(&headers, &form)
+    shared.issuer.answer_form(&headers, &body)
 }
 
 /// The `403` a request for another company gets; `None` for this fake's.

@@ -548,8 +548,7 @@ async fn rate_limited(shared: Shared, request: Request, next: Next) -> Response 
 }
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-    shared.issuer.answer(&headers, &form)
+    shared.issuer.answer_form(&headers, &body)
 }
 
 async fn connections_list() -> Response {
