@@ -24,7 +24,7 @@ use crate::path::StoragePath;
 pub mod capability {
     use integration_core::Capability;
 
-    /// Entries are listed by the provider's change feed ([`Storage::changes`]): Drive
+    /// Entries are listed by the provider's change feed ([`Storage::changes`](super::Storage::changes)): Drive
     /// `changes`, Graph `delta`, Dropbox `list_folder/continue`. Without it, the sync engine
     /// finds changes by comparing each full listing (ETags, sizes, times) with its cache.
     pub const CHANGES: Capability = Capability::from_static("storage.changes");
@@ -38,7 +38,7 @@ pub mod capability {
     pub const SHARE_LINKS: Capability = Capability::from_static("storage.share_links");
     /// The drive's quota is known.
     pub const QUOTA: Capability = Capability::from_static("storage.quota");
-    /// The provider searches by name and metadata itself (otherwise [`Storage::search`] walks
+    /// The provider searches by name and metadata itself (otherwise [`Storage::search`](super::Storage::search) walks
     /// the listing).
     pub const SEARCH: Capability = Capability::from_static("storage.search");
 }
