@@ -80,5 +80,5 @@ pub use content::{Content, FromChunks, InMemory, Parts};
 pub use integration_core::domain::{ListRequest, Listing, Remote};
 pub use model::{Checksums, Drive, Entry, EntryKind, Grantee, Permission, Quota, Role, ShareLink, Version};
 pub use path::StoragePath;
-pub use storage::{ByteRange, Search, Storage, UploadOptions, capability};
+pub use storage::{ByteRange, Search, Storage, UploadOptions, capability, walk_search};
 pub use streams::read;

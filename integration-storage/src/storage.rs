@@ -38,6 +38,11 @@ pub mod capability {
     pub const SHARE_LINKS: Capability = Capability::from_static("storage.share_links");
     /// The drive's quota is known.
     pub const QUOTA: Capability = Capability::from_static("storage.quota");
+    /// Files carry metadata ([`UploadOptions::metadata`](super::UploadOptions::metadata), read
+    /// back by [`Storage::entry`](super::Storage::entry) and found by search): S3 user metadata,
+    /// Drive properties, SharePoint list fields. Without it, an upload with metadata is
+    /// `Unsupported` and nothing is written.
+    pub const METADATA: Capability = Capability::from_static("storage.metadata");
     /// The provider searches by name and metadata itself (otherwise [`Storage::search`](super::Storage::search) walks
     /// the listing).
     pub const SEARCH: Capability = Capability::from_static("storage.search");
@@ -130,12 +135,25 @@ impl Search {
     /// provider's search found).
     pub fn matches(&self, record: &Remote<Entry>) -> bool {
         let entry = &record.fields;
+        self.matches_place(record)
+            && self.metadata.iter().all(|(k, v)| entry.metadata.get(k) == Some(v))
+            && self.mime_type.as_ref().is_none_or(|m| entry.mime_type.as_ref() == Some(m))
+    }
+
+    /// Whether `record` matches on what every listing gives — name, folder, time — leaving out
+    /// metadata and type, which some listings lack (S3's, Graph's): a candidate to look up.
+    pub fn matches_place(&self, record: &Remote<Entry>) -> bool {
+        let entry = &record.fields;
         let name = entry.path.name().unwrap_or_default().to_lowercase();
         self.name_contains.as_ref().is_none_or(|n| name.contains(&n.to_lowercase()))
             && self.under.as_ref().is_none_or(|u| u.contains(&entry.path) && *u != entry.path)
-            && self.metadata.iter().all(|(k, v)| entry.metadata.get(k) == Some(v))
-            && self.mime_type.as_ref().is_none_or(|m| entry.mime_type.as_ref() == Some(m))
             && self.modified_since.is_none_or(|t| record.modified_at.is_some_and(|m| m >= t))
+    }
+
+    /// Whether the search asks for what only a lookup of each entry gives on providers whose
+    /// listings leave it out (metadata, type).
+    pub fn needs_lookup(&self) -> bool {
+        !self.metadata.is_empty() || self.mime_type.is_some()
     }
 
     /// The limit, 100 by default.
@@ -269,22 +287,52 @@ pub trait Storage: Integration {
     }
 
     /// Entries matching `search`, at most its limit. By default the listing is walked and
-    /// filtered; providers that search ([`capability::SEARCH`]) ask the provider.
+    /// filtered ([`walk_search`]); providers that search ([`capability::SEARCH`]) ask the
+    /// provider.
     async fn search(&self, search: &Search) -> Result<Vec<Remote<Entry>>> {
-        let mut found = Vec::new();
-        let mut request = ListRequest::first();
-        for _ in 0..SEARCH_PAGES {
-            let page = self.entries(request.clone()).await?;
-            found.extend(page.items.into_iter().filter(|e| !e.remote_was_deleted && search.matches(e)));
-            if found.len() >= search.limit() {
-                found.truncate(search.limit());
-                return Ok(found);
-            }
-            match page.next {
-                Some(next) => request = request.at(Some(next)),
-                None => return Ok(found),
+        walk_search(self, search, false).await
+    }
+}
+
+/// A search by walking the listing: entries matching `search`, at most its limit. With
+/// `look_up`, a listed entry that matches on name, folder and time is looked up
+/// ([`Storage::entry`]) before its metadata and type are compared — for listings that leave them
+/// out (S3's).
+///
+/// # Errors
+/// The listing's or a lookup's failure.
+pub async fn walk_search<S: Storage + ?Sized>(
+    storage: &S,
+    search: &Search,
+    look_up: bool,
+) -> Result<Vec<Remote<Entry>>> {
+    let mut found = Vec::new();
+    let mut request = ListRequest::first();
+    let look_up = look_up && search.needs_lookup();
+    for _ in 0..SEARCH_PAGES {
+        let page = storage.entries(request.clone()).await?;
+        for record in page.items.into_iter().filter(|e| !e.remote_was_deleted) {
+            let record = if look_up && search.matches_place(&record) {
+                match storage.entry(&record.fields.path).await {
+                    Ok(full) => full,
+                    Err(e) if e.kind() == integration_core::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                }
+            } else {
+                record
+            };
+            if search.matches(&record) {
+                found.push(record);
             }
         }
-        Ok(found)
+        if found.len() >= search.limit() {
+            found.truncate(search.limit());
+            return Ok(found);
+        }
+        match page.next {
+            Some(next) => request = request.at(Some(next)),
+            None => return Ok(found),
+        }
     }
+    Ok(found)
 }

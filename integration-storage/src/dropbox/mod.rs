@@ -550,6 +550,10 @@ impl Storage for Dropbox {
     }
 
     async fn search(&self, search: &Search) -> Result<Vec<Remote<Entry>>> {
+        if search.name_contains.as_deref().is_none_or(str::is_empty) {
+            // Dropbox searches text: without a name to look for, the tree is walked.
+            return crate::storage::walk_search(self, search, false).await;
+        }
         let mut options = json!({"max_results": search.limit().clamp(1, 1000), "file_status": "active"});
         if let Some(under) = &search.under {
             options["path"] = json!(dropbox_path(under));

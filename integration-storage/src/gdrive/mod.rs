@@ -75,6 +75,7 @@ impl Adapter for GoogleDrive {
             capability::SHARE_LINKS,
             capability::QUOTA,
             capability::SEARCH,
+            capability::METADATA,
             Capability::HEALTH_CHECK,
         ];
         let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Drive spec in the catalog"))?;

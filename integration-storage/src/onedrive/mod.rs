@@ -33,8 +33,10 @@
 //! `refresh_token`; settings `tenant` (default `common`), `drive_id` or `site_id`; optional
 //! `base_url` and `auth_base_url`.
 //!
-//! Not supported: metadata on uploads (SharePoint list fields are not written yet: an upload
-//! with metadata is refused rather than written without it).
+//! - metadata: the document library's fields (`listItem/fields`): custom text columns written
+//!   after an upload, read with `$expand=listItem($expand=fields)` by `entry` (listings leave
+//!   them out), a search on them looking each candidate up. A column the library does not have
+//!   is Graph's `400`.
 
 use std::time::Duration;
 
@@ -87,6 +89,7 @@ impl Adapter for OneDrive {
             capability::SHARE_LINKS,
             capability::QUOTA,
             capability::SEARCH,
+            capability::METADATA,
             Capability::HEALTH_CHECK,
         ];
         let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no OneDrive spec in the catalog"))?;
@@ -149,6 +152,9 @@ struct Item {
     created_by: Option<Value>,
     #[serde(default, rename = "@microsoft.graph.downloadUrl")]
     download_url: Option<String>,
+    /// The document library's fields (when asked for with `$expand=listItem($expand=fields)`).
+    #[serde(default)]
+    list_item: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, De)]
@@ -258,6 +264,42 @@ fn check_names(path: &StoragePath) -> Result<()> {
     Ok(())
 }
 
+/// The fields a document library keeps itself, left out of an entry's metadata.
+const LIBRARY_FIELDS: [&str; 16] = [
+    "id",
+    "ContentType",
+    "Created",
+    "Modified",
+    "FileLeafRef",
+    "AuthorLookupId",
+    "EditorLookupId",
+    "DocIcon",
+    "LinkFilename",
+    "LinkFilenameNoMenu",
+    "FileSizeDisplay",
+    "ItemChildCount",
+    "FolderChildCount",
+    "Edit",
+    "AppAuthorLookupId",
+    "AppEditorLookupId",
+];
+
+/// The custom fields of a list item (`listItem.fields`), as metadata.
+fn library_fields(list_item: Option<&Value>) -> std::collections::BTreeMap<String, Value> {
+    list_item
+        .and_then(|l| l.get("fields"))
+        .and_then(Value::as_object)
+        .map(|fields| {
+            fields
+                .iter()
+                .filter(|(k, _)| !k.starts_with('@') && !k.starts_with('_') && !LIBRARY_FIELDS.contains(&k.as_str()))
+                .filter(|(k, _)| !k.starts_with("OData_") && !k.ends_with("LookupId"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn role_of(name: &str) -> Role {
     match name {
         "read" => Role::Reader,
@@ -316,7 +358,15 @@ impl OneDrive {
 
     /// The item at `path`, if any.
     async fn item(&self, path: &StoragePath) -> Result<Option<(Item, Value)>> {
-        match self.get(&self.at(path, ""), "{drive}/root:/{path}:").await {
+        let answer = self
+            .api
+            .request(Method::GET, &self.at(path, ""))?
+            .path_template("{drive}/root:/{path}:".to_owned())
+            .query(&[("$expand", "listItem($expand=fields)")])
+            .read_only()
+            .send_json::<Value>()
+            .await;
+        match answer {
             Ok(raw) => Ok(Some((decode(raw.clone())?, raw))),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -352,6 +402,7 @@ impl OneDrive {
                 .and_then(|c| c.pointer("/user/email"))
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            metadata: library_fields(item.list_item.as_ref()),
             ..Entry::default()
         };
         let mut raw = raw;
@@ -650,9 +701,6 @@ impl Storage for OneDrive {
             return Err(Error::validation("path", "the root is a folder"));
         }
         check_names(path)?;
-        if !options.metadata.is_empty() {
-            return Err(Error::unsupported("metadata on OneDrive and SharePoint uploads").with_provider(PROVIDER));
-        }
         let length = content.length();
         let mut parts = Parts::new(content, FRAGMENT_BYTES).with_sha256();
         let raw = match length {
@@ -688,7 +736,19 @@ impl Storage for OneDrive {
             ))
             .with_provider(PROVIDER));
         }
-        let mut entry = Self::entry_of(&item, path.clone(), raw);
+        let mut entry = if options.metadata.is_empty() {
+            Self::entry_of(&item, path.clone(), raw)
+        } else {
+            self.api
+                .request(Method::PATCH, &self.by_id(&item.id, "listItem/fields"))?
+                .path_template("{drive}/items/{id}/listItem/fields".to_owned())
+                .json(&options.metadata)
+                .operation("onedrive.set_fields")
+                .idempotent()
+                .send()
+                .await?;
+            self.entry(path).await?
+        };
         entry.fields.checksums.md5 = Some(parts.md5_hex());
         Ok(entry)
     }
@@ -897,7 +957,11 @@ impl Storage for OneDrive {
     }
 
     async fn search(&self, search: &Search) -> Result<Vec<Remote<Entry>>> {
-        let text = search.name_contains.clone().unwrap_or_default().replace('\'', "''");
+        let Some(text) = search.name_contains.clone() else {
+            // Graph searches text: without a name to look for, the tree is walked.
+            return crate::storage::walk_search(self, search, true).await;
+        };
+        let text = text.replace('\'', "''");
         let encoded: String = utf8_percent_encode(&text, SEGMENT).to_string();
         let mut link = format!("{}/root/search(q='{encoded}')", self.drive);
         let mut paths = Paths::default();
@@ -909,7 +973,11 @@ impl Storage for OneDrive {
                 let Some(parent) = item.parent().map(str::to_owned) else { continue };
                 let Some(folder) = paths.of(self, &parent).await? else { continue };
                 let path = folder.join_path(&StoragePath::from_remote_names([item.name.as_str()])?)?;
-                let entry = Self::entry_of(&item, path, raw);
+                let mut entry = Self::entry_of(&item, path, raw);
+                if search.needs_lookup() && search.matches_place(&entry) {
+                    // Search results leave the library's fields out.
+                    entry = self.entry(&entry.fields.path).await?;
+                }
                 if search.matches(&entry) {
                     out.push(entry);
                     if out.len() >= search.limit() {

@@ -13,6 +13,8 @@
 //!   copy then a delete. Copies are of objects up to 5 GiB (S3's CopyObject limit).
 //! - versions: ListObjectVersions; a restore copies the old version onto the key.
 //! - share links: presigned `GET` URLs, for anyone holding them, at most seven days.
+//! - metadata: user metadata (`x-amz-meta-*`, names in lower case, values printable ASCII),
+//!   read back by `entry`; a search on it looks each candidate up (listings leave it out).
 //!
 //! Configuration: `base_url` (the endpoint: `https://s3.eu-west-1.amazonaws.com`,
 //! `http://127.0.0.1:9000`), `bucket`, `region` (default `us-east-1`), `addressing` (`path`, the
@@ -53,7 +55,13 @@ pub struct S3 {
 
 impl Adapter for S3 {
     fn describe() -> Result<Descriptor> {
-        let capabilities = [capability::WRITE, capability::VERSIONS, capability::SHARE_LINKS, Capability::HEALTH_CHECK];
+        let capabilities = [
+            capability::WRITE,
+            capability::VERSIONS,
+            capability::SHARE_LINKS,
+            capability::METADATA,
+            Capability::HEALTH_CHECK,
+        ];
         let addressing = FieldFormat::OneOf { values: vec!["path".into(), "virtual_host".into()] };
         descriptor(PROVIDER, "Amazon S3", "https://docs.aws.amazon.com/AmazonS3/latest/API/", capabilities)
             .http_policy(HttpPolicy::standard())
@@ -333,6 +341,12 @@ impl Storage for S3 {
     async fn restore_version(&self, path: &StoragePath, version_id: &str) -> Result<Remote<Entry>> {
         self.bucket.restore_version(&self.key(path)?, version_id).await?;
         self.entry(path).await
+    }
+
+    /// The listing walked; a candidate looked up (`HEAD`) when the search asks for metadata or a
+    /// type, which ListObjectsV2 leaves out.
+    async fn search(&self, search: &Search) -> Result<Vec<Remote<Entry>>> {
+        crate::storage::walk_search(self, search, true).await
     }
 
     /// A presigned `GET` URL: for anyone holding it, to read, until `expires_at` (required; at

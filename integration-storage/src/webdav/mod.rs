@@ -19,7 +19,8 @@
 //! Configuration: `base_url` (the folder that is the connection's root), `username`; secret
 //! `password`.
 //!
-//! Not supported: versions, permissions and share links (WebDAV's DeltaV and ACL extensions are
+//! Not supported: metadata (dead properties are served by few servers' defaults), versions,
+//! permissions and share links (WebDAV's DeltaV and ACL extensions are
 //! rarely served), quota (RFC 4331's properties are optional and often absent), uploads over
 //! [`MAX_UPLOAD_BYTES`].
 
@@ -351,6 +352,9 @@ impl Storage for WebDav {
     ) -> Result<Remote<Entry>> {
         if path.is_root() {
             return Err(Error::validation("path", "the root is a folder"));
+        }
+        if !options.metadata.is_empty() {
+            return Err(Error::unsupported("metadata on WebDAV files").with_provider(PROVIDER));
         }
         if content.length().is_some_and(|l| l > MAX_UPLOAD_BYTES) {
             return Err(

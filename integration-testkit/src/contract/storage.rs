@@ -10,6 +10,7 @@
 //! | `an_incremental_sync_finds_exactly_the_changes` | random adds, modifies, deletes, moves and renames, over rounds: each sync's changes turn the cache into the provider's files exactly, and touch nothing else (a property test; `STORAGE_CONTRACT_SEED` replays a seed) |
 //! | `odd_names_round_trip_and_unsafe_ones_are_refused` | spaces, `%`, `+`, `;`, non-ASCII in NFC and NFD, a 200-byte name: listed and read back under the same path; `#`, `?`, `*` the same or refused (`Validation` on `path`, nothing written) where the provider refuses them; `..`, control characters and empty names refused before anything is sent |
 //! | `search_finds_by_name_under_a_folder` | a name fragment under a folder finds exactly the files that match |
+//! | `metadata_is_kept_and_found` | with `storage.metadata`, metadata written with a file is read back by `entry` and a search on it finds exactly that file; without, an upload with metadata is `Unsupported` and writes nothing |
 //! | `what_the_descriptor_does_not_declare_is_unsupported` | every optional operation the descriptor does not declare is `Unsupported` |
 //!
 //! A fixture whose server cannot start here answers `None` from [`StorageFixture::start`]: the
@@ -50,6 +51,7 @@ macro_rules! storage_contract_suite {
             an_incremental_sync_finds_exactly_the_changes,
             odd_names_round_trip_and_unsafe_ones_are_refused,
             search_finds_by_name_under_a_folder,
+            metadata_is_kept_and_found,
             what_the_descriptor_does_not_declare_is_unsupported
         );
     };
@@ -412,6 +414,35 @@ pub async fn search_finds_by_name_under_a_folder<F: StorageFixture>() {
     let mut found: Vec<String> = found.into_iter().map(|e| e.fields.path.to_string()).collect();
     found.sort();
     assert_eq!(found, ["reports/2026/q2-budget.txt", "reports/q1-budget.txt"]);
+}
+
+/// Metadata written with a file is read back and found, where the provider keeps it.
+pub async fn metadata_is_kept_and_found<F: StorageFixture>() {
+    let Some(fixture) = F::start().await else { return };
+    let storage = fixture.storage();
+    let s = storage.as_ref();
+    let options = UploadOptions {
+        metadata: BTreeMap::from([("project".to_owned(), "apollo".to_owned())]),
+        ..UploadOptions::new()
+    };
+    let mut body = InMemory::new(Bytes::from_static(b"tagged"));
+    let written = s.upload(&path("meta/tagged.txt"), &mut body, &options).await;
+    if !s.supports(&capability::METADATA) {
+        let error = written.expect_err("metadata is not kept here");
+        assert_eq!(error.kind(), ErrorKind::Unsupported, "{error}");
+        let nothing = s.entry(&path("meta/tagged.txt")).await.expect_err("nothing written");
+        assert_eq!(nothing.kind(), ErrorKind::NotFound, "{nothing}");
+        return;
+    }
+    written.expect("uploaded with metadata");
+    put(s, "meta/plain.txt", b"plain").await;
+    let read = s.entry(&path("meta/tagged.txt")).await.expect("read back");
+    assert_eq!(read.fields.metadata.get("project"), Some(&Value::from("apollo")), "{:?}", read.fields.metadata);
+    let search =
+        Search { metadata: BTreeMap::from([("project".to_owned(), Value::from("apollo"))]), ..Search::default() };
+    let found: Vec<String> =
+        s.search(&search).await.expect("searched").into_iter().map(|e| e.fields.path.to_string()).collect();
+    assert_eq!(found, ["meta/tagged.txt"]);
 }
 
 /// A reading link for anyone: without an expiry, or — where the provider's links must expire

@@ -16,6 +16,7 @@
 //! | `PATCH items/{id}` | `name`, `parentReference.id` (a move): an item of that name there is `409 nameAlreadyExists` |
 //! | `POST items/{id}/copy` | `202` and a monitor URL in `Location` (reporting `completed` and the copy's `resourceId`) |
 //! | `DELETE items/{id}` | `204`, with what a folder holds |
+//! | `GET …?$expand=listItem($expand=fields)`, `GET`, `PATCH items/{id}/listItem/fields` | the document library's fields of an item: its own (`ContentType`, `Created`, `FileLeafRef`…, read-only) and custom text columns |
 //! | `GET items/{id}/versions`, `POST …/versions/{versionId}/restoreVersion` | a file's versions, newest first; a restore makes a new current version |
 //! | `GET items/{id}/permissions`, `POST …/invite`, `POST …/createLink`, `DELETE …/permissions/{id}` | grants (`read`, `write`) with an expiry; links (`view`, `edit`; `anonymous`, `organization`) |
 //! | `GET root/search(q='…')` | items whose name holds the text |
@@ -288,6 +289,29 @@ fn mime_guess(name: &str) -> String {
     .to_owned()
 }
 
+/// The fields a document library sets itself: read-only.
+const SYSTEM_FIELDS: [&str; 8] =
+    ["id", "ContentType", "Created", "Modified", "FileLeafRef", "AuthorLookupId", "EditorLookupId", "DocIcon"];
+
+/// An item's list item fields: the library's own, then the item's properties.
+fn fields_json(item: &Item) -> Value {
+    let mut fields = json!({
+        "@odata.etag": format!("\"{{{}}},{}\"", item.id, item.version),
+        "id": item.version.to_string(),
+        "ContentType": if item.folder { "Folder" } else { "Document" },
+        "Created": item.created.to_rfc3339(),
+        "Modified": item.modified.to_rfc3339(),
+        "FileLeafRef": item.name,
+        "AuthorLookupId": "6",
+        "EditorLookupId": "6",
+        "DocIcon": item.name.rsplit_once('.').map(|(_, e)| e).unwrap_or_default(),
+    });
+    for (name, value) in &item.properties {
+        fields[name] = json!(value);
+    }
+    fields
+}
+
 fn permission_json(grant: &Grant) -> Value {
     let roles = json!([grant.role]);
     let mut out = json!({"id": grant.id, "roles": roles});
@@ -367,10 +391,39 @@ fn call(shared: &Shared, method: &Method, rest: &str, query: &HashMap<String, St
     let mut books = shared.lock();
     let found = resolve(&books.tree, &target.base, &target.names);
     match (method.as_str(), action.as_slice()) {
-        ("GET", []) => match found {
-            Some(id) => answer_item(shared, &mut books, &id, StatusCode::OK),
-            None => not_found(),
-        },
+        ("GET", []) => {
+            let Some(item) = found.and_then(|id| books.tree.get(&id).cloned()) else { return not_found() };
+            let mut out = item_json(&base, &mut books, &item, false);
+            if query.get("$expand").is_some_and(|e| e.contains("listItem")) {
+                out["listItem"] = json!({"id": item.version.to_string(), "fields": fields_json(&item)});
+            }
+            Json(out).into_response()
+        }
+        ("GET", ["listItem", "fields"]) => {
+            let Some(item) = found.and_then(|id| books.tree.get(&id).cloned()) else { return not_found() };
+            Json(fields_json(&item)).into_response()
+        }
+        ("PATCH", ["listItem", "fields"]) => {
+            let Some(id) = found else { return not_found() };
+            let Some(fields) = json_body().as_object().cloned() else {
+                return bad("A JSON object of fields is expected");
+            };
+            let mut values = Vec::new();
+            for (name, value) in fields {
+                let Some(text) = value.as_str() else {
+                    return bad(&format!("Field '{name}' takes text in this library"));
+                };
+                if SYSTEM_FIELDS.contains(&name.as_str()) || name.starts_with('@') || name.starts_with('_') {
+                    return bad(&format!("Field '{name}' is read-only"));
+                }
+                values.push((name, text.to_owned()));
+            }
+            let Some(item) = books.tree.get_mut(&id) else { return not_found() };
+            item.properties.extend(values);
+            books.tree.touched(&id);
+            let Some(item) = books.tree.get(&id).cloned() else { return not_found() };
+            Json(fields_json(&item)).into_response()
+        }
         ("GET", ["children"]) => {
             let Some(id) = found else { return not_found() };
             let top = query.get("$top").and_then(|t| t.parse().ok()).unwrap_or(PAGE).clamp(1, 1000);
