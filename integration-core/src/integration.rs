@@ -318,23 +318,35 @@ pub struct Page {
     pub checkpoint: Option<Checkpoint>,
     /// Whether another page follows in this run.
     pub has_more: bool,
+    /// Prefixes of remote ids deleted with everything under them: the engine deletes the cached
+    /// records of the stream whose ids start with one, before it writes the page's records (a
+    /// provider that reports a deleted folder alone, keyed by path).
+    pub deleted_under: Vec<String>,
 }
 
 impl Page {
     /// A page followed by more.
     pub fn more(records: Vec<Record>, checkpoint: Checkpoint) -> Self {
-        Self { records, rejected: Vec::new(), checkpoint: Some(checkpoint), has_more: true }
+        Self { records, rejected: Vec::new(), checkpoint: Some(checkpoint), has_more: true, deleted_under: Vec::new() }
     }
 
     /// The last page of the run; `checkpoint` is where the next incremental run starts.
     pub fn last(records: Vec<Record>, checkpoint: Option<Checkpoint>) -> Self {
-        Self { records, rejected: Vec::new(), checkpoint, has_more: false }
+        Self { records, rejected: Vec::new(), checkpoint, has_more: false, deleted_under: Vec::new() }
     }
 
     /// Adds rejected records.
     #[must_use]
     pub fn with_rejected(mut self, rejected: Vec<RejectedRecord>) -> Self {
         self.rejected = rejected;
+        self
+    }
+
+    /// Adds prefixes of remote ids deleted with everything under them
+    /// ([`deleted_under`](Self::deleted_under)).
+    #[must_use]
+    pub fn with_deleted_under(mut self, prefixes: Vec<String>) -> Self {
+        self.deleted_under.extend(prefixes.into_iter().filter(|p| !p.is_empty()));
         self
     }
 }

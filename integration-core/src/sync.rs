@@ -512,13 +512,20 @@ impl SyncEngine {
             envelope.position = page.checkpoint;
             envelope.complete = !page.has_more;
             let write = async {
+                // What a deleted folder took with it, but what the page itself brings back.
+                let mut records = self.tombstones_under(&scope, &page.deleted_under).await?;
+                if !records.is_empty() {
+                    let listed: std::collections::HashSet<&str> =
+                        page.records.iter().map(|r| r.remote_id.as_str()).collect();
+                    records.retain(|t| !listed.contains(t.remote_id.as_str()));
+                }
+                records.extend(page.records);
                 if job.dry_run {
-                    return self.compare(&scope, &page.records).await;
+                    return self.compare(&scope, &records).await;
                 }
                 let commit = commit_positions || envelope.complete;
                 let checkpoint =
                     if commit && !(full && envelope.complete) { Some(envelope.checkpoint()?) } else { None };
-                let mut records = page.records;
                 let fresh: Vec<&String> =
                     spared.iter().filter(|id| !records.iter().any(|r| &r.remote_id == *id)).collect();
                 for remote_id in fresh {
@@ -603,6 +610,31 @@ impl SyncEngine {
     }
 
     /// What writing `records` would change (dry runs).
+    /// Tombstones for the live cached records of `scope` whose ids start with one of
+    /// `prefixes` (read in id order from each prefix on, so only those are read).
+    async fn tombstones_under(
+        &self,
+        scope: &StreamScope,
+        prefixes: &[String],
+    ) -> Result<Vec<crate::integration::Record>> {
+        let mut out = Vec::new();
+        for prefix in prefixes.iter().filter(|p| !p.is_empty()) {
+            let mut after = prefix.clone();
+            'pages: loop {
+                let batch = self.records.records(scope, Some(&after), 1000, false).await?;
+                let Some(last) = batch.last().map(|r| r.remote_id.clone()) else { break };
+                for record in batch {
+                    if !record.remote_id.starts_with(prefix.as_str()) {
+                        break 'pages;
+                    }
+                    out.push(crate::integration::Record::deleted(record.remote_id));
+                }
+                after = last;
+            }
+        }
+        Ok(out)
+    }
+
     async fn compare(&self, scope: &StreamScope, records: &[crate::Record]) -> Result<WriteSummary> {
         let mut sum = WriteSummary::default();
         for record in records {

@@ -433,3 +433,51 @@ async fn a_provider_that_forgot_the_checkpoint_is_read_again_in_full_deletions_i
     let next = engine(&store).run(&adapter, &job, &never).await.expect("run");
     assert_eq!((next.status, next.counts.added, next.counts.deleted), (RunStatus::Succeeded, 1, 0));
 }
+
+/// Reports a folder `/a` and what it holds, then — as Dropbox does — only the folder's deletion,
+/// naming `/a/` as a prefix deleted with it.
+#[derive(Debug)]
+struct FolderGone(Descriptor, AtomicUsize);
+
+#[async_trait]
+impl Reads for FolderGone {
+    fn descriptor(&self) -> &Descriptor {
+        &self.0
+    }
+    async fn read(&self, _request: ReadRequest) -> Result<Page> {
+        let checkpoint = Some(Checkpoint::new(json!({"at": 1})));
+        Ok(match self.1.fetch_add(1, Ordering::SeqCst) {
+            0 => Page::last(
+                ["/a", "/a/x", "/a/y/z", "/a-b", "/b"].map(|id| Record::new(id, json!({"id": id}))).into(),
+                checkpoint,
+            ),
+            _ => Page::last(vec![Record::deleted("/a"), Record::new("/a/y/z", json!({"id": "back"}))], checkpoint)
+                .with_deleted_under(vec!["/a/".into()]),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_prefix_deleted_with_a_folder_takes_its_cached_records_and_nothing_else() {
+    let store = MemoryStore::new();
+    let source = ReadOnly(FolderGone(common::descriptor("folders"), AtomicUsize::new(0)));
+    let job = SyncJob::new(tenant(), conn(), "employees", SyncMode::Incremental);
+    let never = CancellationToken::new();
+    let first = engine(&store).run(&source, &job, &never).await.expect("run");
+    assert_eq!(first.counts.added, 5);
+    let second = engine(&store).run(&source, &job, &never).await.expect("run");
+    assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
+    let scope = StreamScope::new(tenant(), conn(), "employees");
+    let live: Vec<String> = cache(&store, &scope).await.into_keys().collect();
+    assert_eq!(
+        live,
+        ["/a-b", "/a/y/z", "/b"],
+        "the folder and what it held are gone; a record the page brought back stays"
+    );
+    assert_eq!(
+        (second.counts.deleted, second.counts.updated),
+        (2, 1),
+        "/a and /a/x gone, /a/y/z changed: {:?}",
+        second.counts
+    );
+}

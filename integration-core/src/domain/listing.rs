@@ -104,17 +104,28 @@ pub struct Listing<T> {
     /// page: the latest given wins); it comes back as [`ListRequest::sync_token`] on the next
     /// pass.
     pub sync_token: Option<String>,
+    /// Prefixes of remote ids deleted with everything they name: what a folder's tombstone
+    /// takes with it, for a provider that reports a deleted folder alone and keys its records
+    /// by path (Dropbox). The sync engine deletes the cached records whose ids start with one.
+    pub deleted_under: Vec<String>,
 }
 
 impl<T> Listing<T> {
     /// A page of `items` followed by the page at `next`.
     pub fn new(items: Vec<Remote<T>>, next: Option<String>) -> Self {
-        Self { items, rejected: Vec::new(), next, high_water: None, sync_token: None }
+        Self { items, rejected: Vec::new(), next, high_water: None, sync_token: None, deleted_under: Vec::new() }
     }
 
     /// A page from decoded records.
     pub fn decoded(decoded: Decoded<Remote<T>>, next: Option<String>) -> Self {
-        Self { items: decoded.ok, rejected: decoded.rejected, next, high_water: None, sync_token: None }
+        Self {
+            items: decoded.ok,
+            rejected: decoded.rejected,
+            next,
+            high_water: None,
+            sync_token: None,
+            deleted_under: Vec::new(),
+        }
     }
 
     /// Sets the provider's change mark.
@@ -128,6 +139,17 @@ impl<T> Listing<T> {
     #[must_use]
     pub fn with_sync_token(mut self, token: Option<String>) -> Self {
         self.sync_token = token;
+        self
+    }
+
+    /// Adds a prefix of remote ids deleted with everything under it (see
+    /// [`deleted_under`](Self::deleted_under)).
+    #[must_use]
+    pub fn with_deleted_under(mut self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        if !prefix.is_empty() {
+            self.deleted_under.push(prefix);
+        }
         self
     }
 }

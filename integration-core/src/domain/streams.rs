@@ -51,6 +51,8 @@ pub struct Parts {
     pub high_water: Option<DateTime<Utc>>,
     /// The provider's token for the next change listing.
     pub sync_token: Option<String>,
+    /// Prefixes of remote ids deleted with everything under them ([`Listing::deleted_under`]).
+    pub deleted_under: Vec<String>,
 }
 
 impl<T: Serialize> Listing<T> {
@@ -63,6 +65,7 @@ impl<T: Serialize> Listing<T> {
             next: self.next,
             high_water: self.high_water,
             sync_token: self.sync_token,
+            deleted_under: self.deleted_under,
         })
     }
 }
@@ -205,7 +208,7 @@ impl<D: ?Sized + Integration + 'static> StreamTable<D> {
                 Page::last(parts.records, Some(Checkpoint::from_state(&next)?))
             }
         };
-        Ok(page.with_rejected(parts.rejected))
+        Ok(page.with_rejected(parts.rejected).with_deleted_under(parts.deleted_under))
     }
 }
 

@@ -13,8 +13,9 @@
 //!   deletion and an addition;
 //! - entries: `list_folder` (recursive, 2,000 a page) and `list_folder/continue`; the cursor of
 //!   the last page is the next pass's change cursor;
-//! - changes: `list_folder/continue` from that cursor; `deleted` entries are tombstones; a
-//!   cursor Dropbox resets is `ResyncRequired`;
+//! - changes: `list_folder/continue` from that cursor; `deleted` entries are tombstones, and
+//!   what the cache holds under their path goes with them; a cursor Dropbox resets is
+//!   `ResyncRequired`;
 //! - uploads: up to 8 MiB one `files/upload`; above, an upload session (`start`, `append_v2`,
 //!   `finish`) in 8 MiB parts — one in memory —, the `finish` held back until the content's MD5
 //!   is known (a wrong one finishes nothing: no file). Dropbox's `content_hash` (the SHA-256 of
@@ -30,9 +31,12 @@
 //! `auth_base_url`.
 //!
 //! Not supported: per-user permissions (Dropbox shares files and folders with members through
-//! its sharing API's own model), metadata on files (file properties need templates). A folder
-//! deleted by another client is reported by Dropbox once, not with what it held: its files stay
-//! in the cache until a full pass.
+//! its sharing API's own model), metadata on files (file properties need templates).
+//!
+//! A folder deleted (or moved away) is reported by Dropbox once, not with what it held, and a
+//! `deleted` entry does not say whether it was a folder: every deletion also names its path as
+//! a prefix ([`Listing::deleted_under`]), and the sync engine deletes the cached records under
+//! it.
 
 use integration_core::domain::ListRequest;
 use integration_core::http::Method;
@@ -278,16 +282,23 @@ impl Dropbox {
     /// next page while Dropbox has more, else the next pass's change cursor.
     fn page_of(answer: &Value, include_deleted: bool) -> Result<Listing<Entry>> {
         let mut items = Vec::new();
+        let mut deleted = Vec::new();
         for raw in answer.get("entries").and_then(Value::as_array).into_iter().flatten() {
             match entry_of(raw)? {
-                Some(entry) if include_deleted || !entry.remote_was_deleted => items.push(entry),
+                Some(entry) if entry.remote_was_deleted && include_deleted => {
+                    // Dropbox reports a deleted folder alone (and does not say it was one):
+                    // whatever the cache holds under its path goes with it.
+                    deleted.push(format!("{}/", entry.remote_id));
+                    items.push(entry);
+                }
+                Some(entry) if !entry.remote_was_deleted => items.push(entry),
                 _ => {}
             }
         }
         let cursor = answer.get("cursor").and_then(Value::as_str).map(str::to_owned);
         let more = answer.get("has_more").and_then(Value::as_bool).unwrap_or(false);
         let (next, token) = if more { (cursor, None) } else { (None, cursor) };
-        Ok(Listing::new(items, next).with_sync_token(token))
+        Ok(deleted.into_iter().fold(Listing::new(items, next).with_sync_token(token), Listing::with_deleted_under))
     }
 
     async fn metadata(&self, path: &StoragePath) -> Result<Option<Value>> {

@@ -7,7 +7,7 @@
 //! | `a_file_is_written_and_read_whole_and_by_range` | what was uploaded reads back whole and by range; its size and MD5 are the content's |
 //! | `a_large_file_is_sent_in_parts_and_checked` | 20 MiB streamed from a generator arrives whole (MD5 compared); a wrong expected MD5 fails and leaves nothing |
 //! | `files_are_copied_moved_renamed_and_deleted` | copy, move to another folder, rename, a move onto an existing file refused (`Conflict`), `overwrite: false` refused, deletes (twice is fine), a deleted file `NotFound` |
-//! | `an_incremental_sync_finds_exactly_the_changes` | random adds, modifies, deletes, moves and renames, over rounds: each sync's changes turn the cache into the provider's files exactly, and touch nothing else (a property test; `STORAGE_CONTRACT_SEED` replays a seed) |
+//! | `an_incremental_sync_finds_exactly_the_changes` | random adds, modifies, deletes, moves and renames of files, and moves of a folder with what it holds, over rounds: each sync's changes turn the cache into the provider's files exactly, and touch nothing else (a property test; `STORAGE_CONTRACT_SEED` replays a seed) |
 //! | `odd_names_round_trip_and_unsafe_ones_are_refused` | spaces, `%`, `+`, `;`, non-ASCII in NFC and NFD, a 200-byte name: listed and read back under the same path; `#`, `?`, `*` the same or refused (`Validation` on `path`, nothing written) where the provider refuses them; `..`, control characters and empty names refused before anything is sent |
 //! | `search_finds_by_name_under_a_folder` | a name fragment under a folder finds exactly the files that match |
 //! | `metadata_is_kept_and_found` | with `storage.metadata`, metadata written with a file is read back by `entry` and a search on it finds exactly that file; without, an upload with metadata is `Unsupported` and writes nothing |
@@ -198,18 +198,31 @@ enum Op {
     Modify(String),
     Delete(String),
     Move(String, String),
+    /// A folder moved and renamed with what it holds.
+    MoveFolder(String, String),
 }
 
 const FOLDERS: [&str; 3] = ["one", "two", "one/three"];
 
-fn random_ops(rng: &mut fastrand::Rng, live: &BTreeMap<String, Vec<u8>>, serial: &mut usize) -> Vec<Op> {
+/// `path` with `from` at its start replaced by `to`, if it is under `from`.
+fn moved_under(path: &str, from: &str, to: &str) -> Option<String> {
+    path.strip_prefix(&format!("{from}/")).map(|rest| format!("{to}/{rest}"))
+}
+
+fn random_ops(
+    rng: &mut fastrand::Rng,
+    live: &BTreeMap<String, Vec<u8>>,
+    serial: &mut usize,
+    box_path: &mut String,
+) -> Vec<Op> {
     let mut names: Vec<String> = live.keys().cloned().collect();
     let mut ops = Vec::new();
     for _ in 0..rng.usize(3..9) {
         *serial += 1;
         let folder = FOLDERS[rng.usize(..FOLDERS.len())];
         let fresh = format!("{folder}/f{serial}.txt");
-        let op = match (rng.u8(..5), names.is_empty()) {
+        let op = match (rng.u8(..6), names.is_empty()) {
+            (5, _) => Op::MoveFolder(box_path.clone(), format!("{folder}/box{serial}")),
             (_, true) | (0, _) => Op::Add(fresh, rng.usize(1..64)),
             (1, _) => Op::Modify(names[rng.usize(..names.len())].clone()),
             (2, _) => Op::Delete(names[rng.usize(..names.len())].clone()),
@@ -228,6 +241,14 @@ fn random_ops(rng: &mut fastrand::Rng, live: &BTreeMap<String, Vec<u8>>, serial:
             Op::Move(from, to) => {
                 names.retain(|n| n != from);
                 names.push(to.clone());
+            }
+            Op::MoveFolder(from, to) => {
+                for name in &mut names {
+                    if let Some(moved) = moved_under(name, from, to) {
+                        *name = moved;
+                    }
+                }
+                *box_path = to.clone();
             }
             Op::Modify(_) => {}
         }
@@ -258,6 +279,14 @@ async fn apply(storage: &dyn Storage, live: &mut BTreeMap<String, Vec<u8>>, op: 
             storage.move_to(&path(from), &path(to)).await.unwrap_or_else(|e| panic!("{from} moved to {to}: {e}"));
             let content = live.remove(from).expect("a live file");
             live.insert(to.clone(), content);
+        }
+        Op::MoveFolder(from, to) => {
+            storage.move_to(&path(from), &path(to)).await.unwrap_or_else(|e| panic!("{from}/ moved to {to}/: {e}"));
+            let moved: Vec<String> = live.keys().filter(|k| moved_under(k, from, to).is_some()).cloned().collect();
+            for old in moved {
+                let content = live.remove(&old).expect("a live file");
+                live.insert(moved_under(&old, from, to).expect("under the folder"), content);
+            }
         }
     }
 }
@@ -293,6 +322,12 @@ pub async fn an_incremental_sync_finds_exactly_the_changes<F: StorageFixture>() 
         let op = Op::Add(format!("{}/seed{i}.txt", FOLDERS[i % 3]), 8 + i);
         apply(storage.as_ref(), &mut live, &op, &mut rng).await;
     }
+    // A folder that moves with what it holds.
+    let mut box_path = "box".to_owned();
+    storage.create_folder(&path(&box_path)).await.expect("a folder");
+    for i in 0..2 {
+        apply(storage.as_ref(), &mut live, &Op::Add(format!("box/inner{i}.txt"), 5 + i), &mut rng).await;
+    }
     let mode = if storage.supports(&capability::CHANGES) { SyncMode::Incremental } else { SyncMode::FullRefresh };
     let store = Arc::new(MemoryStore::new());
     let engine = SyncEngine::new(store.clone(), store.clone(), "contract");
@@ -306,7 +341,7 @@ pub async fn an_incremental_sync_finds_exactly_the_changes<F: StorageFixture>() 
     let mut cache: BTreeMap<String, Value> =
         initial.changes.into_iter().map(|change| (change.remote_id, change.data)).collect();
     for round in 0..3 {
-        let ops = random_ops(&mut rng, &live, &mut serial);
+        let ops = random_ops(&mut rng, &live, &mut serial, &mut box_path);
         let mut touched = BTreeSet::new();
         for op in &ops {
             match op {
@@ -316,6 +351,16 @@ pub async fn an_incremental_sync_finds_exactly_the_changes<F: StorageFixture>() 
                 Op::Move(from, to) => {
                     touched.insert(from.clone());
                     touched.insert(to.clone());
+                }
+                Op::MoveFolder(from, to) => {
+                    touched.insert(from.clone());
+                    touched.insert(to.clone());
+                    for file in live.keys() {
+                        if let Some(moved) = moved_under(file, from, to) {
+                            touched.insert(file.clone());
+                            touched.insert(moved);
+                        }
+                    }
                 }
             }
             apply(storage.as_ref(), &mut live, op, &mut rng).await;
