@@ -77,7 +77,8 @@ struct Shared {
     books: Arc<Mutex<Books>>,
     api: FakeApi,
     issuer: TokenIssuer,
-    base: Arc<Mutex<String>>,
+    /// `http://127.0.0.1:<port>`, for the absolute locations in answers.
+    base: Arc<str>,
 }
 
 impl Shared {
@@ -428,7 +429,7 @@ async fn file_delete(State(shared): State<Shared>, Path(id): Path<String>) -> Re
 fn start_session(shared: &Shared, target: Result<String, Value>) -> Response {
     let upload_id = format!("ABPtcPo{:024x}", fastrand::u128(..));
     shared.lock().sessions.insert(upload_id.clone(), Session { target, received: Vec::new() });
-    let base = shared.base.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let base = &shared.base;
     let location = format!("{base}/upload/drive/v3/files?uploadType=resumable&upload_id={upload_id}");
     let mut response = StatusCode::OK.into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -715,7 +716,7 @@ impl FakeGoogleDrive {
         let api = FakeApi::new(Auth::OAuth2(issuer.clone()))
             .unauthorized(|_| error(StatusCode::UNAUTHORIZED, "authError", "Invalid Credentials"));
         let books = Books { tree: FileTree::new("1Fk"), sessions: HashMap::new(), oldest_token: 1 };
-        let shared = Shared { books: Arc::new(Mutex::new(books)), api: api.clone(), issuer, base: Arc::default() };
+        let books = Arc::new(Mutex::new(books));
         let drive = axum::Router::new()
             .route("/about", get(about))
             .route("/files", get(files_list).post(file_create))
@@ -735,10 +736,16 @@ impl FakeGoogleDrive {
             .nest("/drive/v3", api.guard(drive))
             .nest("/upload/drive/v3", api.guard(upload))
             .route("/token", post(token))
-            .fallback(|| async { error(StatusCode::NOT_FOUND, "notFound", "Not Found") })
-            .with_state(shared.clone());
-        let server = FakeServer::start(app).await;
-        *shared.base.lock().unwrap_or_else(|p| p.into_inner()) = server.base_url();
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "notFound", "Not Found") });
+        let mut kept = None;
+        let server = FakeServer::start_with(|base| {
+            let shared = Shared { books, api, issuer, base: base.into() };
+            kept = Some(shared.clone());
+            app.with_state(shared)
+        })
+        .await;
+        #[allow(clippy::expect_used)]
+        let shared = kept.expect("start_with builds the app before it returns");
         Self { server, shared }
     }
 

@@ -94,16 +94,13 @@ struct Shared {
     books: Arc<Mutex<Books>>,
     api: FakeApi,
     issuer: TokenIssuer,
-    base: Arc<Mutex<String>>,
+    /// `http://127.0.0.1:<port>`, for the absolute locations in answers.
+    base: Arc<str>,
 }
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Books> {
         self.books.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn base(&self) -> String {
-        self.base.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -185,7 +182,7 @@ fn item_json(shared_base: &str, books: &mut Books, item: &Item, delta: bool) -> 
 }
 
 fn answer_item(shared: &Shared, books: &mut Books, id: &str, status: StatusCode) -> Response {
-    let base = shared.base();
+    let base = shared.base.clone();
     let Some(item) = books.tree.get(id).cloned() else { return not_found() };
     (status, Json(item_json(&base, books, &item, false))).into_response()
 }
@@ -387,7 +384,7 @@ fn call(shared: &Shared, method: &Method, rest: &str, query: &HashMap<String, St
     }
     let Some(target) = parse_target(rest) else { return bad("Invalid request") };
     let action: Vec<&str> = target.action.iter().map(String::as_str).collect();
-    let base = shared.base();
+    let base = shared.base.clone();
     let mut books = shared.lock();
     let found = resolve(&books.tree, &target.base, &target.names);
     match (method.as_str(), action.as_slice()) {
@@ -700,7 +697,7 @@ fn call(shared: &Shared, method: &Method, rest: &str, query: &HashMap<String, St
 }
 
 fn search(shared: &Shared, text: &str, query: &HashMap<String, String>) -> Response {
-    let base = shared.base();
+    let base = shared.base.clone();
     let mut books = shared.lock();
     let top = query.get("$top").and_then(|t| t.parse().ok()).unwrap_or(PAGE).clamp(1, 1000);
     let skip: usize = query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
@@ -724,7 +721,7 @@ fn delta_link(base: &str, token: u64) -> String {
 }
 
 fn delta(shared: &Shared, query: &HashMap<String, String>) -> Response {
-    let base = shared.base();
+    let base = shared.base.clone();
     let mut books = shared.lock();
     let top = query.get("$top").and_then(|t| t.parse().ok()).unwrap_or(PAGE).clamp(1, 1000);
     let skip: usize = query.get("$skiptoken").and_then(|t| t.parse().ok()).unwrap_or(0);
@@ -869,7 +866,7 @@ impl FakeGraphDrive {
             monitors: HashMap::new(),
             oldest_token: 0,
         };
-        let shared = Shared { books: Arc::new(Mutex::new(books)), api: api.clone(), issuer, base: Arc::default() };
+        let books = Arc::new(Mutex::new(books));
         let routes = axum::Router::new()
             .route("/me/drive", get(drive_info))
             .route("/me/drive/{*rest}", any(drive_call))
@@ -885,10 +882,16 @@ impl FakeGraphDrive {
             .route("/monitor/{id}", get(monitor))
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_FRAGMENT + 1))
-            .fallback(|| async { error(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment.") })
-            .with_state(shared.clone());
-        let server = FakeServer::start(app).await;
-        *shared.base.lock().unwrap_or_else(|p| p.into_inner()) = server.base_url();
+            .fallback(|| async { error(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment.") });
+        let mut kept = None;
+        let server = FakeServer::start_with(|base| {
+            let shared = Shared { books, api, issuer, base: base.into() };
+            kept = Some(shared.clone());
+            app.with_state(shared)
+        })
+        .await;
+        #[allow(clippy::expect_used)]
+        let shared = kept.expect("start_with builds the app before it returns");
         Self { server, shared }
     }
 
