@@ -78,6 +78,18 @@ impl ByteRange {
     }
 }
 
+/// A download: `request` sent for a streamed answer, with a `Range` header when `range` is
+/// given (what every adapter's [`Storage::download`] does once it has its request).
+pub(crate) async fn send_ranged(
+    request: integration_core::http::Request<'_>,
+    range: Option<ByteRange>,
+) -> Result<StreamingResponse> {
+    match range {
+        Some(range) => request.header("Range", &range.header()).send_streaming().await,
+        None => request.send_streaming().await,
+    }
+}
+
 /// How a file is written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UploadOptions {

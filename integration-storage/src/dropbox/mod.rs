@@ -379,11 +379,8 @@ impl Storage for Dropbox {
     }
 
     async fn download(&self, path: &StoragePath, range: Option<ByteRange>) -> Result<StreamingResponse> {
-        let mut request = self.content_request("files/download", &json!({"path": dropbox_path(path)})).read_only();
-        if let Some(range) = range {
-            request = request.header("Range", &range.header());
-        }
-        request.send_streaming().await.map_err(|e| match e.status() {
+        let request = self.content_request("files/download", &json!({"path": dropbox_path(path)})).read_only();
+        crate::storage::send_ranged(request, range).await.map_err(|e| match e.status() {
             Some(409) => Error::not_found(format!("nothing to download at {path}")).with_provider(PROVIDER),
             _ => e,
         })

@@ -583,16 +583,13 @@ impl Storage for GoogleDrive {
 
     async fn download(&self, path: &StoragePath, range: Option<ByteRange>) -> Result<StreamingResponse> {
         let file = self.resolve_or_not_found(path).await?;
-        let mut request = self
+        let request = self
             .api
             .request_at(Method::GET, "/files", &[&file.id])?
             .path_template("/files/{id}?alt=media".to_owned())
             .query(&[("alt", "media")])
             .read_only();
-        if let Some(range) = range {
-            request = request.header("Range", &range.header());
-        }
-        request.send_streaming().await
+        crate::storage::send_ranged(request, range).await
     }
 
     async fn upload(

@@ -684,11 +684,8 @@ impl Storage for OneDrive {
         let url = item
             .download_url
             .ok_or_else(|| Error::validation("path", format!("{path} is a folder, or Graph gave no download URL")))?;
-        let mut request = self.plain.get(&url).operation("onedrive.download").read_only();
-        if let Some(range) = range {
-            request = request.header("Range", &range.header());
-        }
-        request.send_streaming().await
+        let request = self.plain.get(&url).operation("onedrive.download").read_only();
+        crate::storage::send_ranged(request, range).await
     }
 
     async fn upload(

@@ -337,11 +337,8 @@ impl Storage for WebDav {
     }
 
     async fn download(&self, path: &StoragePath, range: Option<ByteRange>) -> Result<StreamingResponse> {
-        let mut request = self.http.get(self.url(path, false).as_str()).operation("webdav.get").read_only();
-        if let Some(range) = range {
-            request = request.header("Range", &range.header());
-        }
-        request.send_streaming().await
+        let request = self.http.get(self.url(path, false).as_str()).operation("webdav.get").read_only();
+        crate::storage::send_ranged(request, range).await
     }
 
     async fn upload(
