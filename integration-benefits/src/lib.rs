@@ -1,0 +1,7 @@
+//! Insurance and pension carriers: benefit enrollment as EDI X12 834 files, their TA1 and 999
+//! acknowledgements, carrier profiles, SFTP delivery sent exactly once, and pension
+//! contribution files.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod x12;
