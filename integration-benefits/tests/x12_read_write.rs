@@ -4,7 +4,8 @@
 use integration_benefits::x12::{self, Delimiters, Limits, Segment, X12Error};
 use proptest::prelude::*;
 
-const ISA: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*^*00501*000000007*0*T*:~";
+const ISA: &str =
+    "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260101*1200*^*00501*000000007*0*T*:~";
 
 fn isa() -> Segment {
     x12::read(ISA.as_bytes(), &Limits::default()).expect("the ISA reads").segments.remove(0)
@@ -12,16 +13,18 @@ fn isa() -> Segment {
 
 fn delimiters() -> impl Strategy<Value = Delimiters> {
     let pool: Vec<char> = "*|~:>^!#$%&+;<=?@\\`{}\n".chars().collect();
-    proptest::sample::subsequence(pool, 4).prop_shuffle().prop_flat_map(|d| {
-        let d = d.clone();
-        any::<bool>().prop_map(move |with_repetition| Delimiters {
-            element: d[0],
-            sub_element: d[1],
-            segment: d[2],
-            repetition: with_repetition.then_some(d[3]),
+    proptest::sample::subsequence(pool, 4)
+        .prop_shuffle()
+        .prop_flat_map(|d| {
+            let d = d.clone();
+            any::<bool>().prop_map(move |with_repetition| Delimiters {
+                element: d[0],
+                sub_element: d[1],
+                segment: d[2],
+                repetition: with_repetition.then_some(d[3]),
+            })
         })
-    })
-    .prop_filter("usable delimiters", |d| d.check().is_ok())
+        .prop_filter("usable delimiters", |d| d.check().is_ok())
 }
 
 fn value() -> impl Strategy<Value = String> {
@@ -110,7 +113,9 @@ fn limits_bound_what_is_read() {
 
 #[test]
 fn envelopes_are_checked_segment_by_segment() {
-    let good = format!("{ISA}GS*BE*A*B*20260101*1200*7*X*005010X220A1~ST*834*0001*005010X220A1~BGN*00*1~SE*3*0001~GE*1*7~IEA*1*000000007~");
+    let good = format!(
+        "{ISA}GS*BE*A*B*20260101*1200*7*X*005010X220A1~ST*834*0001*005010X220A1~BGN*00*1~SE*3*0001~GE*1*7~IEA*1*000000007~"
+    );
     let env = x12::open(&x12::read(good.as_bytes(), &Limits::default()).unwrap()).unwrap();
     assert_eq!(env.control, "000000007");
     assert_eq!(env.groups[0].transactions[0].body.len(), 1);

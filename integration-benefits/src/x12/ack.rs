@@ -196,11 +196,10 @@ impl FunctionalAck {
                     tx.codes = (2..=6).filter_map(|n| s.get(n)).map(str::to_owned).collect();
                 }
                 "AK9" => {
-                    let mut group = current
-                        .take()
-                        .ok_or_else(|| X12Error::at(at, "AK9", "an AK9 without its AK1"))?;
-                    group.status = AckStatus::parse(s.element(1))
-                        .ok_or_else(|| X12Error::at(at, "AK9", format!("unknown status {:?}", s.element(1))).element(1))?;
+                    let mut group = current.take().ok_or_else(|| X12Error::at(at, "AK9", "an AK9 without its AK1"))?;
+                    group.status = AckStatus::parse(s.element(1)).ok_or_else(|| {
+                        X12Error::at(at, "AK9", format!("unknown status {:?}", s.element(1))).element(1)
+                    })?;
                     group.counts = (number(s, at, 2)? as u32, number(s, at, 3)? as u32, number(s, at, 4)? as u32);
                     out.push(group);
                 }
@@ -214,7 +213,11 @@ impl FunctionalAck {
     }
 }
 
-fn open_group<'a>(current: &'a mut Option<FunctionalAck>, at: usize, id: &str) -> Result<&'a mut FunctionalAck, X12Error> {
+fn open_group<'a>(
+    current: &'a mut Option<FunctionalAck>,
+    at: usize,
+    id: &str,
+) -> Result<&'a mut FunctionalAck, X12Error> {
     current.as_mut().ok_or_else(|| X12Error::at(at, id, "outside an AK1 group acknowledgement"))
 }
 

@@ -5,7 +5,7 @@ use super::X12Error;
 /// The separators of an interchange: declared by its `ISA` segment (the element separator is
 /// its fourth character, the repetition separator `ISA11`, the sub-element separator `ISA16`,
 /// and the segment terminator follows it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Delimiters {
     /// Between elements (`*`).
     pub element: char,
@@ -47,7 +47,12 @@ impl Delimiters {
         for (i, a) in all.iter().enumerate() {
             for (j, b) in all.iter().enumerate().skip(i + 1) {
                 if a.is_some() && a == b {
-                    return Err(X12Error::new(format!("the {} and the {} are both {:?}", names[i], names[j], a.unwrap_or(' '))));
+                    return Err(X12Error::new(format!(
+                        "the {} and the {} are both {:?}",
+                        names[i],
+                        names[j],
+                        a.unwrap_or(' ')
+                    )));
                 }
             }
         }

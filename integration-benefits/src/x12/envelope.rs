@@ -193,23 +193,28 @@ pub fn open(interchange: &Interchange) -> Result<Envelope, X12Error> {
             }
             "IEA" => {
                 if s.element(2).trim() != control {
-                    return Err(X12Error::at(at, "IEA", format!(
-                        "closes interchange {:?} but ISA13 is {control:?}",
-                        s.element(2)
-                    ))
+                    return Err(X12Error::at(
+                        at,
+                        "IEA",
+                        format!("closes interchange {:?} but ISA13 is {control:?}", s.element(2)),
+                    )
                     .element(2));
                 }
                 if s.element(1).parse::<usize>().ok() != Some(groups.len()) {
-                    return Err(X12Error::at(at, "IEA", format!(
-                        "counts {:?} groups but the interchange has {}",
-                        s.element(1),
-                        groups.len()
-                    ))
+                    return Err(X12Error::at(
+                        at,
+                        "IEA",
+                        format!("counts {:?} groups but the interchange has {}", s.element(1), groups.len()),
+                    )
                     .element(1));
                 }
                 closed = true;
                 if i + 1 < segments.len() {
-                    return Err(X12Error::at(at + 1, segments[i + 1].id(), "a segment after the IEA (one interchange per file)"));
+                    return Err(X12Error::at(
+                        at + 1,
+                        segments[i + 1].id(),
+                        "a segment after the IEA (one interchange per file)",
+                    ));
                 }
                 break;
             }
@@ -239,19 +244,20 @@ fn read_group(segments: &[Segment], start: usize) -> Result<(Group, usize), X12E
                     .ok_or_else(|| X12Error::at(at, "ST", "this transaction set has no SE"))?;
                 let se = &segments[end];
                 if se.element(2) != s.element(2) {
-                    return Err(X12Error::at(end + 1, "SE", format!(
-                        "closes transaction set {:?} but its ST02 is {:?}",
-                        se.element(2),
-                        s.element(2)
-                    ))
+                    return Err(X12Error::at(
+                        end + 1,
+                        "SE",
+                        format!("closes transaction set {:?} but its ST02 is {:?}", se.element(2), s.element(2)),
+                    )
                     .element(2));
                 }
                 let count = end - i + 1;
                 if se.element(1).parse::<usize>().ok() != Some(count) {
-                    return Err(X12Error::at(end + 1, "SE", format!(
-                        "counts {:?} segments but the transaction set has {count}",
-                        se.element(1)
-                    ))
+                    return Err(X12Error::at(
+                        end + 1,
+                        "SE",
+                        format!("counts {:?} segments but the transaction set has {count}", se.element(1)),
+                    )
                     .element(1));
                 }
                 transactions.push(Transaction {
@@ -265,18 +271,19 @@ fn read_group(segments: &[Segment], start: usize) -> Result<(Group, usize), X12E
             }
             "GE" => {
                 if s.element(2) != control {
-                    return Err(X12Error::at(at, "GE", format!(
-                        "closes group {:?} but its GS06 is {control:?}",
-                        s.element(2)
-                    ))
+                    return Err(X12Error::at(
+                        at,
+                        "GE",
+                        format!("closes group {:?} but its GS06 is {control:?}", s.element(2)),
+                    )
                     .element(2));
                 }
                 if s.element(1).parse::<usize>().ok() != Some(transactions.len()) {
-                    return Err(X12Error::at(at, "GE", format!(
-                        "counts {:?} transaction sets but the group has {}",
-                        s.element(1),
-                        transactions.len()
-                    ))
+                    return Err(X12Error::at(
+                        at,
+                        "GE",
+                        format!("counts {:?} transaction sets but the group has {}", s.element(1), transactions.len()),
+                    )
                     .element(1));
                 }
                 return Ok((Group { header: gs.clone(), control, transactions }, i + 1));

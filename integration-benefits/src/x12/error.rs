@@ -25,6 +25,10 @@ impl X12Error {
         Self { position: Some(position), segment: Some(segment.to_owned()), element: None, message: message.into() }
     }
 
+    pub(crate) fn in_segment(segment: &str, message: impl Into<String>) -> Self {
+        Self { position: None, segment: Some(segment.to_owned()), element: None, message: message.into() }
+    }
+
     pub(crate) fn element(mut self, element: usize) -> Self {
         self.element = Some(element);
         self

@@ -37,6 +37,7 @@ pub use control::{ControlNumbers, StoredControlNumbers};
 pub use delimiters::Delimiters;
 pub use envelope::{Envelope, Group, GroupHeader, InterchangeHeader, Transaction, Usage, envelope, open};
 pub use error::X12Error;
+pub(crate) use read::segment_from_text;
 pub use read::{Interchange, Limits, read};
 pub use segment::Segment;
 pub use write::write;

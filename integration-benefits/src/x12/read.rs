@@ -109,6 +109,12 @@ fn delimiters_of(text: &str) -> Result<Delimiters, X12Error> {
     Ok(delimiters)
 }
 
+/// One segment written as text (`AMT*P3*45.34~`) with `delimiters`.
+pub(crate) fn segment_from_text(text: &str, delimiters: &Delimiters) -> Result<Segment, X12Error> {
+    let raw = text.trim().trim_end_matches(delimiters.segment);
+    segment(raw, 1, delimiters, &Limits::default(), false)
+}
+
 fn segment(
     raw: &str,
     position: usize,
@@ -130,10 +136,11 @@ fn segment(
     let mut elements = Vec::new();
     for (n, value) in parts.enumerate() {
         if n >= limits.max_elements {
-            return Err(X12Error::at(position, id, format!(
-                "more than {} elements (Limits::max_elements)",
-                limits.max_elements
-            )));
+            return Err(X12Error::at(
+                position,
+                id,
+                format!("more than {} elements (Limits::max_elements)", limits.max_elements),
+            ));
         }
         // ISA16 is the sub-element separator itself, not a composite.
         let composite = !(is_isa || id == "ISA");

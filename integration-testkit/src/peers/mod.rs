@@ -10,6 +10,8 @@
 mod localstripe;
 mod moto;
 mod oidc_provider;
+mod openssh;
+mod pyx12;
 mod radicale;
 mod saml_idp;
 mod scim2;
@@ -18,6 +20,8 @@ mod wsgidav;
 pub use localstripe::LocalStripe;
 pub use moto::Moto;
 pub use oidc_provider::OidcProvider;
+pub use openssh::OpenSsh;
+pub use pyx12::{Pyx12, Pyx12Verdict};
 pub use radicale::Radicale;
 pub use saml_idp::{PostedResponse, SamlIdp};
 pub use scim2::{ScimReport, ScimServerPeer, ScimTester};
