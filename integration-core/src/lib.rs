@@ -111,6 +111,7 @@ pub mod pagination;
 mod per_key;
 pub mod redact;
 pub mod registry;
+pub mod residency;
 pub mod schedule;
 pub mod schema;
 pub mod spec;

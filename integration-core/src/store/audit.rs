@@ -47,6 +47,9 @@ pub enum AuditAction {
     SessionEnded,
     /// An identity provider provisioned a change through SCIM (created, updated, deactivated…).
     Provisioned,
+    /// A write refused because the connection's data is bound to another region
+    /// ([`residency`](crate::residency)).
+    ResidencyRefused,
 }
 
 impl AuditAction {
@@ -70,6 +73,7 @@ impl AuditAction {
             Self::MfaLocked => "mfa_locked",
             Self::SessionEnded => "session_ended",
             Self::Provisioned => "provisioned",
+            Self::ResidencyRefused => "residency_refused",
         }
     }
 }
