@@ -4,5 +4,6 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod delivery;
 pub mod enrollment;
 pub mod x12;
