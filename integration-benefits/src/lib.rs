@@ -6,4 +6,5 @@
 
 pub mod delivery;
 pub mod enrollment;
+pub mod pension;
 pub mod x12;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod pension;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use integration_benefits::enrollment::*;
 
