@@ -4,7 +4,11 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "sftp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sftp")))]
+pub mod adapters;
 pub mod delivery;
 pub mod enrollment;
+pub mod insurance;
 pub mod pension;
 pub mod x12;

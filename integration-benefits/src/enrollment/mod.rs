@@ -45,11 +45,13 @@
 //! # Ok::<(), integration_benefits::x12::X12Error>(())
 //! ```
 
+mod events;
 mod model;
 mod profile;
 mod read;
 mod write;
 
+pub use events::{CoverageEnds, Elected, EmploymentEvent, EnrollmentRules, EventKind, Waiting};
 pub use model::{
     Address, Coverage, Enrollment, Gender, Maintenance, Member, MemberDates, Party, PersonName, Purpose, Relationship,
 };

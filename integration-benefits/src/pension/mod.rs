@@ -39,7 +39,9 @@
 mod confirmation;
 mod layout;
 mod model;
+mod provider;
 
 pub use confirmation::{ConfirmationLayout, Confirmed, Difference, PensionConfirmations, Reconciliation, reconcile};
 pub use layout::{Column, EventCodes, Field, FileLayout, Rows};
 pub use model::{Contribution, ContributionLine, ContributionRun, PensionEvent, PlanInfo, PlanMember, Resolved};
+pub use provider::Pension;
