@@ -106,6 +106,10 @@ pub use integration_sso as sso;
 #[cfg_attr(docsrs, doc(cfg(feature = "storage")))]
 pub use integration_storage as storage;
 
+#[cfg(feature = "benefits")]
+#[cfg_attr(docsrs, doc(cfg(feature = "benefits")))]
+pub use integration_benefits as benefits;
+
 #[cfg(any(feature = "accounting", feature = "quickbooks", feature = "xero"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]
 pub use integration_accounting as accounting;

@@ -4,6 +4,8 @@
 #[cfg(feature = "accounting")]
 pub mod accounting;
 pub mod action;
+#[cfg(feature = "benefits")]
+pub mod benefits;
 pub mod connections;
 pub mod definition;
 pub mod engine;

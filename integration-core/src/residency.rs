@@ -227,9 +227,10 @@ impl Residency {
                     .failed(reason.clone()),
             )
             .await?;
-        Err(Error::new(ErrorKind::Forbidden, format!(
-            "{reason}; write it to a store marked for {region}, or change the connection's region"
-        )))
+        Err(Error::new(
+            ErrorKind::Forbidden,
+            format!("{reason}; write it to a store marked for {region}, or change the connection's region"),
+        ))
     }
 }
 
@@ -283,7 +284,12 @@ impl RecordStore for ResidentRecordStore {
         self.inner.records(scope, after, limit, include_deleted).await
     }
 
-    async fn changes_since(&self, tenant: &TenantId, cursor: Option<&ChangeCursor>, limit: usize) -> Result<ChangeBatch> {
+    async fn changes_since(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<&ChangeCursor>,
+        limit: usize,
+    ) -> Result<ChangeBatch> {
         self.inner.changes_since(tenant, cursor, limit).await
     }
 }

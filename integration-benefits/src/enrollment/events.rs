@@ -190,7 +190,9 @@ impl EmploymentEvent {
             dates,
             name: PersonName { last: self.last_name.clone(), first: self.first_name.clone(), middle: None },
             national_id: self.national_id.clone(),
-            email: self.email.clone(),
+            // X12 carries ASCII: an address it cannot carry is left out (the carrier does not
+            // need it to enroll), rather than refusing the enrollment.
+            email: self.email.clone().filter(|e| e.is_ascii() && !e.contains(['*', '~', ':', '^'])),
             address: self.address.clone(),
             birth_date: self.birth_date,
             gender: self.gender.unwrap_or_default(),
