@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the peers used by the integration tests: peers/oidc-provider and
 # peers/saml-idp (npm packages pinned in their package-lock.json) and
-# peers/localstripe, peers/moto, peers/radicale, peers/scim2 and peers/wsgidav (Python virtualenvs pinned by their
+# peers/localstripe, peers/moto, peers/pyx12, peers/radicale, peers/scim2 and peers/wsgidav (Python virtualenvs pinned by their
 # requirements.txt).
 #
 # Idempotent and fast when already installed: `npm ci` only runs when
@@ -62,7 +62,7 @@ if ! command -v python3 >/dev/null 2>&1; then
   echo "install-peers: 'python3' not found on PATH; peers/localstripe, peers/radicale and peers/scim2 need Python >= 3.9." >&2
   exit 1
 fi
-for peer in localstripe moto radicale scim2 wsgidav; do
+for peer in localstripe moto pyx12 radicale scim2 wsgidav; do
   py_dir="$repo_root/peers/$peer"
   if [[ -x "$py_dir/.venv/bin/python" && -f "$py_dir/.venv/.installed" && ! "$py_dir/requirements.txt" -nt "$py_dir/.venv/.installed" ]]; then
     echo "install-peers: peers/$peer up to date; nothing to do"

@@ -1,6 +1,8 @@
 //! 834s read back: ours give back what was written; another sender's sample keeps what the
 //! model does not hold; bad files are refused naming the segment and element.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use integration_benefits::enrollment::{self, *};

@@ -2,6 +2,8 @@
 //! run, the provider's confirmation read and reconciled, and the file delivered through the
 //! outbox with the confirmation matched back.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::sync::Arc;
@@ -124,7 +126,7 @@ fn a_confirmation_is_reconciled_with_what_was_sent() {
     assert_eq!(check.different.len(), 1);
     assert_eq!(
         (check.different[0].sent, check.different[0].confirmed),
-        (Some(Decimal::new(90_00, 2)), Some(Decimal::new(9_000_00, 2)))
+        (Some(Decimal::new(9000, 2)), Some(Decimal::new(900_000, 2)))
     );
     assert_eq!(check.refused[0].reason.as_deref(), Some("member not enrolled in the DPSP"));
     assert_eq!(check.unexpected[0].employee_id, "E0099");

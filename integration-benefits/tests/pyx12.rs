@@ -1,6 +1,8 @@
 //! Our 834s against pyx12, a validator written by others holding the 005010X220A1 map: each
 //! file must come back `OK` with a 999 saying `IK5*A`.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use integration_benefits::enrollment::{self, Enrollment};

@@ -3,6 +3,7 @@
 //! dies, the carrier's 999 (written by pyx12) matched back, and residency refused before any
 //! write.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "sftp")]
 
 mod common;

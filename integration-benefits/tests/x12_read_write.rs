@@ -1,6 +1,8 @@
 //! The X12 reader and writer: what is written reads back the same with any delimiters; any
 //! input gives segments or an error naming where, never a panic.
 
+#![allow(clippy::unwrap_used)]
+
 use integration_benefits::x12::{self, Delimiters, Limits, Segment, X12Error};
 use proptest::prelude::*;
 

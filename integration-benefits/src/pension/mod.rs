@@ -15,9 +15,9 @@
 //!     frequency: "W2".into(),
 //!     lines: vec![ContributionLine {
 //!         member: PlanMember { employee_id: "E0001".into(), first_name: "Zoé".into(), last_name: "Tremblay".into(), ..PlanMember::default() },
-//!         pensionable_earnings: Decimal::new(2_500_00, 2),
+//!         pensionable_earnings: Decimal::new(250_000, 2),
 //!         employee: Contribution::Percent(Decimal::new(5, 0)),
-//!         employer: Contribution::Amount(Decimal::new(100_00, 2)),
+//!         employer: Contribution::Amount(Decimal::new(10000, 2)),
 //!         ..ContributionLine::default()
 //!     }],
 //!     ..ContributionRun::default()

@@ -42,8 +42,8 @@ pub fn run() -> ContributionRun {
         lines: vec![
             ContributionLine {
                 member: member("E0001", "Ada", "Lovelace"),
-                pensionable_earnings: Decimal::new(2_333_33, 2),
-                gross_earnings: Some(Decimal::new(2_500_00, 2)),
+                pensionable_earnings: Decimal::new(233_333, 2),
+                gross_earnings: Some(Decimal::new(250_000, 2)),
                 employee: Contribution::Percent(Decimal::new(5, 0)),
                 employer: Contribution::Percent(Decimal::new(3, 0)),
                 assessment: Some("0".into()),
@@ -51,16 +51,16 @@ pub fn run() -> ContributionRun {
             },
             ContributionLine {
                 member: member("E0002", "Grace", "O'Hara, Jr."),
-                pensionable_earnings: Decimal::new(1_800_00, 2),
-                employee: Contribution::Amount(Decimal::new(90_00, 2)),
-                employer: Contribution::Amount(Decimal::new(54_00, 2)),
+                pensionable_earnings: Decimal::new(180_000, 2),
+                employee: Contribution::Amount(Decimal::new(9000, 2)),
+                employer: Contribution::Amount(Decimal::new(5400, 2)),
                 events: vec![PensionEvent::Enrolled(day(3, 1))],
                 assessment: Some("0".into()),
                 ..ContributionLine::default()
             },
             ContributionLine {
                 member: member("E0003", "Alan", "Turing"),
-                pensionable_earnings: Decimal::new(1_500_00, 2),
+                pensionable_earnings: Decimal::new(150_000, 2),
                 events: vec![PensionEvent::Enrolled(day(2, 1)), PensionEvent::OptedOut(day(3, 10))],
                 assessment: Some("0".into()),
                 ..ContributionLine::default()
