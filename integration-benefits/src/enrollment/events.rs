@@ -142,38 +142,31 @@ impl EmploymentEvent {
             CoverageEnds::EndOfMonth => first_of_next_month(self.date).pred_opt().unwrap_or(self.date),
         };
         let mut dates = MemberDates::default();
+        let elected = |maintenance, begins, ends| -> Vec<Coverage> {
+            rules
+                .coverages
+                .iter()
+                .map(|c| Coverage {
+                    maintenance,
+                    line: c.line.clone(),
+                    plan: c.plan.clone(),
+                    tier: c.tier.clone(),
+                    begins,
+                    ends,
+                    ..Coverage::default()
+                })
+                .collect()
+        };
         let coverages = match self.kind {
             EventKind::Hire => {
                 dates.hired = Some(self.date);
                 dates.eligibility_begins = Some(begins);
-                rules
-                    .coverages
-                    .iter()
-                    .map(|c| Coverage {
-                        maintenance: Maintenance::Add,
-                        line: c.line.clone(),
-                        plan: c.plan.clone(),
-                        tier: c.tier.clone(),
-                        begins: Some(begins),
-                        ..Coverage::default()
-                    })
-                    .collect()
+                elected(Maintenance::Add, Some(begins), None)
             }
             EventKind::Termination => {
                 dates.employment_ended = Some(self.date);
                 dates.eligibility_ends = Some(ends);
-                rules
-                    .coverages
-                    .iter()
-                    .map(|c| Coverage {
-                        maintenance: Maintenance::Terminate,
-                        line: c.line.clone(),
-                        plan: c.plan.clone(),
-                        tier: c.tier.clone(),
-                        ends: Some(ends),
-                        ..Coverage::default()
-                    })
-                    .collect()
+                elected(Maintenance::Terminate, None, Some(ends))
             }
             EventKind::Leave | EventKind::Return => {
                 dates.maintenance_effective = Some(self.date);
