@@ -28,14 +28,14 @@ pub(crate) fn write_segment(
     let id = segment.id();
     let is_isa = id == "ISA";
     out.push_str(id);
-    let trimmed;
-    let segment = if is_isa {
-        segment
+    // Trailing empty elements (and a composite's trailing empty components) are not written.
+    let elements = segment.elements();
+    let written = if is_isa {
+        elements.len()
     } else {
-        trimmed = segment.clone().trimmed();
-        &trimmed
+        elements.iter().rposition(|e| e.0.iter().any(|c| !c.is_empty())).map_or(0, |last| last + 1)
     };
-    for (n, element) in segment.elements().iter().enumerate() {
+    for (n, element) in elements[..written].iter().enumerate() {
         out.push(delimiters.element);
         // ISA11 and ISA16 declare the delimiters: written as the ones in use.
         if is_isa && n == 10 {
@@ -46,7 +46,12 @@ pub(crate) fn write_segment(
             out.push(delimiters.sub_element);
             continue;
         }
-        for (m, component) in element.0.iter().enumerate() {
+        let components = if is_isa {
+            element.0.len()
+        } else {
+            element.0.iter().rposition(|c| !c.is_empty()).map_or(1, |last| last + 1)
+        };
+        for (m, component) in element.0[..components.min(element.0.len())].iter().enumerate() {
             if m > 0 {
                 out.push(delimiters.sub_element);
             }
