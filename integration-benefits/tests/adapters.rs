@@ -73,7 +73,7 @@ async fn configuration_errors_name_the_field_and_show_no_secret() {
     let Some(server) = OpenSsh::start() else { return };
     let context = BuildContext::default();
     let field = |config: IntegrationConfig| {
-        let e = insurance::build(&config, &context).err().expect("refused");
+        let e = insurance::build(&config, &context).expect_err("refused");
         assert!(!format!("{e} {e:?}").contains(&server.password), "{e:?}");
         (e.kind(), e.field().map(str::to_owned))
     };

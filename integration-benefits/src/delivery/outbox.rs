@@ -275,6 +275,8 @@ impl Outbox {
     /// The drop box or the stores failing.
     pub async fn collect_answers(&self, reader: &dyn AnswerReader) -> Result<Vec<Staged>> {
         let mut changed: Vec<Staged> = Vec::new();
+        // The outbox's files, read once (on the first answer) and kept current as answers apply.
+        let mut files: Option<Vec<Staged>> = None;
         for name in self.drop_box.answers().await? {
             if self.stores.records.record(&self.answered, &name).await?.is_some_and(|r| !r.deleted) {
                 continue;
@@ -292,12 +294,15 @@ impl Outbox {
                 }
             };
             for answer in answers {
-                let files = self.files().await?;
-                let found = files.into_iter().find(|f| match &answer.key {
+                if files.is_none() {
+                    files = Some(self.files().await?);
+                }
+                let known = files.as_deref_mut().unwrap_or_default();
+                let found = known.iter_mut().find(|f| match &answer.key {
                     AnswerKey::Control(control) => f.control == *control,
                     AnswerKey::FileName(file) => &f.name == file,
                 });
-                let Some(mut file) = found else {
+                let Some(file) = found else {
                     tracing::warn!(answer = %name, key = ?answer.key, "an answer about no file this outbox sent");
                     continue;
                 };
@@ -311,9 +316,9 @@ impl Outbox {
                     };
                     file.answered_at = Some(Utc::now());
                 }
-                self.put(&file).await?;
+                self.put(file).await?;
                 changed.retain(|f| f.key != file.key);
-                changed.push(file);
+                changed.push(file.clone());
             }
             let record = Record::new(name, outcome);
             self.stores.records.write_page(&self.answered, PageWrite::new(vec![record], None, None)).await?;
