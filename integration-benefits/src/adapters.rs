@@ -2,12 +2,12 @@
 //! Manulife, or any carrier by its profile) and a pension provider taking contribution files
 //! (PAPDIS, or a Canadian group RRSP/DPSP remittance), both over an SFTP drop box.
 //!
-//! Configuration (settings; secrets in brackets):
+//! Configuration:
 //!
 //! | key | what |
 //! |---|---|
 //! | `host`, `port`, `user`, `host_key` | the SFTP drop box, its host key pinned |
-//! | [`password`] or [`private_key`] (+ [`passphrase`]) | how to sign in |
+//! | secret `password`, or secret `private_key` (+ secret `passphrase`) | how to sign in |
 //! | `upload_dir`, `answers_dir` | its folders (`upload`, `outbound`) |
 //! | `drop_box_regions` | where the drop box keeps files (`CA`, `CA-QC,CA-ON`): checked against the connection's `region` |
 //! | `sender_id`, `sponsor_name`, `sponsor_tax_id` | insurance: the plan sponsor (`ISA06`, `N1*P5`) |
