@@ -31,7 +31,8 @@ use serde::de::DeserializeOwned;
 
 use crate::delivery::{AnswerReader, DropBox, SftpConfig, SftpDropBox, X12Answers};
 use crate::enrollment::{CarrierProfile, Party, Sender};
-use crate::insurance::{Insurance, Plan};
+use crate::insurance::claims::{ClaimsLayout, claims_over_time};
+use crate::insurance::{Claim, Insurance, Plan};
 use crate::pension::{ConfirmationLayout, FileLayout, Pension};
 use crate::x12::Usage;
 
@@ -42,6 +43,8 @@ pub const PENSION_PROVIDERS: [&str; 2] = ["papdis", "group_rrsp"];
 
 /// The stream of the carrier's answers (acknowledgements, confirmations) in its drop box.
 pub const ANSWERS_STREAM: &str = "answers";
+/// The stream of claims, each with its status over time (carriers with a claims layout).
+pub const CLAIMS_STREAM: &str = "claims";
 
 fn sftp_fields(
     builder: integration_core::descriptor::DescriptorBuilder,
@@ -222,7 +225,31 @@ pub struct EdiCarrier<C: Carrier> {
     profile: CarrierProfile,
     sender: Sender,
     plans: Vec<Plan>,
+    claims: Option<ClaimsLayout>,
     drop_box: Arc<dyn DropBox>,
+}
+
+impl<C: Carrier> EdiCarrier<C> {
+    async fn read_claims(&self) -> Result<Vec<Claim>> {
+        let Some(layout) = &self.claims else {
+            return Err(Error::unsupported(format!(
+                "claims for {}: give the layout of its claims reports in settings.claims",
+                self.profile.carrier
+            ))
+            .with_field("settings.claims"));
+        };
+        let mut events = Vec::new();
+        for name in self.drop_box.answers().await?.into_iter().filter(|n| layout.is_report(n)) {
+            let contents = self.drop_box.answer(&name).await?;
+            events.extend(layout.read(&contents).map_err(|e| {
+                Error::validation(
+                    e.field().unwrap_or("claims").to_owned(),
+                    format!("the claims report {name}: {}", e.message()),
+                )
+            })?);
+        }
+        Ok(claims_over_time(events))
+    }
 }
 
 impl<C: Carrier> Adapter for EdiCarrier<C> {
@@ -246,6 +273,15 @@ impl<C: Carrier> Adapter for EdiCarrier<C> {
             )
             .optional_setting("profile", FieldFormat::Text, "the carrier profile's fields to change, as JSON")
             .optional_setting("plans", FieldFormat::Text, "the group's plans, as JSON")
+            .optional_setting(
+                "claims",
+                FieldFormat::Text,
+                "the layout of the carrier's claims reports, as JSON (`{}` for the default)",
+            )
+            .stream(
+                StreamDescriptor::new(CLAIMS_STREAM, ["id"])
+                    .with_description("claims from the carrier's claims reports, each with its status over time"),
+            )
             .build()
     }
 
@@ -276,6 +312,10 @@ impl<C: Carrier> Adapter for EdiCarrier<C> {
             profile,
             sender,
             plans: json_setting(config, "plans", Vec::new())?,
+            claims: match config.settings.get("claims") {
+                None => None,
+                Some(_) => Some(overlay(ClaimsLayout::default(), config, "claims")?),
+            },
             drop_box: drop_box(config)?,
         })
     }
@@ -293,10 +333,19 @@ impl<C: Carrier> Integration for EdiCarrier<C> {
     }
 
     async fn read(&self, request: ReadRequest) -> Result<Page> {
+        if request.stream == CLAIMS_STREAM {
+            let mut records = Vec::new();
+            for claim in self.read_claims().await? {
+                let data = serde_json::to_value(&claim).map_err(|e| Error::invalid_response(e.to_string()))?;
+                records.push(Record::new(claim.id, data));
+            }
+            return Ok(Page::last(records, None));
+        }
         read_answers(self.drop_box.as_ref(), &X12Answers, &request).await
     }
 }
 
+#[async_trait]
 impl<C: Carrier> Insurance for EdiCarrier<C> {
     fn profile(&self) -> &CarrierProfile {
         &self.profile
@@ -309,6 +358,9 @@ impl<C: Carrier> Insurance for EdiCarrier<C> {
     }
     fn drop_box(&self) -> Arc<dyn DropBox> {
         self.drop_box.clone()
+    }
+    async fn claims(&self) -> Result<Vec<Claim>> {
+        self.read_claims().await
     }
 }
 

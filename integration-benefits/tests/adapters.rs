@@ -135,3 +135,44 @@ async fn a_pension_run_is_delivered_and_its_confirmation_read_as_a_stream_and_by
     let settled = outbox.collect_answers(&provider.answer_reader()).await.unwrap();
     assert_eq!(settled[0].state, DeliveryState::Accepted);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_reports_give_each_claim_its_status_over_time() {
+    use integration_benefits::insurance::ClaimStatus;
+    let Some(server) = OpenSsh::start() else { return };
+    let without = insurance::build(&carrier_config(&server), &BuildContext::default()).unwrap();
+    let e = without.claims().await.unwrap_err();
+    assert_eq!((e.kind(), e.field()), (ErrorKind::Unsupported, Some("settings.claims")));
+
+    let config = carrier_config(&server)
+        .with_setting("claims", r#"{"statuses": {"RECU": "received", "PAYE": "paid", "REFUSE": "denied"}}"#);
+    let carrier = insurance::build(&config, &BuildContext::default()).unwrap();
+    server.put_outbound(
+        "claims-20260302.csv",
+        b"Claim,Member,Status,Date,Amount\nC1,E0001,RECU,2026-03-02,120.00\nC2,E0002,RECU,2026-03-02,80.00\n",
+    );
+    server.put_outbound("claims-20260306.csv", b"Claim,Member,Status,Date,Amount\nC1,E0001,PAYE,2026-03-06,96.00\nC2,E0002,REFUSE,2026-03-05,\nC3,E0001,RECU,2026-03-06,15.50\n");
+    // The same report delivered twice changes nothing.
+    server
+        .put_outbound("claims-20260306-copy.csv", b"Claim,Member,Status,Date,Amount\nC1,E0001,PAYE,2026-03-06,96.00\n");
+    server.put_outbound("unrelated.999", b"ISA*not a claims report");
+    let claims = carrier.claims().await.unwrap();
+    let story: Vec<(&str, Vec<ClaimStatus>)> =
+        claims.iter().map(|c| (c.id.as_str(), c.history.iter().map(|s| s.status).collect())).collect();
+    assert_eq!(
+        story,
+        [
+            ("C1", vec![ClaimStatus::Received, ClaimStatus::Paid]),
+            ("C2", vec![ClaimStatus::Received, ClaimStatus::Denied]),
+            ("C3", vec![ClaimStatus::Received]),
+        ]
+    );
+    assert_eq!(claims[0].history[1].amount, Some(rust_decimal::Decimal::new(9600, 2)));
+    let page = carrier.read(ReadRequest::new("claims", SyncMode::FullRefresh)).await.unwrap();
+    assert_eq!(page.records.len(), 3);
+    assert_eq!(page.records[1].data["history"][1]["status"], "denied");
+
+    server.put_outbound("claims-20260309.csv", b"Claim,Member,Status,Date,Amount\nC4,E0003,LOST,2026-03-09,1.00\n");
+    let e = carrier.claims().await.unwrap_err();
+    assert!(e.message().contains("claims-20260309.csv") && e.message().contains("\"LOST\""), "{e}");
+}

@@ -4,15 +4,18 @@
 //! Carriers such as Sun Life and Manulife publish no enrollment, eligibility or claims API to
 //! plan sponsors: enrollment travels as 834 files ([`enroll`](Insurance::enroll) renders them;
 //! the [`Outbox`](crate::delivery::Outbox) sends them), and eligibility is answered from the
-//! files the carrier accepted ([`eligibility_as_accepted`]). Claims have no channel to plan
-//! sponsors at any carrier here: [`Insurance::claims`] is `Unsupported` (the README lists it),
-//! and the [`Claim`] model is for adapters of carriers that do report them.
+//! files the carrier accepted ([`eligibility_as_accepted`]). Claims reach plan sponsors as
+//! claims reports the carrier drops in the same box: [`claims`] reads them by a layout given as
+//! data and gives each claim's status over time ([`Insurance::claims`]; `Unsupported` for a
+//! connection with no layout).
+
+pub mod claims;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use integration_core::{Integration, Result};
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +34,8 @@ pub struct Plan {
     pub tiers: Vec<String>,
 }
 
-/// Where a claim stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a claim stands (in the order a claim moves through them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     /// Received by the carrier.
@@ -45,6 +48,17 @@ pub enum ClaimStatus {
     Denied,
 }
 
+/// A status a claim reached, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimStep {
+    /// The day.
+    pub on: NaiveDate,
+    /// The status.
+    pub status: ClaimStatus,
+    /// The amount reported with it (claimed, or paid).
+    pub amount: Option<rust_decimal::Decimal>,
+}
+
 /// A claim and its status over time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
@@ -53,7 +67,14 @@ pub struct Claim {
     /// The subscriber it is under.
     pub subscriber_id: String,
     /// Each status it went through, oldest first.
-    pub history: Vec<(DateTime<Utc>, ClaimStatus)>,
+    pub history: Vec<ClaimStep>,
+}
+
+impl Claim {
+    /// Where it stands now.
+    pub fn status(&self) -> Option<ClaimStatus> {
+        self.history.last().map(|s| s.status)
+    }
 }
 
 /// What a member is covered for on a day, as the carrier accepted it.
@@ -105,7 +126,8 @@ pub trait Insurance: Integration {
         Ok((self.profile().file_name_for(&self.sender().id, control, at.date()), text))
     }
 
-    /// Claims under the group, with their status over time.
+    /// Claims under the group, each with its status over time, from the carrier's claims
+    /// reports; `Unsupported` when the connection has no claims report layout.
     async fn claims(&self) -> Result<Vec<Claim>> {
         Err(self.unsupported("claims"))
     }
