@@ -81,9 +81,12 @@ async fn password_and_keys_sign_in_and_a_wrong_host_key_or_password_is_refused()
         assert_eq!(std::fs::read(server.upload_dir().join(&name)).unwrap(), b"hello");
     }
     server.put_outbound("ack_1.999", b"answer");
+    // Carriers name their files as they like: spaces and brackets are read too.
+    server.put_outbound("ACK 2026-03 (1).999", b"another");
     let drop_box = SftpDropBox::new(config(&server, key(&server.private_key))).unwrap();
-    assert_eq!(drop_box.answers().await.unwrap(), ["ack_1.999"]);
+    assert_eq!(drop_box.answers().await.unwrap(), ["ACK 2026-03 (1).999", "ack_1.999"]);
     assert_eq!(drop_box.answer("ack_1.999").await.unwrap(), b"answer");
+    assert_eq!(drop_box.answer("ACK 2026-03 (1).999").await.unwrap(), b"another");
     assert_eq!(drop_box.answer("../etc/passwd").await.unwrap_err().kind(), ErrorKind::Validation);
 
     let wrong_password = "not-the-password-Zx9";

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use integration_core::residency::Placement;
 use integration_core::{Error, Result};
 
-use super::{DropBox, check_name};
+use super::{DropBox, check_answer_name, check_name};
 
 /// A [`DropBox`] held in memory: clones share the same folders.
 #[derive(Debug, Clone)]
@@ -65,6 +65,7 @@ impl DropBox for MemoryDropBox {
     }
 
     async fn answer(&self, name: &str) -> Result<Vec<u8>> {
+        check_answer_name(name)?;
         self.folders
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -61,3 +61,21 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
         ))
     }
 }
+
+/// Whether `name` can be an answer's name as a carrier wrote it: one file name (no folder, not
+/// `.` or `..`, no control characters, not a dot-file such as a carrier's temporary upload),
+/// spaces and punctuation allowed.
+pub(crate) fn check_answer_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(integration_core::Error::validation(
+            "name",
+            format!("{name:?} is not the name of a file in the answers folder"),
+        ))
+    }
+}

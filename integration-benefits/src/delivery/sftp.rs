@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Mutex;
 
-use super::{DropBox, check_name};
+use super::{DropBox, check_answer_name, check_name};
 
 /// How to sign in.
 #[derive(Clone)]
@@ -287,7 +287,7 @@ impl DropBox for SftpDropBox {
         let entries =
             self.with_session(&format!("listing {dir}"), async |sftp| sftp.read_dir(dir.clone()).await).await?;
         let mut names: Vec<String> = entries
-            .filter(|e| e.metadata().is_regular() && check_name(&e.file_name()).is_ok())
+            .filter(|e| e.metadata().is_regular() && check_answer_name(&e.file_name()).is_ok())
             .map(|e| e.file_name())
             .collect();
         names.sort();
@@ -295,7 +295,7 @@ impl DropBox for SftpDropBox {
     }
 
     async fn answer(&self, name: &str) -> Result<Vec<u8>> {
-        check_name(name)?;
+        check_answer_name(name)?;
         let path = Self::path(&self.config.answers_dir, name);
         let max = self.config.max_answer_bytes;
         let contents = self
