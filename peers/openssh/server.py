@@ -424,7 +424,8 @@ def remove_abandoned():
                 owner = f.read().strip()
         except OSError:
             owner = None
-        if owner is None:
+        if not owner:
+            # No owner yet, or one being written: a server setting up now, unless long left.
             try:
                 young = time.time() - os.stat(folder).st_mtime < 600
             except OSError:
@@ -588,8 +589,10 @@ def serve():
     watchdog, watchdog_pipe = start_watchdog(folder)
     sshd = None
     try:
-        with open(os.path.join(folder, "owner"), "w") as f:
+        # Written whole under another name, then renamed: another start never reads it half-written.
+        with open(os.path.join(folder, ".owner"), "w") as f:
             f.write(identity(os.getpid()))
+        os.rename(os.path.join(folder, ".owner"), os.path.join(folder, "owner"))
         os.chmod(folder, 0o711)  # sshd reads authorized_keys as the user: traversable, not listable
         keys = {
             "host": os.path.join(folder, "ssh_host_ed25519_key"),
