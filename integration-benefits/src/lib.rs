@@ -77,4 +77,5 @@ pub mod delivery;
 pub mod enrollment;
 pub mod insurance;
 pub mod pension;
+mod table;
 pub mod x12;

@@ -19,11 +19,12 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use integration_core::{Error, Result};
+use integration_core::Result;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{Claim, ClaimStatus, ClaimStep};
+use crate::table::{Titled, invalid};
 
 /// Where a claims report keeps what: columns by title (the file has a header row).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,38 +104,19 @@ impl ClaimsLayout {
     /// that cannot be read — a missing column, a date or amount that does not parse, a status
     /// the layout does not know.
     pub fn read(&self, contents: &[u8]) -> Result<Vec<ClaimEvent>> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.delimiter as u8)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(contents);
-        let headers = reader
-            .headers()
-            .map_err(|e| Error::validation("header", format!("the claims report's header cannot be read: {e}")))?
-            .clone();
-        let index = |title: &str| {
-            headers.iter().position(|h| h.eq_ignore_ascii_case(title)).ok_or_else(|| {
-                Error::validation(
-                    title.to_owned(),
-                    format!(
-                        "the claims report has no column {title:?} (its columns: {:?})",
-                        headers.iter().collect::<Vec<_>>()
-                    ),
-                )
-            })
-        };
-        let (claim, member, status, date) =
-            (index(&self.claim_id)?, index(&self.subscriber_id)?, index(&self.status)?, index(&self.date)?);
-        let amount = self.amount.as_deref().map(index).transpose()?;
+        let mut table = Titled::open(contents, self.delimiter, "claims report")?;
+        let (claim, member, status, date) = (
+            table.column(&self.claim_id)?,
+            table.column(&self.subscriber_id)?,
+            table.column(&self.status)?,
+            table.column(&self.date)?,
+        );
+        let amount = self.amount.as_deref().map(|title| table.column(title)).transpose()?;
         let mut out = Vec::new();
-        for (n, row) in reader.records().enumerate() {
-            let at = n + 1;
-            let row =
-                row.map_err(|e| Error::validation(format!("row {at}"), format!("row {at} cannot be read: {e}")))?;
+        for row in table.rows() {
+            let (at, row) = row?;
             let cell = |i: usize| row.get(i).unwrap_or_default();
-            let bad = |column: &str, what: String| {
-                Error::validation(format!("row {at}.{column}"), format!("row {at}: {what}"))
-            };
+            let bad = |column: &str, what: String| invalid(at, column, what);
             let word = cell(status);
             let reached =
                 self.statuses.iter().find(|(w, _)| w.eq_ignore_ascii_case(word)).map(|(_, s)| *s).ok_or_else(|| {

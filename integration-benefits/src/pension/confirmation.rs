@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use integration_core::{Error, Result};
+use integration_core::Result;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{ContributionRun, FileLayout, Rows};
 use crate::delivery::{Answer, AnswerKey, AnswerReader};
+use crate::table::{Titled, invalid};
 use crate::x12::AckStatus;
 
 /// Where a confirmation file keeps what: columns by title (the file has a header row).
@@ -72,44 +73,20 @@ impl ConfirmationLayout {
     /// A [`Validation`](integration_core::ErrorKind::Validation) error naming the row (1-based,
     /// after the header) and column that cannot be read, or the column missing from the header.
     pub fn read(&self, contents: &[u8]) -> Result<Vec<Confirmed>> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.delimiter as u8)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(contents);
-        let headers = reader
-            .headers()
-            .map_err(|e| Error::validation("header", format!("the header row cannot be read: {e}")))?
-            .clone();
-        let index = |title: &str| {
-            headers.iter().position(|h| h.eq_ignore_ascii_case(title)).ok_or_else(|| {
-                Error::validation(
-                    title.to_owned(),
-                    format!(
-                        "the confirmation has no column {title:?} (its columns: {:?})",
-                        headers.iter().collect::<Vec<_>>()
-                    ),
-                )
-            })
-        };
-        let file = index(&self.file)?;
-        let employee = index(&self.employee_id)?;
-        let kind = self.contribution_type.as_deref().map(index).transpose()?;
-        let amount = index(&self.amount)?;
-        let status = index(&self.status)?;
-        let reason = self.reason.as_deref().map(index).transpose()?;
+        let mut table = Titled::open(contents, self.delimiter, "confirmation")?;
+        let file = table.column(&self.file)?;
+        let employee = table.column(&self.employee_id)?;
+        let kind = self.contribution_type.as_deref().map(|title| table.column(title)).transpose()?;
+        let amount = table.column(&self.amount)?;
+        let status = table.column(&self.status)?;
+        let reason = self.reason.as_deref().map(|title| table.column(title)).transpose()?;
         let mut out = Vec::new();
-        for (n, row) in reader.records().enumerate() {
-            let row = row.map_err(|e| {
-                Error::validation(format!("row {}", n + 1), format!("row {} cannot be read: {e}", n + 1))
-            })?;
+        for row in table.rows() {
+            let (at, row) = row?;
             let cell = |i: usize| row.get(i).unwrap_or_default().to_owned();
             let text = cell(amount);
             let value: Decimal = text.replace([',', '$', '£'], "").parse().map_err(|_| {
-                Error::validation(
-                    format!("row {}.{}", n + 1, self.amount),
-                    format!("row {}: {text:?} in column {:?} is not an amount", n + 1, self.amount),
-                )
+                invalid(at, &self.amount, format!("{text:?} in column {:?} is not an amount", self.amount))
             })?;
             out.push(Confirmed {
                 file: cell(file),
