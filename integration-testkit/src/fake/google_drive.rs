@@ -737,15 +737,8 @@ impl FakeGoogleDrive {
             .nest("/upload/drive/v3", api.guard(upload))
             .route("/token", post(token))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "notFound", "Not Found") });
-        let mut kept = None;
-        let server = FakeServer::start_with(|base| {
-            let shared = Shared { books, api, issuer, base: base.into() };
-            kept = Some(shared.clone());
-            app.with_state(shared)
-        })
-        .await;
-        #[allow(clippy::expect_used)]
-        let shared = kept.expect("start_with builds the app before it returns");
+        let (server, shared) =
+            FakeServer::start_with_state(app, |base| Shared { books, api, issuer, base: base.into() }).await;
         Self { server, shared }
     }
 

@@ -883,15 +883,8 @@ impl FakeGraphDrive {
             .route("/{tenant}/oauth2/v2.0/token", post(token))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_FRAGMENT + 1))
             .fallback(|| async { error(StatusCode::BAD_REQUEST, "BadRequest", "Resource not found for the segment.") });
-        let mut kept = None;
-        let server = FakeServer::start_with(|base| {
-            let shared = Shared { books, api, issuer, base: base.into() };
-            kept = Some(shared.clone());
-            app.with_state(shared)
-        })
-        .await;
-        #[allow(clippy::expect_used)]
-        let shared = kept.expect("start_with builds the app before it returns");
+        let (server, shared) =
+            FakeServer::start_with_state(app, |base| Shared { books, api, issuer, base: base.into() }).await;
         Self { server, shared }
     }
 

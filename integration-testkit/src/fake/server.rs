@@ -39,6 +39,27 @@ impl FakeServer {
         Self { addr, task }
     }
 
+    /// Serves `app` with the state `make` builds for the server's base URL, and gives that state
+    /// back (a fake keeps it to reach its books and its own URL).
+    ///
+    /// # Panics
+    /// When no loopback port can be bound — the test cannot run at all then.
+    pub async fn start_with_state<S: Clone + Send + Sync + 'static>(
+        app: axum::Router<S>,
+        make: impl FnOnce(String) -> S,
+    ) -> (Self, S) {
+        let mut kept = None;
+        let server = Self::start_with(|base| {
+            let state = make(base);
+            kept = Some(state.clone());
+            app.with_state(state)
+        })
+        .await;
+        #[allow(clippy::expect_used)]
+        let state = kept.expect("start_with builds the app before it returns");
+        (server, state)
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
