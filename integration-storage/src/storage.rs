@@ -79,7 +79,9 @@ impl ByteRange {
 }
 
 /// A download: `request` sent for a streamed answer, with a `Range` header when `range` is
-/// given (what every adapter's [`Storage::download`] does once it has its request).
+/// given (what every adapter's [`Storage::download`] does once it has its request; S3 signs its
+/// own ranged `GET`).
+#[cfg(any(feature = "webdav", feature = "gdrive", feature = "onedrive", feature = "dropbox"))]
 pub(crate) async fn send_ranged(
     request: integration_core::http::Request<'_>,
     range: Option<ByteRange>,
