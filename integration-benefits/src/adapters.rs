@@ -96,12 +96,7 @@ fn drop_box(config: &IntegrationConfig) -> Result<Arc<dyn DropBox>> {
         .collect::<Result<Vec<_>>>()
         .map_err(|e| Error::config(e.message().to_owned()).with_field("settings.drop_box_regions"))?;
     let placement = Placement::new(format!("{} drop box {}", config.provider, config.setting_or("host", "")), regions);
-    let mut sftp = SftpConfig::from_config(config, placement)?;
-    if config.secrets.get("private_key").is_none() && config.secrets.get("password").is_none() {
-        return Err(Error::config("give the secret `password` or `private_key`").with_field("secrets.password"));
-    }
-    sftp.timeout = std::time::Duration::from_secs(30);
-    Ok(Arc::new(SftpDropBox::new(sftp)?))
+    Ok(Arc::new(SftpDropBox::new(SftpConfig::from_config(config, placement)?)?))
 }
 
 /// A JSON setting read as `T`, or `default`.
