@@ -51,7 +51,7 @@ pub fn read(input: &[u8], limits: &Limits) -> Result<Interchange, X12Error> {
     let text = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
     let delimiters = delimiters_of(text)?;
     let mut segments = Vec::new();
-    for (i, raw) in text.split(delimiters.segment).enumerate() {
+    for raw in text.split(delimiters.segment) {
         let raw = raw.trim_matches(['\r', '\n']).trim_start_matches([' ', '\t']);
         if raw.is_empty() {
             continue;
@@ -63,7 +63,7 @@ pub fn read(input: &[u8], limits: &Limits) -> Result<Interchange, X12Error> {
                 limits.max_segments
             )));
         }
-        segments.push(segment(raw, position, &delimiters, limits, i == 0)?);
+        segments.push(segment(raw, position, &delimiters, limits)?);
     }
     Ok(Interchange { delimiters, segments })
 }
@@ -112,16 +112,10 @@ fn delimiters_of(text: &str) -> Result<Delimiters, X12Error> {
 /// One segment written as text (`AMT*P3*45.34~`) with `delimiters`.
 pub(crate) fn segment_from_text(text: &str, delimiters: &Delimiters) -> Result<Segment, X12Error> {
     let raw = text.trim().trim_end_matches(delimiters.segment);
-    segment(raw, 1, delimiters, &Limits::default(), false)
+    segment(raw, 1, delimiters, &Limits::default())
 }
 
-fn segment(
-    raw: &str,
-    position: usize,
-    delimiters: &Delimiters,
-    limits: &Limits,
-    is_isa: bool,
-) -> Result<Segment, X12Error> {
+fn segment(raw: &str, position: usize, delimiters: &Delimiters, limits: &Limits) -> Result<Segment, X12Error> {
     let mut parts = raw.split(delimiters.element);
     let id = parts.next().unwrap_or_default().trim_end();
     let id_ok = (2..=3).contains(&id.len())
@@ -133,6 +127,8 @@ fn segment(
             "segment {position} has no segment id (it reads {shown:?}); an id is 2 or 3 capital letters or digits"
         )));
     }
+    // ISA16 is the sub-element separator itself: the ISA has no composites.
+    let composite = id != "ISA";
     let mut elements = Vec::new();
     for (n, value) in parts.enumerate() {
         if n >= limits.max_elements {
@@ -142,8 +138,6 @@ fn segment(
                 format!("more than {} elements (Limits::max_elements)", limits.max_elements),
             ));
         }
-        // ISA16 is the sub-element separator itself, not a composite.
-        let composite = !(is_isa || id == "ISA");
         let components = if composite {
             value.split(delimiters.sub_element).map(str::to_owned).collect()
         } else {
