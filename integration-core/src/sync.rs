@@ -339,6 +339,7 @@ impl SyncEngine {
             }
         }
         run.completed_at = Some(chrono::Utc::now());
+        crate::telemetry::sync_run(&run);
         let logged = self.state.update_run(&run).await;
         if !lost.load(Ordering::SeqCst) {
             self.release(&lease).await;

@@ -109,6 +109,7 @@ impl CircuitBreaker {
         };
         drop(state);
         if probe {
+            crate::telemetry::circuit_state(&self.host, 1);
             tracing::info!(host = %self.host, "circuit half-open: letting one probe through");
         }
         Ok(Permit { breaker: Some(Arc::clone(self)), probe })
@@ -133,12 +134,14 @@ impl CircuitBreaker {
             match outcome {
                 Outcome::Healthy => {
                     tracing::info!(host = %self.host, "circuit closed: the probe succeeded");
+                    crate::telemetry::circuit_state(&self.host, 0);
                     state.mode = Mode::Closed;
                     state.consecutive = 0;
                     state.slices = [Slice::default(); SLICES];
                 }
                 Outcome::Failure => {
                     tracing::warn!(host = %self.host, "circuit open again: the probe failed");
+                    crate::telemetry::circuit_state(&self.host, 2);
                     state.mode = Mode::Open { until: now + self.policy.open_for };
                 }
             }
@@ -160,6 +163,7 @@ impl CircuitBreaker {
         }
         if outcome == Outcome::Failure && self.should_open(&state, now) {
             tracing::warn!(host = %self.host, consecutive = state.consecutive, open_for = ?self.policy.open_for, "circuit opened");
+            crate::telemetry::circuit_state(&self.host, 2);
             state.mode = Mode::Open { until: now + self.policy.open_for };
         }
     }

@@ -720,10 +720,18 @@ impl ProviderClient {
                 let waited = bounded(deadline, tried, limiter.until_ready()).await?;
                 if !waited.is_zero() {
                     tracing::debug!(waited_ms = waited.as_millis() as u64, "waited for the rate limit");
+                    crate::telemetry::rate_limit_wait(&self.provider, waited);
                 }
             }
             tried += 1;
+            let started = Instant::now();
             let outcome = self.attempt(prepared, attempt, deadline, tried).await;
+            let status = match &outcome {
+                Ok(Attempt::Done(response) | Attempt::Refused(_, _, response)) => Some(response.status.as_u16()),
+                Ok(Attempt::OutOfTime(_)) => None,
+                Err(error) => error.status(),
+            };
+            crate::telemetry::http_attempt(&self.provider, status, started.elapsed());
             let (stamp, error, refused) = match outcome {
                 Ok(Attempt::Done(response)) => {
                     permit.record(Outcome::Healthy);
@@ -749,6 +757,7 @@ impl ProviderClient {
             let remaining = deadline.map(|d| d.at.saturating_duration_since(Instant::now()));
             match decide(&policy.retry, &self.budget, &error, attempt, prepared.safe_to_repeat, remaining) {
                 Verdict::RetryAfter(wait) => {
+                    crate::telemetry::http_retry(&self.provider, error.kind().as_str());
                     tracing::info!(
                         attempt,
                         reason = %error.kind(),

@@ -390,10 +390,12 @@ impl WebhookRouter {
         };
         match self.deliveries.record_delivery(delivery).await? {
             Recorded::New => {
+                crate::telemetry::webhook_delivery(provider.as_str(), "queued");
                 tracing::debug!(delivery = %id, tenant = %tenant, connection = %connection, event_id, "delivery queued");
                 Ok(Accepted::Recorded(id))
             }
             Recorded::Duplicate { existing } => {
+                crate::telemetry::webhook_delivery(provider.as_str(), "duplicate");
                 tracing::debug!(delivery = %existing, event_id, "duplicate of a recorded delivery");
                 Ok(Accepted::Duplicate)
             }
@@ -408,6 +410,8 @@ impl WebhookRouter {
         provider: &str,
         rejection: Rejection,
     ) -> WebhookResponse {
+        // An unknown endpoint's path is the sender's choice: never a label.
+        crate::telemetry::webhook_rejection(endpoint.map_or("unknown", |e| e.provider.as_str()), rejection.reason());
         let Some(e) = endpoint else {
             tracing::warn!(provider, reason = rejection.reason(), detail = %rejection, "webhook rejected");
             return WebhookResponse::rejected(&rejection);

@@ -160,6 +160,12 @@ impl DeliveryWorker {
                 }
             }
         };
+        let counted = match &outcome {
+            DeliveryOutcome::Processed(_) => "processed",
+            DeliveryOutcome::Retry { .. } => "retrying",
+            _ => "dead_lettered",
+        };
+        crate::telemetry::webhook_delivery(delivery.provider.as_str(), counted);
         match self.store.finish_delivery(&delivery.tenant, delivery.id, delivery.attempts, outcome).await {
             Err(e) if e.kind() == ErrorKind::Conflict => {
                 tracing::warn!(delivery = %delivery.id, "finished after its claim lapsed; another worker has it");
