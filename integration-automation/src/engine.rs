@@ -244,6 +244,32 @@ impl Engine {
         self.enqueue_matching(tenant, matching, &format!("event:{key}"), &data).await
     }
 
+    /// Starts the automations a notification triggers (their trigger is the event
+    /// `notification.<kind>`); `episode` is the notification's unique key. See
+    /// [`NotifyAutomations`](crate::notifications::NotifyAutomations).
+    pub async fn on_notification(
+        &self,
+        tenant: &TenantId,
+        connection: Option<&ConnectionId>,
+        event: &IntegrationEvent,
+        episode: &str,
+    ) -> Result<Vec<Triggered>> {
+        let data = Arc::new(json!({
+            "trigger": "notification",
+            "event": event.kind,
+            "connection": connection.map(ConnectionId::as_str),
+            "payload": event.payload,
+        }));
+        let matching = self.inner.automations.values().filter(|a| match &a.trigger {
+            Trigger::Event { kind, connection: only } => {
+                *kind == event.kind
+                    && only.as_deref().is_none_or(|c| connection.is_some_and(|given| given.as_str() == c))
+            }
+            _ => false,
+        });
+        self.enqueue_matching(tenant, matching, &format!("notification:{episode}"), &data).await
+    }
+
     /// Starts the scheduled automations whose schedule fires in `(from, to]`, for each of
     /// `tenants` (at most 1,000 fire times per automation per call).
     pub async fn on_schedule(
@@ -652,6 +678,7 @@ impl Worker {
             let error = format!("automation {:?} is not defined in this engine", claimed.run.automation);
             let release = RunRelease::Finish { status: AutomationRunStatus::Failed, error: Some(error) };
             inner.store.release_run(&claimed.lease, release).await?;
+            integration_core::telemetry::automation_run(AutomationRunStatus::Failed.as_str());
             return Ok(Ended::Failed);
         };
         let mut run = Execution::new(self.engine.clone(), claimed);
@@ -675,7 +702,14 @@ impl Worker {
             RunRelease::Finish { status: AutomationRunStatus::Succeeded, .. } => Ended::Succeeded,
             RunRelease::Finish { .. } => Ended::Failed,
         };
+        let status = match &release {
+            RunRelease::Finish { status, .. } => Some(*status),
+            _ => None,
+        };
         inner.store.release_run(&run.lease, release).await?;
+        if let Some(status) = status {
+            integration_core::telemetry::automation_run(status.as_str());
+        }
         Ok(ended)
     }
 }

@@ -14,6 +14,7 @@ pub mod expression;
 pub mod hris;
 pub mod http_request;
 pub mod load;
+pub mod notifications;
 #[cfg(feature = "sso")]
 pub mod provisioning;
 pub mod run_log;
@@ -27,4 +28,5 @@ pub use definition::{Automation, AutomationBuilder, RetryPolicy, Step, StepKind,
 pub use engine::{DryRun, Engine, Limits, PlannedStep, Triggered, Worker, WorkerReport};
 pub use expression::{Expression, Scope};
 pub use http_request::{HostPolicy, HttpRequest};
+pub use notifications::NotifyAutomations;
 pub use webhook_events::TriggerOnEvents;

@@ -107,6 +107,7 @@ pub mod http;
 pub mod ids;
 pub mod integration;
 pub mod mapping;
+pub mod notify;
 pub mod pagination;
 mod per_key;
 pub mod redact;
@@ -118,6 +119,7 @@ pub mod spec;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
 pub mod webhook;
 
 pub use config::{ConnectionStatus, IntegrationConfig, Secrets, Settings};
