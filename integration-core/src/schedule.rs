@@ -100,7 +100,22 @@ pub trait Scheduler: Send + Sync + fmt::Debug {
 
     /// Starts running a paused connection's schedules again.
     fn resume(&self, tenant: &TenantId, connection: &ConnectionId);
+
+    /// Stops starting runs of one stream of a connection (a run in progress finishes).
+    fn pause_stream(&self, tenant: &TenantId, connection: &ConnectionId, stream: &str);
+
+    /// Starts running a paused stream's schedule again.
+    fn resume_stream(&self, tenant: &TenantId, connection: &ConnectionId, stream: &str);
+
+    /// Runs a stream's schedule as soon as possible, whenever it last ran ("sync now"); `false`
+    /// when the stream has no schedule here.
+    fn run_now(&self, tenant: &TenantId, connection: &ConnectionId, stream: &str) -> bool;
 }
+
+/// The connection setting that keeps which of its streams are paused (a JSON array of stream
+/// names), so a pause outlives the process: the admin console writes it, and a host re-applies
+/// it with [`Scheduler::pause_stream`] when it schedules the connection.
+pub const PAUSED_STREAMS: &str = "paused_streams";
 
 type Key = (TenantId, ConnectionId, String);
 
@@ -109,6 +124,8 @@ struct Entry {
     next_due: Instant,
     failures: u32,
     running: bool,
+    /// Run at the next tick whenever the stream last ran.
+    forced: bool,
 }
 
 /// The embedded tokio scheduler; see the [module docs](self).
@@ -116,6 +133,7 @@ pub struct EmbeddedScheduler {
     engine: SyncEngine,
     entries: Mutex<BTreeMap<Key, Entry>>,
     paused: Mutex<BTreeSet<(TenantId, ConnectionId)>>,
+    paused_streams: Mutex<BTreeSet<Key>>,
     wake: Notify,
     min_backoff: Duration,
     max_backoff: Duration,
@@ -135,6 +153,7 @@ impl EmbeddedScheduler {
             engine,
             entries: Mutex::new(BTreeMap::new()),
             paused: Mutex::new(BTreeSet::new()),
+            paused_streams: Mutex::new(BTreeSet::new()),
             wake: Notify::new(),
             min_backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(3600),
@@ -157,33 +176,53 @@ impl EmbeddedScheduler {
         self.paused.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn streams_paused(&self) -> MutexGuard<'_, BTreeSet<Key>> {
+        self.paused_streams.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Starts every due, unpaused schedule not already running, waits for those runs, and
     /// returns the runs that happened (a stream another process synced within its interval, or
     /// is syncing now, is skipped).
     pub async fn tick(&self) -> Vec<SyncRun> {
         let now = Instant::now();
         let paused = self.paused().clone();
-        let due: Vec<(Key, Schedule)> = {
+        let paused_streams = self.streams_paused().clone();
+        let due: Vec<(Key, Schedule, bool)> = {
             let mut entries = self.lock();
             entries
                 .iter_mut()
-                .filter(|((t, c, _), e)| !e.running && e.next_due <= now && !paused.contains(&(t.clone(), c.clone())))
+                .filter(|(key, e)| {
+                    let (t, c, _) = key;
+                    !e.running
+                        && (e.next_due <= now || e.forced)
+                        && !paused.contains(&(t.clone(), c.clone()))
+                        && !paused_streams.contains(*key)
+                })
                 .map(|(key, e)| {
                     e.running = true;
-                    (key.clone(), e.schedule.clone())
+                    let forced = std::mem::take(&mut e.forced);
+                    (key.clone(), e.schedule.clone(), forced)
                 })
                 .collect()
         };
         let mut runs = JoinSet::new();
-        for (key, schedule) in due {
+        for (key, schedule, forced) in due {
             let engine = self.engine.clone();
             runs.spawn(async move {
-                // Due if the last completed run is older than the interval, less a margin for
-                // the time a run takes to start.
-                let window = schedule.every.mul_f64(0.9);
-                let result = engine
-                    .run_due(schedule.integration.as_ref(), &schedule.job, window, &CancellationToken::new())
-                    .await;
+                let cancel = CancellationToken::new();
+                let result = if forced {
+                    match engine.run(schedule.integration.as_ref(), &schedule.job, &cancel).await {
+                        Ok(run) => Ok(Some(run)),
+                        // Another worker is syncing it now: that run is the one asked for.
+                        Err(e) if e.kind() == crate::ErrorKind::Conflict => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    // Due if the last completed run is older than the interval, less a margin
+                    // for the time a run takes to start.
+                    let window = schedule.every.mul_f64(0.9);
+                    engine.run_due(schedule.integration.as_ref(), &schedule.job, window, &cancel).await
+                };
                 (key, schedule, result)
             });
         }
@@ -243,7 +282,7 @@ fn jitter(max: Duration) -> Duration {
 impl Scheduler for EmbeddedScheduler {
     fn add(&self, schedule: Schedule) {
         let key = (schedule.job.tenant.clone(), schedule.job.connection.clone(), schedule.job.stream.clone());
-        let entry = Entry { schedule, next_due: Instant::now(), failures: 0, running: false };
+        let entry = Entry { schedule, next_due: Instant::now(), failures: 0, running: false, forced: false };
         self.lock().insert(key, entry);
         self.wake.notify_one();
     }
@@ -259,5 +298,28 @@ impl Scheduler for EmbeddedScheduler {
     fn resume(&self, tenant: &TenantId, connection: &ConnectionId) {
         self.paused().remove(&(tenant.clone(), connection.clone()));
         self.wake.notify_one();
+    }
+
+    fn pause_stream(&self, tenant: &TenantId, connection: &ConnectionId, stream: &str) {
+        self.streams_paused().insert((tenant.clone(), connection.clone(), stream.to_owned()));
+    }
+
+    fn resume_stream(&self, tenant: &TenantId, connection: &ConnectionId, stream: &str) {
+        self.streams_paused().remove(&(tenant.clone(), connection.clone(), stream.to_owned()));
+        self.wake.notify_one();
+    }
+
+    fn run_now(&self, tenant: &TenantId, connection: &ConnectionId, stream: &str) -> bool {
+        let found = match self.lock().get_mut(&(tenant.clone(), connection.clone(), stream.to_owned())) {
+            Some(entry) => {
+                entry.forced = true;
+                true
+            }
+            None => false,
+        };
+        if found {
+            self.wake.notify_one();
+        }
+        found
     }
 }

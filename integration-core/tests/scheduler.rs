@@ -128,3 +128,29 @@ async fn the_run_loop_syncs_at_its_interval_without_overlap() {
         assert!(pair[1].started_at >= pair[0].completed_at.expect("completed"), "runs overlap: {pair:?}");
     }
 }
+
+#[tokio::test]
+async fn a_paused_stream_is_skipped_until_resumed() {
+    let (_, _, scheduler) = setup(Duration::from_millis(1));
+    scheduler.pause_stream(&tenant(), &conn(), STREAM);
+    assert!(scheduler.tick().await.is_empty(), "a paused stream does not run");
+    assert!(!scheduler.run_now(&tenant(), &conn(), "departments"), "no such schedule");
+    assert!(scheduler.run_now(&tenant(), &conn(), STREAM));
+    assert!(scheduler.tick().await.is_empty(), "sync now does not override a pause");
+    scheduler.resume_stream(&tenant(), &conn(), STREAM);
+    assert_eq!(scheduler.tick().await.len(), 1);
+}
+
+#[tokio::test]
+async fn sync_now_runs_a_stream_that_is_not_due() {
+    let (store, _, scheduler) = setup(Duration::from_secs(3600));
+    assert_eq!(scheduler.tick().await.len(), 1);
+    assert!(scheduler.tick().await.is_empty(), "not due for an hour");
+    assert!(scheduler.run_now(&tenant(), &conn(), STREAM));
+    let runs = scheduler.tick().await;
+    assert_eq!(runs.len(), 1, "sync now ran it");
+    assert_eq!(runs[0].status, RunStatus::Succeeded);
+    assert!(scheduler.tick().await.is_empty(), "once");
+    let logged = store.list_runs(&tenant(), &RunQuery::new()).await.expect("runs");
+    assert_eq!(logged.len(), 2);
+}
