@@ -193,6 +193,45 @@ impl Connections {
         Ok(deleted)
     }
 
+    /// A configuration as stored (secrets still sealed); `None` if there is no such connection.
+    pub async fn stored(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Option<StoredConfig>> {
+        self.store.get(tenant, connection).await
+    }
+
+    /// Changes a connection's settings with `change`, without opening its secrets; returns the
+    /// new revision. A concurrent writer's change is read again and `change` applied to it (up
+    /// to five times, then a [`Conflict`](crate::ErrorKind::Conflict) error).
+    ///
+    /// # Errors
+    /// [`NotFound`](crate::ErrorKind::NotFound) when there is no such connection; a store error.
+    pub async fn update_settings(
+        &self,
+        tenant: &TenantId,
+        connection: &ConnectionId,
+        change: impl Fn(&mut crate::config::Settings) + Send + Sync,
+    ) -> Result<u64> {
+        let mut tries = 0;
+        loop {
+            let Some(mut stored) = self.store.get(tenant, connection).await? else {
+                return Err(Error::not_found(format!("tenant {tenant} has no connection {connection}")));
+            };
+            change(&mut stored.settings);
+            match self.store.put(&stored).await {
+                Ok(revision) => {
+                    self.emit(
+                        AuditEvent::new(tenant.clone(), AuditAction::ConfigWritten)
+                            .connection(connection.clone())
+                            .detail("settings changed"),
+                    )
+                    .await;
+                    return Ok(revision);
+                }
+                Err(e) if e.kind() == crate::ErrorKind::Conflict && tries < 4 => tries += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// A connection's status, read without opening its secrets; `None` if there is no such
     /// connection.
     pub async fn status(&self, tenant: &TenantId, connection: &ConnectionId) -> Result<Option<ConnectionStatus>> {

@@ -267,6 +267,9 @@ pub enum Purpose {
     OAuthToken,
     /// A user's MFA (TOTP) secret.
     MfaSecret,
+    /// An OAuth authorization in progress (its state and PKCE verifier, kept by the browser
+    /// until the provider sends it back).
+    PendingAuthorization,
 }
 
 impl Purpose {
@@ -275,6 +278,7 @@ impl Purpose {
             Self::ConfigSecrets => "config-secrets",
             Self::OAuthToken => "oauth-token",
             Self::MfaSecret => "mfa-secret",
+            Self::PendingAuthorization => "pending-authorization",
         }
     }
 }

@@ -206,7 +206,12 @@ impl Registry {
         Self { context, ..Self::default() }
     }
 
-    /// Registers a provider's factory. Registering the same provider twice is a
+    /// What the registry hands the adapters it builds (the HTTP client, the token vault).
+    pub fn context(&self) -> &BuildContext {
+        &self.context
+    }
+
+    /// Registers a provider's factory; a provider registered twice is a
     /// [`Config`](crate::ErrorKind::Config) error.
     pub fn register(&mut self, factory: impl Factory + 'static) -> Result<&mut Self> {
         let provider = factory.descriptor().provider.clone();

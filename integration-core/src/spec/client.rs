@@ -221,6 +221,13 @@ impl ProviderSpec {
             builder = builder
                 .secret("client_id", FieldFormat::Text, "the OAuth2 client id of your app at the provider")
                 .secret("client_secret", FieldFormat::Text, "the OAuth2 client secret of your app at the provider");
+            if grants.contains(&Grant::AuthorizationCode) {
+                builder = builder.optional_setting(
+                    AUTHORIZATION_URL,
+                    FieldFormat::Url,
+                    "the authorization endpoint, instead of the spec's",
+                );
+            }
             if grants.contains(&Grant::RefreshToken) {
                 let refresh = ConfigField::secret("refresh_token").not_required().with_description(
                     "a refresh token issued to this connection, when it was authorized elsewhere (otherwise the one the authorization stored)",
@@ -723,16 +730,50 @@ fn token_url_of(spec: &ProviderSpec, token_url: &str, config: &IntegrationConfig
 
 /// The OAuth2 token source a spec's grants and the configuration give.
 fn oauth_source(spec: &ProviderSpec, config: &IntegrationConfig, http: &ProviderClient) -> Result<OAuth2Source> {
-    let Auth::Oauth2 {
-        grants, token_url, authorization_url, revocation_url, scopes, client_auth, token_params, ..
-    } = &spec.auth
+    let Auth::Oauth2 { grants, scopes, .. } = &spec.auth else {
+        return Err(Error::config("not an OAuth2 spec"));
+    };
+    let client = oauth_client(spec, config, http)?;
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    Ok(match config.secrets.get("refresh_token") {
+        Some(refresh) if grants.contains(&Grant::RefreshToken) => {
+            OAuth2Source::configured_refresh_token(client, refresh.clone())
+        }
+        _ if grants.contains(&Grant::ClientCredentials) => OAuth2Source::client_credentials(client, &scopes),
+        _ => OAuth2Source::refresh_token(client),
+    })
+}
+
+impl ProviderSpec {
+    /// The OAuth2 client of a connection through this spec: its endpoints (the authorization
+    /// endpoint from the `authorization_url` setting when set, the token endpoint's origin from
+    /// `auth_base_url`), `client_id` (a setting or a secret) and `client_secret`, how the client
+    /// authenticates and the spec's extra token parameters. What a connect flow sends a person
+    /// to ([`OAuth2Client::authorization_url`]) and exchanges the code with.
+    ///
+    /// # Errors
+    /// A [`Config`](crate::ErrorKind::Config) error when the spec is not OAuth2 or the
+    /// configuration lacks the client's credentials.
+    pub fn oauth_client(&self, config: &IntegrationConfig, http: &ProviderClient) -> Result<OAuth2Client> {
+        oauth_client(self, config, http)
+    }
+}
+
+/// See [`ProviderSpec::oauth_client`].
+fn oauth_client(spec: &ProviderSpec, config: &IntegrationConfig, http: &ProviderClient) -> Result<OAuth2Client> {
+    let Auth::Oauth2 { token_url, authorization_url, revocation_url, client_auth, token_params, .. } = &spec.auth
     else {
         return Err(Error::config("not an OAuth2 spec"));
     };
     let value = |key: &str| value_of(spec, config, key);
     let token = token_url_of(spec, token_url, config)?;
-    let authorization =
-        authorization_url.as_ref().map(|u| render_url(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok());
+    let authorization = match config.settings.get(AUTHORIZATION_URL).and_then(Value::as_str) {
+        Some(url) => Some(Url::parse(url).map_err(|e| {
+            Error::config(format!("setting {AUTHORIZATION_URL} is not a URL: {e}"))
+                .with_field(format!("settings.{AUTHORIZATION_URL}"))
+        })?),
+        None => authorization_url.as_ref().map(|u| render_url(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok()),
+    };
     let mut endpoints = OAuth2Endpoints::new(authorization, token);
     if let Some(url) =
         revocation_url.as_ref().map(|u| render_url(u, value)).transpose()?.and_then(|u| Url::parse(&u).ok())
@@ -752,15 +793,12 @@ fn oauth_source(spec: &ProviderSpec, config: &IntegrationConfig, http: &Provider
     for (name, text) in token_params {
         client = client.with_token_param(name.clone(), render(text, value)?);
     }
-    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-    Ok(match config.secrets.get("refresh_token") {
-        Some(refresh) if grants.contains(&Grant::RefreshToken) => {
-            OAuth2Source::configured_refresh_token(client, refresh.clone())
-        }
-        _ if grants.contains(&Grant::ClientCredentials) => OAuth2Source::client_credentials(client, &scopes),
-        _ => OAuth2Source::refresh_token(client),
-    })
+    Ok(client)
 }
+
+/// The setting that points a connection's OAuth2 authorization endpoint elsewhere than its
+/// spec's (a regional login host, a test fake).
+pub const AUTHORIZATION_URL: &str = "authorization_url";
 
 #[cfg(test)]
 mod tests {

@@ -50,6 +50,9 @@ pub enum AuditAction {
     /// A write refused because the connection's data is bound to another region
     /// ([`residency`](crate::residency)).
     ResidencyRefused,
+    /// A person acted through the admin console (paused a stream, replayed a delivery,
+    /// disconnected a connection, connected one); the detail names who and what.
+    ConsoleAction,
 }
 
 impl AuditAction {
@@ -74,6 +77,7 @@ impl AuditAction {
             Self::SessionEnded => "session_ended",
             Self::Provisioned => "provisioned",
             Self::ResidencyRefused => "residency_refused",
+            Self::ConsoleAction => "console_action",
         }
     }
 }
