@@ -122,8 +122,19 @@ struct Config {
     mint: fn() -> String,
 }
 
+/// An authorization code handed out and not yet used.
+#[derive(Debug, Clone)]
+struct Code {
+    redirect_uri: String,
+    /// The PKCE S256 challenge, when the request had one.
+    challenge: Option<String>,
+    expires: Instant,
+}
+
 #[derive(Debug, Default)]
 struct Tokens {
+    /// Authorization codes by value (single use; ten minutes).
+    codes: BTreeMap<String, Code>,
     /// Live access tokens and when each expires.
     access: BTreeMap<String, Instant>,
     /// The refresh token that works now (rotation replaces it).
@@ -230,7 +241,25 @@ impl TokenIssuer {
         let mut answer = json!({"token_type": "Bearer", "expires_in": self.config.lifetime.as_secs()});
         match grant_type.as_str() {
             "client_credentials" if self.config.client_credentials => {}
-            "refresh_token" if self.config.refresh_token.is_some() => {
+            "authorization_code" => {
+                let code = params.get("code").and_then(|c| tokens.codes.remove(c));
+                let Some(code) = code.filter(|c| c.expires > Instant::now()) else {
+                    return Err(refuse(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid or used authorization code"));
+                };
+                if params.get("redirect_uri") != Some(&code.redirect_uri) {
+                    return Err(refuse(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri does not match"));
+                }
+                if let Some(challenge) = &code.challenge {
+                    let verifier = params.get("code_verifier").map(String::as_str).unwrap_or_default();
+                    if s256(verifier) != *challenge {
+                        return Err(refuse(StatusCode::BAD_REQUEST, "invalid_grant", "PKCE verification failed"));
+                    }
+                }
+                let refresh = format!("rt-{:032x}", fastrand::u128(..));
+                tokens.refresh = Some(refresh.clone());
+                answer["refresh_token"] = Value::from(refresh);
+            }
+            "refresh_token" if tokens.refresh.is_some() => {
                 if params.get("refresh_token").is_none_or(|given| Some(given) != tokens.refresh.as_ref()) {
                     return Err(refuse(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid refresh token"));
                 }
@@ -247,6 +276,65 @@ impl TokenIssuer {
         tokens.issued.push(access.clone());
         answer["access_token"] = Value::from(access);
         Ok(answer)
+    }
+
+    /// Answers an authorization request (RFC 6749 §4.1.1, with PKCE S256 when the request has
+    /// a challenge) as the person consenting would: where to send the browser back — the
+    /// `redirect_uri` with a single-use `code` and the request's `state`.
+    ///
+    /// # Errors
+    /// `invalid_request` without `response_type=code`, a `redirect_uri`, or with a challenge
+    /// method other than `S256`; `unauthorized_client` for another client id.
+    pub fn authorize(&self, query: &HashMap<String, String>) -> Result<url::Url, Refusal> {
+        let refuse = |error, description| Refusal { status: StatusCode::BAD_REQUEST, error, description };
+        if query.get("response_type").map(String::as_str) != Some("code") {
+            return Err(refuse("unsupported_response_type", "response_type must be code"));
+        }
+        if query.get("client_id") != Some(&self.config.client_id) {
+            return Err(refuse("unauthorized_client", "Unknown client_id"));
+        }
+        let Some(redirect) = query.get("redirect_uri").and_then(|r| url::Url::parse(r).ok()) else {
+            return Err(refuse("invalid_request", "Missing or invalid redirect_uri"));
+        };
+        let challenge = query.get("code_challenge").cloned();
+        if challenge.is_some() && query.get("code_challenge_method").map(String::as_str) != Some("S256") {
+            return Err(refuse("invalid_request", "code_challenge_method must be S256"));
+        }
+        let code = format!("ac-{:032x}", fastrand::u128(..));
+        let entry =
+            Code { redirect_uri: redirect.to_string(), challenge, expires: Instant::now() + Duration::from_secs(600) };
+        self.lock().codes.insert(code.clone(), entry);
+        let mut back = redirect;
+        back.query_pairs_mut().append_pair("code", &code);
+        if let Some(state) = query.get("state") {
+            back.query_pairs_mut().append_pair("state", state);
+        }
+        Ok(back)
+    }
+
+    /// The consent page of an authorization request: the app's name and an "Allow access"
+    /// button posting the request back to the same path (see [`approve`](Self::approve)).
+    pub fn consent_page(&self, path: &str, query: &HashMap<String, String>) -> Response {
+        let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+        let hidden: String = query
+            .iter()
+            .map(|(k, v)| format!(r#"<input type="hidden" name="{}" value="{}">"#, escape(k), escape(v)))
+            .collect();
+        let html = format!(
+            r#"<!doctype html><html><head><title>Authorize</title></head><body><h1>Allow access?</h1><p>Client {} asks for access.</p><form method="post" action="{}">{hidden}<button type="submit" id="allow">Allow access</button></form></body></html>"#,
+            escape(&self.config.client_id),
+            escape(path)
+        );
+        axum::response::Html(html).into_response()
+    }
+
+    /// The consent form's post: a `302` to the client's `redirect_uri` with the code, or the
+    /// refusal.
+    pub fn approve(&self, form: &HashMap<String, String>) -> Response {
+        match self.authorize(form) {
+            Ok(back) => (StatusCode::FOUND, [(header::LOCATION, back.to_string())]).into_response(),
+            Err(refusal) => refusal.into_response(),
+        }
     }
 
     /// [`grant`](Self::grant) as an HTTP answer.
@@ -288,6 +376,12 @@ impl TokenIssuer {
     pub fn refresh_token(&self) -> Option<String> {
         self.lock().refresh.clone()
     }
+}
+
+/// `BASE64URL(SHA-256(verifier))`, PKCE's S256 (RFC 7636 §4.2).
+fn s256(verifier: &str) -> String {
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 /// The app's OAuth2 client and a refresh token a fake accepts.

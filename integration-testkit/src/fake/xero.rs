@@ -322,6 +322,7 @@ impl FakeXero {
             .nest("/api.xro/2.0", api.guard(routes))
             .merge(connections)
             .route("/connect/token", post(token))
+            .route("/identity/connect/authorize", get(consent).post(approve))
             .with_state(shared.clone());
         let server = FakeServer::start(app).await;
         Self { server, shared, webhooks: Subscriptions::new(WebhookScheme::Xero), sequence: Arc::default() }
@@ -333,6 +334,13 @@ impl FakeXero {
         *lock(&self.shared.limit) = (requests, window);
         *lock(&self.shared.window) = Window::default();
         self
+    }
+
+    /// The authorization endpoint (Xero's `login.xero.com/identity/connect/authorize`): a
+    /// consent page whose "Allow access" button sends the browser back with a code, which the
+    /// token endpoint exchanges (PKCE checked) for tokens with a new refresh token.
+    pub fn authorization_url(&self) -> String {
+        format!("{}/identity/connect/authorize", self.base_url())
     }
 
     /// `http://127.0.0.1:<port>`: the API, identity and connections host.
@@ -549,6 +557,15 @@ async fn rate_limited(shared: Shared, request: Request, next: Next) -> Response 
 
 async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
     shared.issuer.answer_form(&headers, &body)
+}
+
+async fn consent(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    shared.issuer.consent_page("/identity/connect/authorize", &query)
+}
+
+async fn approve(State(shared): State<Shared>, body: String) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    shared.issuer.approve(&form)
 }
 
 async fn connections_list() -> Response {
