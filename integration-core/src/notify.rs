@@ -477,7 +477,7 @@ impl Notifier {
                 let query = RunQuery::new().connection(connection.clone()).stream(stream.clone());
                 let query = RunQuery { limit: Some(*consecutive_failures as usize + 1), ..query };
                 let runs = self.state.list_runs(tenant, &query).await?;
-                let first = runs.iter().filter(|r| r.status == RunStatus::Failed).next_back().map(|r| r.id);
+                let first = runs.iter().rfind(|r| r.status == RunStatus::Failed).map(|r| r.id);
                 format!("{}/{}", notification.key(), first.map(|id| id.to_string()).unwrap_or_default())
             }
             Notification::ReauthorizationRequired { tenant, connection, .. } => {

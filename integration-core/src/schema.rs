@@ -46,6 +46,30 @@ use crate::config::{Secrets, Settings};
 use crate::error::{Error, Result};
 use crate::ids::ProviderId;
 
+/// Settings any connection may have whatever its provider, read by the SDK rather than the
+/// adapter: its data's [`region`](crate::residency::REGION_SETTING), its paused streams
+/// ([`PAUSED_STREAMS`](crate::schedule::PAUSED_STREAMS)) and when its credentials expire
+/// ([`CREDENTIALS_EXPIRE_AT`](crate::notify::CREDENTIALS_EXPIRE_AT)).
+pub const COMMON_SETTINGS: &[&str] = &["region", "paused_streams", "credentials_expire_at"];
+
+/// Checks a common setting's shape.
+fn check_common(key: &str, value: &Value) -> std::result::Result<(), String> {
+    match key {
+        "paused_streams" => match value.as_array() {
+            Some(names) if names.iter().all(Value::is_string) => Ok(()),
+            _ => Err("paused_streams must be an array of stream names".into()),
+        },
+        "credentials_expire_at" => match value.as_str().map(chrono::DateTime::parse_from_rfc3339) {
+            Some(Ok(_)) => Ok(()),
+            _ => Err("credentials_expire_at must be an RFC 3339 time (2027-01-31T00:00:00Z)".into()),
+        },
+        _ => match value.as_str() {
+            Some(text) if !text.trim().is_empty() => Ok(()),
+            _ => Err(format!("{key} must be a non-empty string")),
+        },
+    }
+}
+
 /// The format a configuration value must have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -191,6 +215,9 @@ impl ConfigSchema {
                     ));
                 }
                 Some(_) => {}
+                None if COMMON_SETTINGS.contains(&key.as_str()) => {
+                    check_common(key, &settings[key]).map_err(|why| fail(format!("settings.{key}"), why))?;
+                }
                 None => return Err(fail(format!("settings.{key}"), self.unknown_key(provider, key))),
             }
         }

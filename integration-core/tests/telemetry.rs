@@ -101,7 +101,7 @@ fn attempts_and_retries_are_counted_by_provider_and_status() {
         retry.max_delay = std::time::Duration::from_millis(5);
         let policy = HttpPolicy::standard().with_retry(retry);
         let client = HttpClient::new().unwrap().provider_with(ProviderId::new("acme-api").unwrap(), policy);
-        let answer: serde_json::Value = client.get(&format!("{}/x", server.uri())).send_json().await.unwrap();
+        let answer: serde_json::Value = client.get(format!("{}/x", server.uri())).send_json().await.unwrap();
         assert_eq!(answer["ok"], true);
     });
     assert_eq!(recorded.get("integrations_http_requests_total{provider=acme-api,status=503}"), 1.0);

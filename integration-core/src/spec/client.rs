@@ -757,6 +757,19 @@ impl ProviderSpec {
     pub fn oauth_client(&self, config: &IntegrationConfig, http: &ProviderClient) -> Result<OAuth2Client> {
         oauth_client(self, config, http)
     }
+
+    /// The extra parameters the provider's authorization request needs (Google's
+    /// `access_type=offline`), rendered for `config`; none for a spec that is not OAuth2.
+    ///
+    /// # Errors
+    /// A [`Config`](crate::ErrorKind::Config) error when a template names a missing setting.
+    pub fn authorization_params(&self, config: &IntegrationConfig) -> Result<Vec<(String, String)>> {
+        let Auth::Oauth2 { authorization_params, .. } = &self.auth else {
+            return Ok(Vec::new());
+        };
+        let value = |key: &str| value_of(self, config, key);
+        authorization_params.iter().map(|(name, text)| Ok((name.clone(), render(text, value)?))).collect()
+    }
 }
 
 /// See [`ProviderSpec::oauth_client`].

@@ -700,6 +700,15 @@ async fn token(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     shared.issuer.answer_form(&headers, &body)
 }
 
+async fn consent(State(shared): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
+    shared.issuer.consent_page("/o/oauth2/v2/auth", &query)
+}
+
+async fn approve(State(shared): State<Shared>, body: String) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    shared.issuer.approve(&form)
+}
+
 /// Google Drive API v3 on a loopback port (see the [module](self) docs).
 #[derive(Debug)]
 pub struct FakeGoogleDrive {
@@ -736,10 +745,18 @@ impl FakeGoogleDrive {
             .nest("/drive/v3", api.guard(drive))
             .nest("/upload/drive/v3", api.guard(upload))
             .route("/token", post(token))
+            .route("/o/oauth2/v2/auth", get(consent).post(approve))
             .fallback(|| async { error(StatusCode::NOT_FOUND, "notFound", "Not Found") });
         let (server, shared) =
             FakeServer::start_with_state(app, |base| Shared { books, api, issuer, base: base.into() }).await;
         Self { server, shared }
+    }
+
+    /// The authorization endpoint (Google's `accounts.google.com/o/oauth2/v2/auth`): a consent
+    /// page whose "Allow access" button sends the browser back with a code, which the token
+    /// endpoint exchanges (PKCE checked) for tokens with a refresh token.
+    pub fn authorization_url(&self) -> String {
+        format!("{}/o/oauth2/v2/auth", self.base_url())
     }
 
     /// `http://127.0.0.1:<port>`: the API host and the token host.
