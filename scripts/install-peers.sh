@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the peers used by the integration tests: peers/oidc-provider and
-# peers/saml-idp (npm packages pinned in their package-lock.json) and
+# Install the peers used by the integration tests: peers/oidc-provider,
+# peers/saml-idp and peers/browser (npm packages pinned in their package-lock.json) and
 # peers/localstripe, peers/moto, peers/pyx12, peers/radicale, peers/scim2 and peers/wsgidav (Python virtualenvs pinned by their
 # requirements.txt).
 #
@@ -26,7 +26,7 @@ if ! node -e 'process.exit(typeof URL.parse === "function" ? 0 : 1)'; then
   exit 1
 fi
 
-for npm_peer in oidc-provider saml-idp; do
+for npm_peer in oidc-provider saml-idp browser; do
   peer_dir="$repo_root/peers/$npm_peer"
   lock="$peer_dir/package-lock.json"
   marker="$peer_dir/node_modules/.package-lock.json"

@@ -114,6 +114,11 @@ pub use integration_benefits as benefits;
 #[cfg_attr(docsrs, doc(cfg(feature = "accounting")))]
 pub use integration_accounting as accounting;
 
+/// The admin console and connect flow, mounted in the host's axum application.
+#[cfg(feature = "admin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
+pub use integration_admin as admin;
+
 /// Automations: triggers, conditions and actions.
 #[cfg(feature = "automation")]
 #[cfg_attr(docsrs, doc(cfg(feature = "automation")))]

@@ -257,6 +257,9 @@ async fn render(
 
     let runs = api::recent_runs(console, tenant, None, 50).await?;
     out.push_str(r#"<h2>Sync runs</h2><table id="runs"><tr><th>connection</th><th>stream</th><th>status</th><th>added / updated / deleted / failed</th><th>started</th><th>error</th></tr>"#);
+    if runs.is_empty() {
+        out.push_str(r#"<tr><td colspan="6">None yet.</td></tr>"#);
+    }
     for run in &runs {
         let status = status_name(&run.status);
         let error = run.error.as_ref().map(|e| escape(&e.message)).unwrap_or_default();
@@ -294,6 +297,9 @@ async fn render(
     let deliveries =
         console.deliveries.list_deliveries(tenant, &integration_core::store::DeliveryQuery::new().limit(50)).await?;
     out.push_str(r#"<h2>Webhook deliveries</h2><table id="deliveries"><tr><th>received</th><th>connection</th><th>status</th><th>attempts</th><th>why</th><th></th></tr>"#);
+    if deliveries.is_empty() {
+        out.push_str(r#"<tr><td colspan="6">None yet.</td></tr>"#);
+    }
     for d in &deliveries {
         let why = d.rejection.as_deref().or(d.last_error.as_deref()).unwrap_or_default();
         let replay = if matches!(

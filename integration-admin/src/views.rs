@@ -69,7 +69,7 @@ pub struct ConnectionView {
     pub reason: Option<String>,
     /// The account at the provider.
     pub remote_account_id: Option<String>,
-    /// When a sync last completed.
+    /// When a sync of it last succeeded (its run log, or the host's stamp).
     pub last_sync_at: Option<DateTime<Utc>>,
     /// The settings, less anything secret.
     pub settings: Map<String, Value>,
@@ -147,6 +147,13 @@ pub(crate) fn connection(
         .filter(|(k, _)| !secret_keys.contains(&k.as_str()) && !looks_secret(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // The engine logs runs, and a host may also stamp the configuration: the later of the two.
+    let last_succeeded = runs
+        .iter()
+        .filter(|r| matches!(r.status, RunStatus::Succeeded | RunStatus::PartiallySucceeded))
+        .filter_map(|r| r.completed_at)
+        .max();
+    let last_sync_at = config.last_sync_at.max(last_succeeded);
     ConnectionView {
         tenant: config.tenant.to_string(),
         connection: config.connection.to_string(),
@@ -157,7 +164,7 @@ pub(crate) fn connection(
         standing,
         reason,
         remote_account_id: config.remote_account_id.clone(),
-        last_sync_at: config.last_sync_at,
+        last_sync_at,
         settings,
         streams,
     }

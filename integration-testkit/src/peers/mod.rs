@@ -7,6 +7,7 @@
 //! [`start`](OidcProvider::start) returns `None` after printing why — unless `CI=true`, where
 //! that fails the test: CI never skips silently.
 
+mod browser;
 mod localstripe;
 mod moto;
 mod oidc_provider;
@@ -17,6 +18,7 @@ mod saml_idp;
 mod scim2;
 mod wsgidav;
 
+pub use browser::Browser;
 pub use localstripe::LocalStripe;
 pub use moto::Moto;
 pub use oidc_provider::OidcProvider;
