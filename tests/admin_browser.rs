@@ -19,13 +19,9 @@ use integration_core::{ConnectionId, ConnectionStatus};
 use integration_testkit::fake::faults::Fault;
 use integration_testkit::poll::eventually;
 
-#[test]
 fn the_console_works_in_a_real_browser() {
-    // Skipped (with the reason printed) where Chromium or playwright-core cannot be installed;
-    // under CI=true that fails.
-    let Some(browser) = integration_testkit::peers::Browser::install() else {
-        return;
-    };
+    // The harness installed it (or reported this test ignored, with the reason).
+    let browser = integration_testkit::peers::Browser::install().expect("the browser is installed");
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = std::env::temp_dir().join(format!("integrations-admin-browser-{}", std::process::id()));
     let out = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("admin-browser");
@@ -99,10 +95,26 @@ fn the_console_works_in_a_real_browser() {
             .await
             .unwrap();
         assert!(cached.is_some(), "the replayed webhook put the hire in the cache");
+        // The SDK's metrics, through the host's exporter.
+        let metrics = reqwest::get(served.console.replace("/admin/", "/metrics")).await.unwrap().text().await.unwrap();
+        for name in [
+            "integrations_sync_runs_total",
+            "integrations_http_requests_total",
+            "integrations_webhook_deliveries_total",
+            "integrations_notifications_total",
+        ] {
+            assert!(metrics.contains(name), "/metrics has {name}: {metrics}");
+        }
+        assert!(!metrics.contains(tenant.as_str()), "no tenant in a label");
         for shot in ["connected.png", "sync-failed.png", "dead-letter.png", "replayed.png"] {
             assert!(out.join(shot).exists(), "{shot} was taken");
         }
         served.shutdown.cancel();
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(&[Need::browser()], integration_testkit::trials![sync the_console_works_in_a_real_browser])
 }

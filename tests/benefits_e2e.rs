@@ -2,6 +2,8 @@
 //! 834 termination on the carrier's SFTP drop box through an automation — once, however often
 //! the change is seen again — and pyx12 accepts it.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use integration_automation::benefits::{StaticInsurance, actions};
@@ -28,7 +30,6 @@ const TERMINATIONS: &str = r#"{
   ]
 }"#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_termination_becomes_one_834_termination_at_the_carrier() {
     let (Some(server), Some(pyx12)) = (OpenSsh::start(), Pyx12::install()) else { return };
     let tenant = TenantId::new("acme").unwrap();
@@ -112,4 +113,12 @@ async fn a_termination_becomes_one_834_termination_at_the_carrier() {
     let staged = outbox.files().await.unwrap();
     assert_eq!(staged.len(), 1);
     assert_eq!(staged[0].state, DeliveryState::Sent);
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("pyx12"), Need::openssh()],
+        integration_testkit::trials![async a_termination_becomes_one_834_termination_at_the_carrier],
+    )
 }

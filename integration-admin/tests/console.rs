@@ -12,9 +12,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use common::{World, acme, globex};
 use integration_core::schedule::PAUSED_STREAMS;
-use integration_core::store::{
-    ConfigStore, DeliveryHeaders, DeliveryOutcome, DeliveryStatus, DeliveryStore, WebhookDelivery,
-};
+use integration_core::store::{ConfigStore, DeliveryOutcome, DeliveryStatus, DeliveryStore, WebhookDelivery};
 use integration_core::{CancellationToken, ConnectionId, ConnectionStatus, DeliveryId, ProviderId, SyncJob, SyncMode};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -169,24 +167,9 @@ async fn failed_runs_come_first_and_rejected_records_keep_their_raw_data() {
 }
 
 fn delivery(tenant: integration_core::TenantId, connection: &str, body: &'static [u8]) -> WebhookDelivery {
-    let now = Utc::now();
-    WebhookDelivery {
-        id: DeliveryId::new(),
-        tenant,
-        connection: ConnectionId::new(connection).unwrap(),
-        provider: ProviderId::new("bamboohr").unwrap(),
-        event_id: format!("evt-{}", DeliveryId::new()),
-        headers: DeliveryHeaders::new(),
-        body: Bytes::from_static(body),
-        received_at: now,
-        status: DeliveryStatus::Queued,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        rejection: None,
-        outcome: None,
-        completed_at: None,
-    }
+    let (connection, provider) = (ConnectionId::new(connection).unwrap(), ProviderId::new("bamboohr").unwrap());
+    let event = format!("evt-{}", DeliveryId::new());
+    WebhookDelivery::queued(tenant, connection, provider, event, Bytes::from_static(body), Utc::now())
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! overrides, the answers stream, a pension run delivered and confirmed — and no secret in
 //! anything printed.
 
-#![cfg(feature = "sftp")]
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -45,7 +44,6 @@ fn carrier_config(server: &OpenSsh) -> IntegrationConfig {
         .with_setting("plans", r#"[{"line": "HLT", "plan": "Flex Health", "tiers": ["EMP", "FAM"]}]"#)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_carrier_is_built_from_its_configuration_and_connects() {
     let Some(server) = OpenSsh::start() else { return };
     let carrier = insurance::build(&carrier_config(&server), &BuildContext::default()).unwrap();
@@ -68,7 +66,6 @@ async fn a_carrier_is_built_from_its_configuration_and_connects() {
     assert!(text.contains("*ZZ*MLF0042        *"), "{text}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn configuration_errors_name_the_field_and_show_no_secret() {
     let Some(server) = OpenSsh::start() else { return };
     let context = BuildContext::default();
@@ -104,7 +101,6 @@ async fn configuration_errors_name_the_field_and_show_no_secret() {
     assert!(!format!("{e} {e:?} {carrier:?}").contains(PASSWORD_SHOWN_NOWHERE));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pension_run_is_delivered_and_its_confirmation_read_as_a_stream_and_by_the_outbox() {
     let Some(server) = OpenSsh::start() else { return };
     let provider = pension::build(&config(&server, "group_rrsp"), &BuildContext::default()).unwrap();
@@ -136,7 +132,6 @@ async fn a_pension_run_is_delivered_and_its_confirmation_read_as_a_stream_and_by
     assert_eq!(settled[0].state, DeliveryState::Accepted);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_reports_give_each_claim_its_status_over_time() {
     use integration_benefits::insurance::ClaimStatus;
     let Some(server) = OpenSsh::start() else { return };
@@ -175,4 +170,12 @@ async fn claims_reports_give_each_claim_its_status_over_time() {
     server.put_outbound("claims-20260309.csv", b"Claim,Member,Status,Date,Amount\nC4,E0003,LOST,2026-03-09,1.00\n");
     let e = carrier.claims().await.unwrap_err();
     assert!(e.message().contains("claims-20260309.csv") && e.message().contains("\"LOST\""), "{e}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::openssh()],
+        integration_testkit::trials![async a_carrier_is_built_from_its_configuration_and_connects, async configuration_errors_name_the_field_and_show_no_secret, async a_pension_run_is_delivered_and_its_confirmation_read_as_a_stream_and_by_the_outbox, async claims_reports_give_each_claim_its_status_over_time],
+    )
 }

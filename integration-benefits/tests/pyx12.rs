@@ -26,7 +26,6 @@ fn check(pyx12: &Pyx12, name: &str, enrollment: &Enrollment, delimiters: Delimit
     assert_eq!(back[0].members.len(), enrollment.members.len(), "{name}");
 }
 
-#[test]
 fn pyx12_accepts_our_834s() {
     let Some(pyx12) = Pyx12::install() else { return };
     check(&pyx12, "new hire with two dependents", &common::new_hire(), Delimiters::default());
@@ -37,7 +36,6 @@ fn pyx12_accepts_our_834s() {
     check(&pyx12, "new hire, other delimiters", &common::new_hire(), pipes);
 }
 
-#[test]
 fn pyx12_rejects_a_broken_file_and_our_reader_names_the_segment_and_element() {
     let Some(pyx12) = Pyx12::install() else { return };
     let profile = common::profile();
@@ -53,4 +51,12 @@ fn pyx12_rejects_a_broken_file_and_our_reader_names_the_segment_and_element() {
     let note = &tx.segments[0];
     assert_eq!((note.segment_id.as_str(), note.elements[0].position, note.elements[0].code.as_str()), ("HD", 5, "7"));
     assert!(note.to_string().contains("element HD05: invalid code value (7), value \"XXX\""), "{note}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("pyx12")],
+        integration_testkit::trials![sync pyx12_accepts_our_834s, sync pyx12_rejects_a_broken_file_and_our_reader_names_the_segment_and_element],
+    )
 }

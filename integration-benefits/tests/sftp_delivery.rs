@@ -4,7 +4,6 @@
 //! write.
 
 #![allow(clippy::unwrap_used)]
-#![cfg(feature = "sftp")]
 
 mod common;
 
@@ -64,7 +63,6 @@ fn render(e: &Enrollment, prefix: &str) -> impl FnOnce(u32) -> Result<(String, S
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_and_keys_sign_in_and_a_wrong_host_key_or_password_is_refused() {
     let Some(server) = OpenSsh::start() else { return };
     for auth in [
@@ -104,7 +102,6 @@ async fn password_and_keys_sign_in_and_a_wrong_host_key_or_password_is_refused()
     assert!(e.message().contains("host key other than the pinned one"), "{e}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_834_is_sent_once_and_the_carriers_999_is_matched_back() {
     let Some(server) = OpenSsh::start() else { return };
     let Some(pyx12) = Pyx12::install() else { return };
@@ -269,7 +266,6 @@ impl RecordStore for CrashingRecords {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_at_any_point_sends_each_file_exactly_once_with_unique_control_numbers() {
     let Some(server) = OpenSsh::start() else { return };
     let sftp = Arc::new(SftpDropBox::new(config(&server, key(&server.private_key))).unwrap());
@@ -347,7 +343,6 @@ async fn a_crash_at_any_point_sends_each_file_exactly_once_with_unique_control_n
     assert!(found_in_place >= 3, "the crashes after a rename were recovered by finding the file in place");
 }
 
-#[tokio::test]
 async fn a_connection_bound_elsewhere_stages_nothing_and_the_refusal_is_audited() {
     use integration_core::crypto::{KeyRing, Sealer, SealingKey};
     use integration_core::{Connections, Domain, IntegrationConfig, ProviderId};
@@ -387,4 +382,12 @@ async fn a_connection_bound_elsewhere_stages_nothing_and_the_refusal_is_audited(
     outbox.stage("hire:E0001", render(&common::new_hire(), "hire")).await.unwrap();
     outbox.send().await.unwrap();
     assert_eq!(quebec.uploaded().len(), 1);
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("pyx12"), Need::openssh()],
+        integration_testkit::trials![async password_and_keys_sign_in_and_a_wrong_host_key_or_password_is_refused, async an_834_is_sent_once_and_the_carriers_999_is_matched_back, async a_crash_at_any_point_sends_each_file_exactly_once_with_unique_control_numbers, async a_connection_bound_elsewhere_stages_nothing_and_the_refusal_is_audited],
+    )
 }

@@ -4,6 +4,8 @@
 //! `sync-collection`, an expired token answered by a full read, and a weekly RRULE with COUNT
 //! expanded by us as Radicale expands it in a time-range REPORT.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -41,7 +43,6 @@ fn meeting(summary: &str, day: u32) -> Event {
     Event::new(summary, EventTime::zoned(at(day, 9), "Europe/Berlin"), EventTime::zoned(at(day, 10), "Europe/Berlin"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_are_created_updated_with_if_match_and_deleted() {
     let Some(radicale) = Radicale::start() else { return };
     let work = radicale.make_calendar(Radicale::USER, "work", "Work").await;
@@ -93,7 +94,6 @@ async fn events_are_created_updated_with_if_match_and_deleted() {
     assert!(matches!(error.kind(), ErrorKind::Forbidden | ErrorKind::NotFound), "{error}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incremental_sync_finds_exactly_the_changes() {
     let Some(radicale) = Radicale::start() else { return };
     let work = radicale.make_calendar(Radicale::USER, "work", "Work").await;
@@ -139,7 +139,6 @@ async fn an_incremental_sync_finds_exactly_the_changes() {
     assert_eq!(error.kind(), ErrorKind::ResyncRequired, "{error}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_weekly_count_rule_expands_as_radicale_expands_it() {
     let Some(radicale) = Radicale::start() else { return };
     let work = radicale.make_calendar(Radicale::USER, "work", "Work").await;
@@ -186,7 +185,6 @@ async fn a_weekly_count_rule_expands_as_radicale_expands_it() {
     assert!(busy[0].busy.iter().all(|b| b.duration() == chrono::Duration::minutes(45)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_health_check_asks_the_server_every_time() {
     let Some(radicale) = Radicale::start() else { return };
     let calendar = connect_as(&radicale, Radicale::USER);
@@ -198,7 +196,6 @@ async fn the_health_check_asks_the_server_every_time() {
     assert_ne!(down.status, integration_core::HealthStatus::Healthy, "the server is gone: {down:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_password_is_an_auth_error_that_does_not_show_it() {
     let Some(radicale) = Radicale::start() else { return };
     let calendar = connect_as(&radicale, ("ada", "not-lovelace-but-secret"));
@@ -206,4 +203,12 @@ async fn a_wrong_password_is_an_auth_error_that_does_not_show_it() {
     assert_eq!(error.kind(), ErrorKind::AuthInvalid, "{error}");
     let shown = format!("{error} {error:?} {calendar:?}");
     assert!(!shown.contains("not-lovelace-but-secret"), "{shown}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("radicale")],
+        integration_testkit::trials![async events_are_created_updated_with_if_match_and_deleted, async an_incremental_sync_finds_exactly_the_changes, async a_weekly_count_rule_expands_as_radicale_expands_it, async the_health_check_asks_the_server_every_time, async a_wrong_password_is_an_auth_error_that_does_not_show_it],
+    )
 }

@@ -2,6 +2,8 @@
 //! CalDAV against the real Radicale, Google Calendar against the testkit's
 //! `FakeGoogleCalendar`, Microsoft Graph against its `FakeGraphCalendar`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -43,10 +45,6 @@ impl CalendarFixture for CalDavFixture {
     }
 }
 
-mod caldav {
-    integration_testkit::calendar_contract_suite!(super::CalDavFixture);
-}
-
 /// A fixture for an adapter against one of the testkit's OAuth fakes: `$fake` started, the
 /// adapter built from its configuration, `$writable` the calendar the contract writes to.
 macro_rules! fake_fixture {
@@ -80,10 +78,12 @@ macro_rules! fake_fixture {
 fake_fixture!(GoogleFixture, FakeGoogleCalendar, PRIMARY);
 fake_fixture!(GraphFixture, FakeGraphCalendar, DEFAULT_CALENDAR);
 
-mod google {
-    integration_testkit::calendar_contract_suite!(super::GoogleFixture);
-}
-
-mod microsoft {
-    integration_testkit::calendar_contract_suite!(super::GraphFixture);
+fn main() -> std::process::ExitCode {
+    use integration_testkit::calendar_contract_suite as suite;
+    use integration_testkit::harness::{self, Need};
+    harness::run_groups(vec![
+        (vec![Need::python("radicale")], suite!(trials "caldav", CalDavFixture)),
+        (vec![], suite!(trials "google", GoogleFixture)),
+        (vec![], suite!(trials "microsoft", GraphFixture)),
+    ])
 }

@@ -9,9 +9,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use integration_core::crypto::{KeyRing, Sealer, SealingKey};
 use integration_core::notify::{CREDENTIALS_EXPIRE_AT, Notification, NotificationSink, Notifier, NotifyPolicy};
-use integration_core::store::{
-    ConfigStore, DeliveryHeaders, DeliveryOutcome, DeliveryStatus, DeliveryStore, MemoryStore, WebhookDelivery,
-};
+use integration_core::store::{ConfigStore, DeliveryOutcome, DeliveryStore, MemoryStore, WebhookDelivery};
 use integration_core::*;
 use integration_testkit::memory_source::{MemorySource, STREAM};
 use serde_json::json;
@@ -145,23 +143,8 @@ async fn credentials_that_expire_soon_are_announced_and_later_ones_are_not() {
 async fn a_dead_letter_is_announced_and_again_after_a_failed_replay() {
     let (store, _) = world().await;
     let now = Utc::now();
-    let delivery = WebhookDelivery {
-        id: DeliveryId::new(),
-        tenant: tenant(),
-        connection: conn(),
-        provider: ProviderId::new("memory").expect("id"),
-        event_id: "evt-1".into(),
-        headers: DeliveryHeaders::new(),
-        body: bytes::Bytes::from_static(b"{}"),
-        received_at: now,
-        status: DeliveryStatus::Queued,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        rejection: None,
-        outcome: None,
-        completed_at: None,
-    };
+    let provider = ProviderId::new("memory").expect("id");
+    let delivery = WebhookDelivery::queued(tenant(), conn(), provider, "evt-1", bytes::Bytes::from_static(b"{}"), now);
     let id = delivery.id;
     store.record_delivery(delivery).await.expect("recorded");
     let dead_letter = || async {

@@ -3,6 +3,8 @@
 //! rotation — and single-flight refresh surviving a provider that revokes the whole grant when a
 //! rotated refresh token is reused.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,7 +58,6 @@ async fn userinfo(peer: &Peer, token: &SecretString) -> Result<Value> {
     peer.http.clone().with_auth(Arc::new(auth::Bearer::new(token.expose_secret()))).get(url.as_str()).send_json().await
 }
 
-#[tokio::test]
 async fn discovery_and_client_credentials() {
     let Some(peer) = peer().await else { return };
     assert_eq!(peer.metadata.issuer.as_str().trim_end_matches('/'), peer.oidc.issuer());
@@ -84,7 +85,6 @@ async fn discovery_and_client_credentials() {
     assert!(!format!("{err:?}").contains("wrong"), "{err:?}");
 }
 
-#[tokio::test]
 async fn authorization_code_with_pkce_for_confidential_and_public_clients() {
     let Some(peer) = peer().await else { return };
     let tokens = authorize(&peer, &confidential(&peer), "alice").await;
@@ -100,7 +100,6 @@ async fn authorization_code_with_pkce_for_confidential_and_public_clients() {
     assert_ne!(refreshed.access_token.expose_secret(), tokens.access_token.expose_secret());
 }
 
-#[tokio::test]
 async fn refresh_rotates_and_reusing_a_rotated_token_revokes_the_grant() {
     let Some(peer) = peer().await else { return };
     let client = confidential(&peer);
@@ -119,7 +118,6 @@ async fn refresh_rotates_and_reusing_a_rotated_token_revokes_the_grant() {
 
 /// The race hosted platforms lose: many requests, two processes, one expired token. Were two
 /// refreshes to reach this provider with the same refresh token, it would revoke the grant.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_refreshes_from_two_processes_keep_the_grant_alive() {
     let Some(peer) = peer().await else { return };
     let client = confidential(&peer);
@@ -189,7 +187,6 @@ async fn concurrent_refreshes_from_two_processes_keep_the_grant_alive() {
 
 /// RFC 7662 and RFC 7009 against the real provider: a live token introspects active; the token
 /// manager's `revoke` (what an adapter's `disconnect` calls) ends the grant at the provider.
-#[tokio::test]
 async fn introspection_and_revocation_end_a_grant() {
     use integration_core::auth::TokenKind;
     let Some(peer) = peer().await else { return };
@@ -227,4 +224,12 @@ async fn introspection_and_revocation_end_a_grant() {
     );
     let err = bare.revoke(&tokens.access_token, TokenKind::Access).await.expect_err("no endpoint");
     assert_eq!(err.kind(), ErrorKind::Unsupported);
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::npm("oidc-provider")],
+        integration_testkit::trials![async discovery_and_client_credentials, async authorization_code_with_pkce_for_confidential_and_public_clients, async refresh_rotates_and_reusing_a_rotated_token_revokes_the_grant, async concurrent_refreshes_from_two_processes_keep_the_grant_alive, async introspection_and_revocation_end_a_grant],
+    )
 }

@@ -3,6 +3,8 @@
 //! fake runs the idempotency rules: localstripe ignores `Idempotency-Key`, and cannot lose an
 //! answer on demand.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -60,10 +62,6 @@ impl PaymentsFixture for StripeFixture {
     }
 }
 
-mod stripe {
-    integration_testkit::payments_contract_suite!(super::StripeFixture);
-}
-
 struct AdyenFixture {
     fake: FakeAdyen,
     adapter: Arc<dyn Payments>,
@@ -111,7 +109,13 @@ impl IdempotentPaymentsFixture for AdyenFixture {
     }
 }
 
-mod adyen {
-    integration_testkit::payments_contract_suite!(super::AdyenFixture);
-    integration_testkit::payments_idempotency_suite!(super::AdyenFixture);
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    use integration_testkit::{payments_contract_suite, payments_idempotency_suite};
+    let mut adyen = payments_contract_suite!(trials "adyen", AdyenFixture);
+    adyen.extend(payments_idempotency_suite!(trials "adyen", AdyenFixture));
+    harness::run_groups(vec![
+        (vec![Need::python("localstripe")], payments_contract_suite!(trials "stripe", StripeFixture)),
+        (vec![], adyen),
+    ])
 }

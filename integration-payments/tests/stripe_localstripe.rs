@@ -3,6 +3,8 @@
 //! outcomes, a partial refund, manual capture, list paging, and what localstripe does not do
 //! (idempotency keys) said where it matters.
 
+#![allow(clippy::unwrap_used)]
+
 mod stripe;
 
 use std::collections::BTreeSet;
@@ -16,7 +18,6 @@ use integration_payments::{
 use integration_testkit::peers::LocalStripe;
 use stripe::{connect, eur, key};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_card_is_charged_declined_refunded_and_listed() {
     let Some(stripe) = LocalStripe::start() else { return };
     let payments = connect(&stripe);
@@ -82,7 +83,6 @@ async fn a_card_is_charged_declined_refunded_and_listed() {
     assert_eq!(seen.len(), 2, "both intents: {seen:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_capture_takes_part_of_what_was_authorized() {
     let Some(stripe) = LocalStripe::start() else { return };
     let payments = connect(&stripe);
@@ -106,7 +106,6 @@ async fn a_manual_capture_takes_part_of_what_was_authorized() {
     assert_eq!(captured.fields.amount, eur(10_000));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_before_anything_is_sent() {
     let Some(stripe) = LocalStripe::start() else { return };
     let payments = connect(&stripe);
@@ -122,7 +121,6 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     // the key derivation is checked where it is made, not here.
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn localstripe_s_signed_webhooks_become_changes_and_typed_events() {
     use integration_core::WebhookScheme;
     use integration_core::webhook::{VerifyOptions, WebhookSecret};
@@ -174,7 +172,6 @@ async fn localstripe_s_signed_webhooks_become_changes_and_typed_events() {
     assert_eq!(outcome.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["payment.succeeded"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incremental_sync_reads_exactly_the_changes_from_the_events_api() {
     use integration_core::store::{MemoryStore, RecordStore, RunStatus, StreamScope};
     use integration_core::{CancellationToken, SyncEngine, SyncJob, SyncMode};
@@ -210,7 +207,6 @@ async fn an_incremental_sync_reads_exactly_the_changes_from_the_events_api() {
     assert_eq!(cached, BTreeSet::from([ada.remote_id, alan.remote_id]));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_occurrence_run_by_two_workers_at_once_charges_once() {
     use integration_core::store::MemoryStore;
     use integration_payments::schedule::{Occurrence, OccurrenceOutcome, RetryPolicy, ScheduledCharges};
@@ -266,7 +262,6 @@ async fn a_scheduled_occurrence_run_by_two_workers_at_once_charges_once() {
     assert!(matches!(workers[0].run(&next, now).await.expect("ran"), OccurrenceOutcome::NotDue { .. }));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declined_occurrence_retries_by_policy_then_raises_an_event() {
     use integration_core::store::MemoryStore;
     use integration_payments::schedule::{Occurrence, OccurrenceOutcome, RetryPolicy, ScheduledCharges};
@@ -295,4 +290,12 @@ async fn a_declined_occurrence_retries_by_policy_then_raises_an_event() {
     assert_eq!(event.payload["schedule"], "lease-7");
     let again = charges.run(&rent, retry_at).await.expect("ran");
     assert!(matches!(again, OccurrenceOutcome::AlreadyFailed { .. }), "the event is raised once: {again:?}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("localstripe")],
+        integration_testkit::trials![async a_card_is_charged_declined_refunded_and_listed, async a_manual_capture_takes_part_of_what_was_authorized, async bad_input_is_refused_before_anything_is_sent, async localstripe_s_signed_webhooks_become_changes_and_typed_events, async an_incremental_sync_reads_exactly_the_changes_from_the_events_api, async a_scheduled_occurrence_run_by_two_workers_at_once_charges_once, async a_declined_occurrence_retries_by_policy_then_raises_an_event],
+    )
 }

@@ -3,13 +3,14 @@
 //! whether anyone listens, and tests running beside it in one process without a subscriber could
 //! make that decision for it (the traces would then be empty).
 
+#![allow(clippy::unwrap_used)]
+
 mod stripe;
 
 use integration_payments::{CustomerInput, IntentInput, ListRequest};
 use integration_testkit::peers::LocalStripe;
 use stripe::{connect, connect_with_key, eur, key};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_key_or_card_number_in_any_trace_error_or_debug_output() {
     use integration_testkit::capture::capture_tracing;
 
@@ -52,4 +53,12 @@ async fn no_key_or_card_number_in_any_trace_error_or_debug_output() {
         assert!(!seen.contains(secret), "{secret} in an answer, an error or Debug output");
     }
     assert!(logs.contains("/v1/payment_intents"), "the traces were captured: {logs}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("localstripe")],
+        integration_testkit::trials![async no_key_or_card_number_in_any_trace_error_or_debug_output],
+    )
 }

@@ -4,6 +4,8 @@
 //! reason: unsigned, tampered, signed by another key, expired, for another audience, replayed,
 //! answering another request, unsolicited, wrapped, hostile.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -55,7 +57,6 @@ fn refused(outcome: Result<integration_sso::saml::SamlIdentity, SamlRefusal>) ->
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_through_the_real_idp_gives_the_signed_identity_and_its_roles() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let provider = identity_provider_from_metadata(&idp.metadata().await).expect("the IdP's metadata");
@@ -102,7 +103,6 @@ async fn a_login_through_the_real_idp_gives_the_signed_identity_and_its_roles() 
     assert!(seen[1].2.starts_with("replayed;"), "{seen:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_signed_only_on_its_assertion_or_only_as_a_whole_is_taken() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     for settings in
@@ -115,7 +115,6 @@ async fn a_response_signed_only_on_its_assertion_or_only_as_a_whole_is_taken() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_response_is_refused_as_unsigned() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     idp.settings(&[("signResponse", "false"), ("signAssertion", "false")]).await;
@@ -125,7 +124,6 @@ async fn an_unsigned_response_is_refused_as_unsigned() {
     assert_eq!(refused(outcome), SamlRefusal::Unsigned);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_response_is_refused_as_a_bad_signature() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     for settings in
@@ -149,7 +147,6 @@ async fn a_tampered_response_is_refused_as_a_bad_signature() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_signed_by_another_key_is_refused() {
     let (Some(idp), Some(impostor)) = (SamlIdp::start(SP, ACS), SamlIdp::start(SP, ACS)) else { return };
     // Trust `idp`'s certificate; the response comes from `impostor` (same entity ID, its own key).
@@ -162,7 +159,6 @@ async fn a_response_signed_by_another_key_is_refused() {
     assert_eq!(refused(outcome), SamlRefusal::Signature);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_response_is_refused_as_expired() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let (login, pending, posted) = signed_in(&idp).await;
@@ -176,7 +172,6 @@ async fn an_expired_response_is_refused_as_expired() {
     assert!(matches!(refused(outcome), SamlRefusal::NotYetValid(_)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_for_another_audience_is_refused_as_audience() {
     let Some(idp) = SamlIdp::start("https://other.example/saml", ACS) else { return };
     let (login, pending, posted) = signed_in(&idp).await;
@@ -185,7 +180,6 @@ async fn a_response_for_another_audience_is_refused_as_audience() {
     assert!(matches!(refused(outcome), SamlRefusal::Audience(_)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_response_for_another_acs_url_is_refused() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let (_, pending, posted) = signed_in(&idp).await;
@@ -195,7 +189,6 @@ async fn a_response_for_another_acs_url_is_refused() {
     assert!(matches!(refused(outcome), SamlRefusal::Destination(_) | SamlRefusal::Recipient(_)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_response_is_refused_as_replayed_even_in_a_new_login() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let (login, pending, posted) = signed_in(&idp).await;
@@ -211,7 +204,6 @@ async fn a_replayed_response_is_refused_as_replayed_even_in_a_new_login() {
     assert!(matches!(refused(again), SamlRefusal::InResponseTo(_)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_is_refused_by_every_worker_sharing_a_sqlite_ledger() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("saml-ledger-{}.db", std::process::id()));
@@ -224,7 +216,6 @@ async fn a_replay_is_refused_by_every_worker_sharing_a_sqlite_ledger() {
     assert_eq!(refused(again), SamlRefusal::Replayed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsolicited_response_is_refused_unless_allowed_and_then_taken_once() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let posted = idp.sign_in_unsolicited(&ada()).await;
@@ -237,7 +228,6 @@ async fn an_unsolicited_response_is_refused_unless_allowed_and_then_taken_once()
     assert_eq!(refused(open.finish(None, &posted.saml_response).await.expect("no error")), SamlRefusal::Replayed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrapped_assertion_never_signs_anyone_in_but_the_signed_subject() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     idp.settings(&[("signResponse", "false"), ("signAssertion", "true")]).await;
@@ -270,7 +260,6 @@ async fn a_wrapped_assertion_never_signs_anyone_in_but_the_signed_subject() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_responses_are_refused_as_malformed_quickly() {
     let Some(idp) = SamlIdp::start(SP, ACS) else { return };
     let (login, pending, posted) = signed_in(&idp).await;
@@ -290,4 +279,12 @@ async fn hostile_responses_are_refused_as_malformed_quickly() {
         let outcome = login.finish(Some(&pending), &hostile).await.expect("no error");
         assert!(matches!(refused(outcome), SamlRefusal::Malformed(_)), "{:.80}", hostile);
     }
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::npm("saml-idp")],
+        integration_testkit::trials![async a_login_through_the_real_idp_gives_the_signed_identity_and_its_roles, async a_response_signed_only_on_its_assertion_or_only_as_a_whole_is_taken, async an_unsigned_response_is_refused_as_unsigned, async a_tampered_response_is_refused_as_a_bad_signature, async a_response_signed_by_another_key_is_refused, async an_expired_response_is_refused_as_expired, async a_response_for_another_audience_is_refused_as_audience, async a_response_for_another_acs_url_is_refused, async a_replayed_response_is_refused_as_replayed_even_in_a_new_login, async a_replay_is_refused_by_every_worker_sharing_a_sqlite_ledger, async an_unsolicited_response_is_refused_unless_allowed_and_then_taken_once, async a_wrapped_assertion_never_signs_anyone_in_but_the_signed_subject, async hostile_responses_are_refused_as_malformed_quickly],
+    )
 }

@@ -3,6 +3,8 @@
 //! distinct refusal for a replayed callback, a state mismatch, a tampered token, a token for
 //! another client, an expired token and a token replayed into another login (its nonce).
 
+#![allow(clippy::unwrap_used)]
+
 use chrono::{Duration, Utc};
 use integration_core::ProviderId;
 use integration_core::http::{HttpClient, HttpPolicy};
@@ -21,7 +23,6 @@ async fn login_for(peer: &OidcProvider, client: &str, secret: Option<&str>) -> O
     OidcLogin::discover(http, config).await.expect("discovered")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_succeeds_and_each_forgery_is_refused_with_its_reason() {
     let Some(peer) = tokio::task::spawn_blocking(OidcProvider::start).await.expect("started") else { return };
     let audit = std::sync::Arc::new(integration_core::store::MemoryStore::new());
@@ -107,7 +108,6 @@ async fn a_login_succeeds_and_each_forgery_is_refused_with_its_reason() {
 /// The provider rotates its signing key (started again on its port with a new key first): the
 /// first token signed with the new key names a key the relying party does not hold, so it reads
 /// the keys again — once — and the login succeeds; tokens signed before still verify.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signing_key_rotation_is_followed() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("integration-sso");
     std::fs::create_dir_all(&dir).expect("a folder");
@@ -145,4 +145,12 @@ async fn sign_in(login: &OidcLogin, peer: &OidcProvider) -> Result<integration_s
     let (url, pending) = login.begin().expect("begun");
     let callback = peer.authorize(&url, "ada").await;
     login.finish(Some(pending), &callback, Utc::now()).await.expect("finished")
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::npm("oidc-provider")],
+        integration_testkit::trials![async a_login_succeeds_and_each_forgery_is_refused_with_its_reason, async a_signing_key_rotation_is_followed],
+    )
 }

@@ -3,6 +3,8 @@
 //! converging, a run interrupted after its creates repeated without a second user, a user made by
 //! someone else adopted by userName; the token never in errors or Debug output.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use integration_core::ProviderId;
@@ -33,7 +35,6 @@ async fn users_at(peer: &ScimServerPeer) -> Vec<Value> {
     answer["Resources"].as_array().cloned().unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provisioning_converges_and_is_safe_to_repeat() {
     let Some(peer) = tokio::task::spawn_blocking(ScimServerPeer::start).await.expect("started") else { return };
     let target = ScimTarget::new(http(), peer.url(), &SecretString::from(ScimServerPeer::TOKEN));
@@ -86,4 +87,12 @@ async fn provisioning_converges_and_is_safe_to_repeat() {
     assert_eq!(repeat.ids.get("h2"), ids_before.get("h2"));
     assert_eq!(repeat.removed, ["h1"], "deleted this time");
     assert_eq!(users_at(&peer).await.len(), 2);
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("scim2")],
+        integration_testkit::trials![async provisioning_converges_and_is_safe_to_repeat],
+    )
 }

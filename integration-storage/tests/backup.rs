@@ -3,6 +3,7 @@
 //! the source, no finished copy made twice; the next run copies only what changed and mirrors
 //! deletions.
 #![cfg(all(feature = "s3", feature = "webdav"))]
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -132,7 +133,6 @@ async fn write(storage: &dyn Storage, at: &str, bytes: Vec<u8>) {
     storage.upload(&StoragePath::parse(at).expect("a path"), &mut body, &UploadOptions::new()).await.expect("written");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_backup_resumes_to_an_equal_target_and_then_copies_only_what_changed() {
     let Some(dav) = WsgiDav::start() else { return };
     let Some(moto) = Moto::start() else { return };
@@ -229,4 +229,12 @@ async fn a_killed_backup_resumes_to_an_equal_target_and_then_copies_only_what_ch
     assert_eq!(deleted, ["2026/report 1.bin"], "{context}");
     assert_eq!(next.unchanged, 8, "{context}");
     assert_eq!(tree(target.as_ref(), &copy).await, tree(source.as_ref(), &root).await, "{context}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("moto"), Need::python("wsgidav")],
+        integration_testkit::trials![async a_killed_backup_resumes_to_an_equal_target_and_then_copies_only_what_changed],
+    )
 }

@@ -1,7 +1,8 @@
 //! One bucket against the real moto: keys with spaces, `+`, `%` and non-ASCII written, listed
 //! page by page with their ETags (the MD5 of the content), listed a level at a time, looked up,
 //! read whole and by range as a stream, copied and deleted.
-#![cfg(feature = "s3")]
+
+#![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +33,6 @@ fn md5_hex(content: &str) -> String {
     integration_core::hex::encode(&md5::Md5::digest(content.as_bytes()))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_are_written_listed_read_copied_and_deleted() {
     let Some(moto) = Moto::start() else { return };
     let bucket = bucket(&moto, "archive");
@@ -94,7 +94,6 @@ async fn objects_are_written_listed_read_copied_and_deleted() {
     assert!(bucket.head("a.txt").await.expect("a lookup").is_none());
 }
 
-#[test]
 fn keys_and_names_that_cannot_be_addressed_are_refused() {
     let client =
         HttpClient::new().expect("client").provider_with(ProviderId::new("s3").expect("id"), HttpPolicy::standard());
@@ -115,7 +114,6 @@ fn keys_and_names_that_cannot_be_addressed_are_refused() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_megabytes_go_up_in_parts_with_their_checksum_and_come_back_the_same() {
     use md5::Digest as _;
     let Some(moto) = Moto::start() else { return };
@@ -158,7 +156,6 @@ async fn fifty_megabytes_go_up_in_parts_with_their_checksum_and_come_back_the_sa
     assert_eq!(empty.complete().await.expect_err("no parts").field(), Some("part"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn versions_are_kept_listed_read_and_restored() {
     let Some(moto) = Moto::start() else { return };
     let bucket = bucket(&moto, "versioned");
@@ -192,4 +189,12 @@ async fn versions_are_kept_listed_read_and_restored() {
     assert_eq!(read(bucket.get_version(key, first).await.expect("by version")).await, b"first draft");
     let missing = bucket.get_version(key, "no-such-version").await.expect_err("no such version");
     assert!(matches!(missing.status(), Some(400 | 404)), "{missing}");
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("moto")],
+        integration_testkit::trials![async objects_are_written_listed_read_copied_and_deleted, sync keys_and_names_that_cannot_be_addressed_are_refused, async fifty_megabytes_go_up_in_parts_with_their_checksum_and_come_back_the_same, async versions_are_kept_listed_read_and_restored],
+    )
 }

@@ -1,7 +1,8 @@
 //! SigV4 against the real moto with signature checking on: requests signed with the right key
 //! are served, with a wrong secret refused (`403 SignatureDoesNotMatch`); a presigned URL
 //! works without credentials; no secret in an error or Debug output.
-#![cfg(feature = "s3")]
+
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -56,7 +57,6 @@ fn s3(signer: SigV4) -> ProviderClient {
         .with_auth(Arc::new(signer))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_requests_are_served_and_a_wrong_secret_is_refused() {
     let Some(moto) = Moto::start_checking_signatures(4) else { return };
     let (key_id, secret) = access_key(&moto).await;
@@ -102,7 +102,6 @@ async fn signed_requests_are_served_and_a_wrong_secret_is_refused() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_presigned_url_works_without_credentials_until_it_expires() {
     // moto answers presigned URLs with 500 while it checks signatures: with checking off.
     let Some(moto) = Moto::start() else { return };
@@ -125,4 +124,12 @@ async fn a_presigned_url_works_without_credentials_until_it_expires() {
         signer.presign("GET", &url, Duration::from_secs(8 * 24 * 3600), SystemTime::now()).is_err(),
         "past S3's seven days"
     );
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("moto")],
+        integration_testkit::trials![async signed_requests_are_served_and_a_wrong_secret_is_refused, async a_presigned_url_works_without_credentials_until_it_expires],
+    )
 }

@@ -1,6 +1,7 @@
 //! The storage contract, WebDAV adapter against the real WsgiDAV: each rule on a fresh server
 //! sharing an empty folder, the connection rooted in a sub-folder of it.
-#![cfg(feature = "webdav")]
+
+#![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
 
@@ -39,4 +40,7 @@ impl StorageFixture for OnWsgiDav {
     }
 }
 
-integration_testkit::storage_contract_suite!(OnWsgiDav);
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(&[Need::python("wsgidav")], integration_testkit::storage_contract_suite!(trials "webdav", OnWsgiDav))
+}

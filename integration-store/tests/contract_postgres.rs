@@ -1,5 +1,5 @@
-//! The store contract suite on PostgreSQL (skipped with a reason when no server answers, except
-//! under `CI=true`).
+//! The store contract suite on PostgreSQL (`INTEGRATIONS_TEST_POSTGRES_URL`, or the local server
+//! at 127.0.0.1:5432; without one the tests fail, saying so).
 
 mod common;
 

@@ -28,6 +28,7 @@ pub mod cache;
 pub mod capture;
 pub mod contract;
 pub mod fake;
+pub mod harness;
 pub mod memory_source;
 pub mod peers;
 pub mod poll;

@@ -1,9 +1,10 @@
 //! The moto peer starts, serves S3 on loopback, and — started checking signatures — refuses an
 //! unsigned request once its free requests are spent.
 
+#![allow(clippy::unwrap_used)]
+
 use integration_testkit::peers::Moto;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_serves_s3_and_can_check_signatures() {
     let Some(moto) = Moto::start() else { return };
     let http = reqwest::Client::new();
@@ -36,4 +37,9 @@ async fn moto_serves_s3_and_can_check_signatures() {
         .expect("answers");
     assert_eq!(unknown.status().as_u16(), 403);
     assert!(unknown.text().await.expect("XML").contains("<Code>InvalidAccessKeyId</Code>"));
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(&[Need::python("moto")], integration_testkit::trials![async moto_serves_s3_and_can_check_signatures])
 }

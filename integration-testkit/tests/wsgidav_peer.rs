@@ -1,9 +1,10 @@
 //! The WsgiDAV peer starts, serves its folder over WebDAV to its user, and refuses a wrong
 //! password.
 
+#![allow(clippy::unwrap_used)]
+
 use integration_testkit::peers::WsgiDav;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wsgidav_serves_its_folder_to_its_user_only() {
     let Some(dav) = WsgiDav::start() else { return };
     let http = reqwest::Client::new();
@@ -33,4 +34,12 @@ async fn wsgidav_serves_its_folder_to_its_user_only() {
         .await
         .expect("answers");
     assert_eq!(refused.status().as_u16(), 401);
+}
+
+fn main() -> std::process::ExitCode {
+    use integration_testkit::harness::{self, Need};
+    harness::run(
+        &[Need::python("wsgidav")],
+        integration_testkit::trials![async wsgidav_serves_its_folder_to_its_user_only],
+    )
 }

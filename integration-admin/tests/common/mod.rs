@@ -82,10 +82,10 @@ impl World {
         let drive = FakeGoogleDrive::start().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}/admin/", listener.local_addr().unwrap());
-        let app = OAuthApp::new(google_drive::CLIENT_ID, google_drive::CLIENT_SECRET)
-            .with_setting("base_url", format!("{}/drive/v3", drive.base_url()))
-            .with_setting("auth_base_url", drive.base_url())
-            .with_setting("authorization_url", drive.authorization_url());
+        let mut app = OAuthApp::new(google_drive::CLIENT_ID, google_drive::CLIENT_SECRET);
+        for (key, value) in drive.oauth_settings() {
+            app = app.with_setting(key, value);
+        }
         let console = Console::new(
             connections.clone(),
             store.clone(),

@@ -38,11 +38,19 @@ pub trait CalendarFixture: Sized + Send + Sync {
     async fn writable(&self) -> String;
 }
 
-/// Expands to one `#[tokio::test]` per rule of the calendar contract for fixture `$fixture`.
+/// Expands to one `#[tokio::test]` per rule of the calendar contract for fixture `$fixture`; with
+/// `trials "label", $fixture`, to the rules as [`harness`](crate::harness) trials named
+/// `label::rule` (a test file whose fixture needs a peer).
 #[macro_export]
 macro_rules! calendar_contract_suite {
+    (trials $label:literal, $fixture:ty) => {
+        $crate::calendar_contract_suite!(@rules (@trials $label,) $fixture)
+    };
     ($fixture:ty) => {
-        $crate::calendar_contract_suite!(@each $fixture;
+        $crate::calendar_contract_suite!(@rules (@each) $fixture);
+    };
+    (@rules ($($mode:tt)*) $fixture:ty) => {
+        $crate::calendar_contract_suite! { $($mode)* $fixture;
             an_event_is_created_read_updated_and_deleted,
             the_same_create_twice_is_one_event,
             a_stale_etag_is_a_conflict_and_changes_nothing,
@@ -50,7 +58,15 @@ macro_rules! calendar_contract_suite {
             a_series_is_found_in_a_window_and_counted_busy,
             bad_events_are_refused_before_anything_is_sent,
             what_the_descriptor_does_not_declare_is_unsupported
-        );
+        }
+    };
+    (@trials $label:literal, $fixture:ty; $($name:ident),* $(,)?) => {
+        vec![$(
+            $crate::harness::Trial::test(
+                concat!($label, "::", stringify!($name)),
+                || $crate::harness::block_on($crate::contract::calendar::$name::<$fixture>),
+            )
+        ),*]
     };
     (@each $fixture:ty; $($name:ident),* $(,)?) => {
         $(

@@ -66,11 +66,19 @@ pub trait IdempotentPaymentsFixture: PaymentsFixture {
     fn charge_path(&self) -> String;
 }
 
-/// Expands to one `#[tokio::test]` per rule of the payments contract for fixture `$fixture`.
+/// Expands to one `#[tokio::test]` per rule of the payments contract for fixture `$fixture`; with
+/// `trials "label", $fixture`, to the rules as [`harness`](crate::harness) trials named
+/// `label::rule` (a test file whose fixture needs a peer).
 #[macro_export]
 macro_rules! payments_contract_suite {
+    (trials $label:literal, $fixture:ty) => {
+        $crate::payments_contract_suite!(@rules (@trials $label,) $fixture)
+    };
     ($fixture:ty) => {
-        $crate::payments_contract_suite!(@each $fixture;
+        $crate::payments_contract_suite!(@rules (@each) $fixture);
+    };
+    (@rules ($($mode:tt)*) $fixture:ty) => {
+        $crate::payments_contract_suite! { $($mode)* $fixture;
             a_good_card_pays_the_amount_asked_in_0_2_and_3_decimal_currencies,
             a_decline_is_a_typed_outcome_not_an_error,
             a_manual_capture_authorizes_then_captures_part,
@@ -78,7 +86,15 @@ macro_rules! payments_contract_suite {
             stored_methods_show_only_what_may_be_shown,
             what_the_descriptor_does_not_declare_is_unsupported,
             bad_input_is_refused_before_anything_is_sent
-        );
+        }
+    };
+    (@trials $label:literal, $fixture:ty; $($name:ident),* $(,)?) => {
+        vec![$(
+            $crate::harness::Trial::test(
+                concat!($label, "::", stringify!($name)),
+                || $crate::harness::block_on($crate::contract::payments::$name::<$fixture>),
+            )
+        ),*]
     };
     (@each $fixture:ty; $($name:ident),* $(,)?) => {
         $(
@@ -94,6 +110,12 @@ macro_rules! payments_contract_suite {
 /// ([`IdempotentPaymentsFixture`]).
 #[macro_export]
 macro_rules! payments_idempotency_suite {
+    (trials $label:literal, $fixture:ty) => {
+        $crate::payments_contract_suite! { @trials $label, $fixture;
+            a_charge_whose_answer_was_lost_is_made_once,
+            the_same_operation_twice_is_one_charge
+        }
+    };
     ($fixture:ty) => {
         $crate::payments_contract_suite!(@each $fixture;
             a_charge_whose_answer_was_lost_is_made_once,

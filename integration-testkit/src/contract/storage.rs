@@ -40,11 +40,19 @@ pub trait StorageFixture: Sized + Send + Sync {
     fn storage(&self) -> Arc<dyn Storage>;
 }
 
-/// Expands to one `#[tokio::test]` per rule of the storage contract for fixture `$fixture`.
+/// Expands to one `#[tokio::test]` per rule of the storage contract for fixture `$fixture`; with
+/// `trials "label", $fixture`, to the rules as [`harness`](crate::harness) trials named
+/// `label::rule` (a test file whose fixture needs a peer).
 #[macro_export]
 macro_rules! storage_contract_suite {
+    (trials $label:literal, $fixture:ty) => {
+        $crate::storage_contract_suite!(@rules (@trials $label,) $fixture)
+    };
     ($fixture:ty) => {
-        $crate::storage_contract_suite!(@each $fixture;
+        $crate::storage_contract_suite!(@rules (@each) $fixture);
+    };
+    (@rules ($($mode:tt)*) $fixture:ty) => {
+        $crate::storage_contract_suite! { $($mode)* $fixture;
             a_file_is_written_and_read_whole_and_by_range,
             a_large_file_is_sent_in_parts_and_checked,
             files_are_copied_moved_renamed_and_deleted,
@@ -53,7 +61,15 @@ macro_rules! storage_contract_suite {
             search_finds_by_name_under_a_folder,
             metadata_is_kept_and_found,
             what_the_descriptor_does_not_declare_is_unsupported
-        );
+        }
+    };
+    (@trials $label:literal, $fixture:ty; $($name:ident),* $(,)?) => {
+        vec![$(
+            $crate::harness::Trial::test(
+                concat!($label, "::", stringify!($name)),
+                || $crate::harness::block_on($crate::contract::storage::$name::<$fixture>),
+            )
+        ),*]
     };
     (@each $fixture:ty; $($name:ident),* $(,)?) => {
         $(

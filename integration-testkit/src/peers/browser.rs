@@ -32,6 +32,14 @@ impl Browser {
         Some(Self { dir, chromium: PathBuf::from(CHROMIUM) })
     }
 
+    /// Whether the browser can be installed here.
+    ///
+    /// # Errors
+    /// Why it cannot.
+    pub fn probe() -> Result<(), String> {
+        super::probe(Self::install)
+    }
+
     /// Runs one phase of `console.mjs` with `env`; its JSON report, or the reason it failed
     /// (its report's error, or what it printed).
     ///

@@ -4,8 +4,9 @@
 //! (a Python virtualenv), under a file lock so
 //! that tests starting it at once install it once (`scripts/install-peers.sh`, which `.ci/run`
 //! calls, does the same ahead of time). When it cannot be installed or started (no Node.js),
-//! [`start`](OidcProvider::start) returns `None` after printing why — unless `CI=true`, where
-//! that fails the test: CI never skips silently.
+//! the test fails with the reason: a test that could not run is never reported as passed. Test
+//! files that need peers run under the [`harness`](crate::harness), which installs them first
+//! and reports every test ignored, with the reason, when one cannot be (failed under `CI=true`).
 
 mod browser;
 mod localstripe;
@@ -195,10 +196,47 @@ impl Drop for PythonPeer {
     }
 }
 
-/// Under CI a missing peer is a failure; elsewhere the test is skipped with the reason printed.
+thread_local! {
+    /// Set while [`probe`] starts a peer only to learn whether it can run here.
+    static PROBING: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A peer that cannot be installed or started fails the test that needs it: a test that could
+/// not run is never reported as passed. (The [`harness`](crate::harness) finds out before the
+/// tests start, and reports them ignored with the reason — failed under `CI=true`.) While
+/// [`probe`] runs, the reason is kept instead and `None` answered.
 fn unavailable(peer: &str, why: &str) -> Option<std::convert::Infallible> {
-    let message = format!("{peer} is unavailable: {why}; run scripts/install-peers.sh");
-    assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "CI=true and {message}");
-    eprintln!("skipped: {message}");
-    None
+    let message = format!("{peer} is unavailable: {why}");
+    let probing = PROBING.with(|p| {
+        let mut p = p.borrow_mut();
+        p.as_mut().map(|kept| *kept = message.clone()).is_some()
+    });
+    if probing {
+        return None;
+    }
+    panic!("{message}; run scripts/install-peers.sh (or see the README's peers)")
+}
+
+/// Whether `start` can start its peer here: it is started, then stopped. The reason if not.
+fn probe<T>(start: impl FnOnce() -> Option<T>) -> Result<(), String> {
+    PROBING.with(|p| *p.borrow_mut() = Some(String::new()));
+    let started = start();
+    let why = PROBING.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    match started {
+        Some(peer) => {
+            drop(peer);
+            Ok(())
+        }
+        None => Err(why),
+    }
+}
+
+/// Installs the npm peer in `peers/<folder>` (pinned by its lock file), or why it could not.
+pub(crate) fn install_npm_peer(folder: &str) -> Result<(), String> {
+    npm_install(&repository_root().join("peers").join(folder))
+}
+
+/// Installs the Python peer in `peers/<folder>` (its pinned virtualenv), or why it could not.
+pub(crate) fn install_python_peer(folder: &str) -> Result<(), String> {
+    python_install(&repository_root().join("peers").join(folder)).map(|_| ())
 }

@@ -35,6 +35,18 @@ impl OpenSsh {
     /// # Panics
     /// When it starts but announces nothing usable.
     pub fn start() -> Option<Self> {
+        Self::start_peer()
+    }
+
+    /// Whether sshd can be installed and started here (it is started, then stopped).
+    ///
+    /// # Errors
+    /// Why it cannot.
+    pub fn probe() -> Result<(), String> {
+        super::probe(Self::start_peer)
+    }
+
+    fn start_peer() -> Option<Self> {
         let script = super::repository_root().join("peers/openssh/server.py");
         let mut command = std::process::Command::new("python3");
         command.arg(script);
