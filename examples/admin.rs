@@ -149,10 +149,10 @@ pub(crate) async fn serve(dir: &std::path::Path) -> Result<Served, Box<dyn Error
         let bytes = integration_core::crypto::random_bytes(24)?;
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
     };
-    let drive_app = OAuthApp::new(google_drive::CLIENT_ID, google_drive::CLIENT_SECRET)
-        .with_setting("base_url", format!("{}/drive/v3", drive.base_url()))
-        .with_setting("auth_base_url", drive.base_url())
-        .with_setting("authorization_url", drive.authorization_url());
+    let mut drive_app = OAuthApp::new(google_drive::CLIENT_ID, google_drive::CLIENT_SECRET);
+    for (key, value) in drive.oauth_settings() {
+        drive_app = drive_app.with_setting(key, value);
+    }
     let console = Console::new(
         connections.clone(),
         store.clone(),

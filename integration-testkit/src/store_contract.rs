@@ -683,24 +683,11 @@ pub async fn records_list_in_pages<S: Stores>(s: S) {
 }
 
 fn delivery(t: &TenantId, event: &str) -> WebhookDelivery {
-    let now = chrono::Utc::now();
-    WebhookDelivery {
-        id: DeliveryId::new(),
-        tenant: t.clone(),
-        connection: conn("hr"),
-        provider: ProviderId::new("acmehr").expect("provider"),
-        event_id: event.into(),
-        headers: [("webhook-id", event)].into_iter().collect(),
-        body: br#"{"type":"employee.hired"}"#.to_vec().into(),
-        received_at: now,
-        status: DeliveryStatus::Queued,
-        attempts: 0,
-        next_attempt_at: now,
-        last_error: None,
-        rejection: None,
-        outcome: None,
-        completed_at: None,
-    }
+    let provider = ProviderId::new("acmehr").expect("provider");
+    let body = br#"{"type":"employee.hired"}"#.to_vec().into();
+    let mut delivery = WebhookDelivery::queued(t.clone(), conn("hr"), provider, event, body, chrono::Utc::now());
+    delivery.headers = [("webhook-id", event)].into_iter().collect();
+    delivery
 }
 
 /// Deliveries are recorded once, read back whole, listed newest first, and scoped by tenant.

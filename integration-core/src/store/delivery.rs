@@ -85,6 +85,38 @@ pub struct WebhookDelivery {
     pub completed_at: Option<DateTime<Utc>>,
 }
 
+impl WebhookDelivery {
+    /// A delivery of `event_id` for `tenant`'s `connection` at `provider`, received at
+    /// `received_at` with `body`, queued to be processed now: a new id, no headers (set
+    /// `headers` for those kept), no attempts yet.
+    pub fn queued(
+        tenant: TenantId,
+        connection: ConnectionId,
+        provider: ProviderId,
+        event_id: impl Into<String>,
+        body: Bytes,
+        received_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: DeliveryId::new(),
+            tenant,
+            connection,
+            provider,
+            event_id: event_id.into(),
+            headers: DeliveryHeaders::new(),
+            body,
+            received_at,
+            status: DeliveryStatus::Queued,
+            attempts: 0,
+            next_attempt_at: received_at,
+            last_error: None,
+            rejection: None,
+            outcome: None,
+            completed_at: None,
+        }
+    }
+}
+
 /// What [`DeliveryStore::record_delivery`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

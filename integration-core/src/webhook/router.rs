@@ -370,24 +370,16 @@ impl WebhookRouter {
         headers: &HeaderMap,
         body: Body<'_>,
     ) -> Result<Accepted> {
-        let id = DeliveryId::new();
-        let delivery = WebhookDelivery {
-            id,
-            tenant: tenant.clone(),
-            connection: connection.clone(),
-            provider: provider.clone(),
-            event_id: event_id.to_owned(),
-            headers: DeliveryHeaders::from_request(headers, &DROPPED_HEADERS),
-            body: body.to_bytes(),
-            received_at: now,
-            status: DeliveryStatus::Queued,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            rejection: None,
-            outcome: None,
-            completed_at: None,
-        };
+        let mut delivery = WebhookDelivery::queued(
+            tenant.clone(),
+            connection.clone(),
+            provider.clone(),
+            event_id,
+            body.to_bytes(),
+            now,
+        );
+        delivery.headers = DeliveryHeaders::from_request(headers, &DROPPED_HEADERS);
+        let id = delivery.id;
         match self.deliveries.record_delivery(delivery).await? {
             Recorded::New => {
                 crate::telemetry::webhook_delivery(provider.as_str(), "queued");
@@ -434,23 +426,10 @@ impl WebhookRouter {
         if let Some(counted) = counted {
             self.audit_rejection(e, counted.describe()).await;
         }
-        let record = WebhookDelivery {
-            id: DeliveryId::new(),
-            tenant: e.tenant.clone(),
-            connection: e.connection.clone(),
-            provider: e.provider.clone(),
-            event_id: String::new(),
-            headers: DeliveryHeaders::new(),
-            body: Bytes::new(),
-            received_at: now,
-            status: DeliveryStatus::Rejected,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            rejection: Some(rejection.reason().to_owned()),
-            outcome: None,
-            completed_at: Some(now),
-        };
+        let mut record =
+            WebhookDelivery::queued(e.tenant.clone(), e.connection.clone(), e.provider.clone(), "", Bytes::new(), now);
+        (record.status, record.rejection, record.completed_at) =
+            (DeliveryStatus::Rejected, Some(rejection.reason().to_owned()), Some(now));
         if let Err(err) = self.deliveries.record_delivery(record).await {
             tracing::error!(error = %err, "could not record a rejected delivery");
         }

@@ -759,6 +759,16 @@ impl FakeGoogleDrive {
         format!("{}/o/oauth2/v2/auth", self.base_url())
     }
 
+    /// The settings pointing an OAuth connection at this fake: `base_url`, `auth_base_url` and
+    /// `authorization_url` (what a host's OAuth app for Google Drive sets to reach it).
+    pub fn oauth_settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("base_url", format!("{}/drive/v3", self.base_url())),
+            ("auth_base_url", self.base_url()),
+            ("authorization_url", self.authorization_url()),
+        ]
+    }
+
     /// `http://127.0.0.1:<port>`: the API host and the token host.
     pub fn base_url(&self) -> String {
         self.server.base_url()
