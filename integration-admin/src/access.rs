@@ -101,7 +101,9 @@ pub enum Refused {
     Forbidden,
 }
 
-/// The host's authorization check; see the [module docs](self).
+/// The host's authorization check: given the request's head (its session cookie, its bearer
+/// token), the [`Access`] it grants — who, which session, which tenants, whether they may act —
+/// or a refusal. Every page, answer and action of the console is scoped to that access.
 #[async_trait]
 pub trait Authorizer: Send + Sync + fmt::Debug {
     /// The access `request` is granted, or why not.
