@@ -16,27 +16,12 @@ use integrations::http::{HttpClient, HttpPolicy};
 use integrations::storage::s3::{Addressing, Bucket, SigV4};
 use integrations::testkit::peers::Moto;
 
+#[path = "common/resident.rs"]
+mod resident;
+use resident::{reset_peak, resident};
+
 const MIB: usize = 1024 * 1024;
 const PART: usize = 8 * MIB;
-
-/// The process's peak and current resident size, in KiB.
-fn resident() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
-/// Resets the peak resident size to the current one.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
 
 /// Runs `work`, returning its result and how far the peak resident size rose above the resident
 /// size before it, in MiB.

@@ -5,7 +5,10 @@
 //! stream at a time, backs off after failures, and can pause and resume a connection. Every run
 //! goes through [`SyncEngine::run_due`], which checks under the stream's lease whether a run is
 //! due — so several processes scheduling the same streams over one PostgreSQL store share the
-//! work and never run a stream twice in one interval.
+//! work and never run a stream twice in one interval. At most
+//! [`max_concurrent`](EmbeddedScheduler::with_max_concurrent) runs (16 by default) go at once; the
+//! others wait their turn before reading anything, so a thousand streams falling due together
+//! hold a thousand small waiting tasks, not a thousand pages in memory.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -42,7 +45,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -119,6 +122,9 @@ pub const PAUSED_STREAMS: &str = "paused_streams";
 
 type Key = (TenantId, ConnectionId, String);
 
+/// How many runs an [`EmbeddedScheduler`] starts at once unless told otherwise.
+pub const DEFAULT_MAX_CONCURRENT: usize = 16;
+
 struct Entry {
     schedule: Schedule,
     next_due: Instant,
@@ -135,6 +141,7 @@ pub struct EmbeddedScheduler {
     paused: Mutex<BTreeSet<(TenantId, ConnectionId)>>,
     paused_streams: Mutex<BTreeSet<Key>>,
     wake: Notify,
+    turns: Arc<Semaphore>,
     min_backoff: Duration,
     max_backoff: Duration,
 }
@@ -155,9 +162,18 @@ impl EmbeddedScheduler {
             paused: Mutex::new(BTreeSet::new()),
             paused_streams: Mutex::new(BTreeSet::new()),
             wake: Notify::new(),
+            turns: Arc::new(Semaphore::new(DEFAULT_MAX_CONCURRENT)),
             min_backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(3600),
         }
+    }
+
+    /// Runs at most `runs` syncs at once (at least one; 16 by default): with SQLite, whose
+    /// writes are one at a time, more only hold pages in memory while they wait to be written.
+    #[must_use]
+    pub fn with_max_concurrent(mut self, runs: usize) -> Self {
+        self.turns = Arc::new(Semaphore::new(runs.clamp(1, Semaphore::MAX_PERMITS)));
+        self
     }
 
     /// Sets the backoff bounds after failures.
@@ -207,8 +223,10 @@ impl EmbeddedScheduler {
         };
         let mut runs = JoinSet::new();
         for (key, schedule, forced) in due {
-            let engine = self.engine.clone();
+            let (engine, turns) = (self.engine.clone(), self.turns.clone());
             runs.spawn(async move {
+                // The semaphore is never closed: a turn always comes.
+                let _turn = turns.acquire_owned().await.ok();
                 let cancel = CancellationToken::new();
                 let result = if forced {
                     match engine.run(schedule.integration.as_ref(), &schedule.job, &cancel).await {

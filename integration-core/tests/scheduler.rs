@@ -154,3 +154,26 @@ async fn sync_now_runs_a_stream_that_is_not_due() {
     let logged = store.list_runs(&tenant(), &RunQuery::new()).await.expect("runs");
     assert_eq!(logged.len(), 2);
 }
+
+#[tokio::test]
+async fn no_more_than_the_allowed_runs_go_at_once() {
+    let store = MemoryStore::new();
+    let engine = SyncEngine::new(Arc::new(store.clone()), Arc::new(store.clone()), "worker-1");
+    let scheduler = EmbeddedScheduler::new(engine).with_max_concurrent(2);
+    let source = MemorySource::new();
+    (0..3).for_each(|i| source.upsert(&format!("e{i}"), json!({"i": i})));
+    for c in 0..6 {
+        let job = SyncJob::new(tenant(), ConnectionId::new(format!("c{c}")).unwrap(), STREAM, SyncMode::Incremental);
+        scheduler
+            .add(Schedule::every(Arc::new(source.clone()), job, Duration::from_secs(3600)).with_jitter(Duration::ZERO));
+    }
+    let runs = scheduler.tick().await;
+    assert_eq!(runs.len(), 6);
+    // Two at a time: no run started before two others had ended, after the first two.
+    let mut spans: Vec<_> = runs.iter().map(|r| (r.started_at, r.completed_at.unwrap())).collect();
+    spans.sort();
+    for (i, (start, _)) in spans.iter().enumerate() {
+        let overlapping = spans.iter().filter(|(s, e)| s <= start && e > start).count();
+        assert!(overlapping <= 2, "run {i} started with {overlapping} running");
+    }
+}
