@@ -50,7 +50,7 @@ use integration_core::VerifiedWebhook;
 use integration_core::decode::Fields;
 use integration_core::http::Method;
 use integration_core::schema::ConfigField;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::{WebhookOutcome, WebhookScheme};
 use serde_json::Value;
 
@@ -99,7 +99,7 @@ impl Adapter for QuickBooks {
             Capability::HEALTH_CHECK,
             Capability::WEBHOOKS,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no QuickBooks spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no QuickBooks spec in the catalog"))?;
         let refresh = ConfigField::secret("refresh_token")
             .not_required()
             .with_description("a refresh token, when the connection was authorized elsewhere");
@@ -142,7 +142,7 @@ impl Adapter for QuickBooks {
                 .with_field("settings.home_currency")
                 .with_provider(PROVIDER)
         })?;
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no QuickBooks spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no QuickBooks spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api, realm, ctx: Ctx { home } })
     }

@@ -46,7 +46,7 @@ use integration_core::VerifiedWebhook;
 use integration_core::decode::Fields;
 use integration_core::http::Method;
 use integration_core::schema::ConfigField;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::{WebhookOutcome, WebhookScheme};
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -103,7 +103,7 @@ impl Adapter for Xero {
             Capability::HEALTH_CHECK,
             Capability::WEBHOOKS,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Xero spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Xero spec in the catalog"))?;
         let refresh = ConfigField::secret("refresh_token")
             .not_required()
             .with_description("a refresh token, when the connection was authorized elsewhere");
@@ -126,7 +126,7 @@ impl Adapter for Xero {
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
         let tenant_id = config.setting_str("tenant_id")?.to_owned();
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Xero spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Xero spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api, tenant_id, home: OnceCell::new() })
     }

@@ -22,7 +22,7 @@
 mod wire;
 
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::webhook::google_channel;
 use integration_core::{IntegrationEvent, VerifiedWebhook, WebhookOutcome};
 
@@ -45,13 +45,15 @@ pub struct GoogleCalendar {
 impl Adapter for GoogleCalendar {
     fn describe() -> Result<Descriptor> {
         let capabilities = [capability::CHANGES, capability::WRITE, capability::SHARING, Capability::HEALTH_CHECK];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Calendar spec in the catalog"))?;
+        let spec =
+            shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Calendar spec in the catalog"))?;
         spec.descriptor_builder().streams(crate::streams::descriptors(&capabilities)).capabilities(capabilities).build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Calendar spec in the catalog"))?;
+        let spec =
+            shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Calendar spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api })
     }

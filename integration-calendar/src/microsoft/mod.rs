@@ -43,7 +43,7 @@ mod wire;
 use std::collections::BTreeMap;
 
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::{IntegrationEvent, VerifiedWebhook, WebhookOutcome};
 
 use crate::notifications::Channel;
@@ -76,13 +76,15 @@ impl Adapter for MicrosoftCalendar {
             capability::NOTIFICATIONS,
             Capability::HEALTH_CHECK,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Microsoft calendar spec in the catalog"))?;
+        let spec =
+            shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Microsoft calendar spec in the catalog"))?;
         spec.descriptor_builder().streams(crate::streams::descriptors(&capabilities)).capabilities(capabilities).build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Microsoft calendar spec in the catalog"))?;
+        let spec =
+            shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Microsoft calendar spec in the catalog"))?;
         let days = |key: &str, default: &str| {
             config.setting_or(key, default).parse::<i64>().ok().filter(|d| (0..=3_650).contains(d)).ok_or_else(|| {
                 Error::config(format!("{key} is a number of days from 0 to 3650")).with_field(key.to_owned())

@@ -1,7 +1,7 @@
 //! The catalog: the specs the SDK ships (`integration-core/catalog/*.toml`), each written from the
 //! provider's own published documentation, which it cites.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
@@ -103,19 +103,25 @@ impl CatalogEntry {
 /// assert!(stripe.docs.starts_with("https://"));
 /// ```
 pub fn catalog() -> Vec<CatalogEntry> {
-    parsed().iter().map(CatalogEntry::of).collect()
+    parsed().iter().map(|spec| CatalogEntry::of(spec)).collect()
 }
 
 /// The catalog's spec for provider `id` (read once per process; a typed adapter asks for its
 /// spec with every connection it builds).
 pub fn catalog_spec(id: &str) -> Option<ProviderSpec> {
+    shared_catalog_spec(id).map(|spec| (*spec).clone())
+}
+
+/// [`catalog_spec`] without the copy: the one parsed spec every connection to the provider
+/// shares (what adapters hold).
+pub fn shared_catalog_spec(id: &str) -> Option<Arc<ProviderSpec>> {
     parsed().iter().find(|spec| spec.id == id).cloned()
 }
 
 /// The catalog's specs, parsed on first use (the unit test below proves each parses).
-fn parsed() -> &'static [ProviderSpec] {
-    static PARSED: OnceLock<Vec<ProviderSpec>> = OnceLock::new();
-    PARSED.get_or_init(|| SPECS.iter().filter_map(|(_, text)| ProviderSpec::parse(text).ok()).collect())
+fn parsed() -> &'static [Arc<ProviderSpec>] {
+    static PARSED: OnceLock<Vec<Arc<ProviderSpec>>> = OnceLock::new();
+    PARSED.get_or_init(|| SPECS.iter().filter_map(|(_, text)| ProviderSpec::parse(text).ok().map(Arc::new)).collect())
 }
 
 #[cfg(test)]

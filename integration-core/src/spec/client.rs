@@ -302,11 +302,13 @@ impl SpecClient {
     /// # Errors
     /// As [`new`](Self::new).
     pub fn for_adapter(
-        spec: ProviderSpec,
+        spec: impl Into<Arc<ProviderSpec>>,
         descriptor: Descriptor,
         config: &IntegrationConfig,
         context: &BuildContext,
     ) -> Result<Self> {
+        // A catalog spec is shared by every connection to its provider, not copied into each.
+        let spec: Arc<ProviderSpec> = spec.into();
         let provider = spec.id.clone();
         let value = |key: &str| value_of(&spec, config, key);
         let base = url_of(&spec.base_url, configured_base(config)?.as_ref(), value, "base_url")
@@ -355,7 +357,7 @@ impl SpecClient {
         let check = render_url(&spec.check.path, value)?;
         let connection = (config.tenant.clone(), config.connection.clone());
         Ok(Self {
-            spec: Arc::new(spec),
+            spec,
             descriptor: Arc::new(descriptor),
             base,
             client,

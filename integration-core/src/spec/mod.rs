@@ -61,7 +61,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use catalog::{CatalogEntry, catalog, catalog_spec};
+pub use catalog::{CatalogEntry, catalog, catalog_spec, shared_catalog_spec};
 pub use client::{AUTHORIZATION_URL, Passthrough, PassthroughResponse, SpecClient, SpecPage};
 pub use rest::RestConnector;
 pub use template::{Template, render, render_url};

@@ -38,7 +38,7 @@ mod wire;
 use integration_core::RejectedRecord;
 use integration_core::http::Method;
 use integration_core::schema::AUTH_BASE_URL;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use reqwest::StatusCode;
 
 use self::wire::Table;
@@ -61,7 +61,7 @@ pub struct Adp {
 impl Adapter for Adp {
     fn describe() -> Result<Descriptor> {
         let capabilities = [capability::EMPLOYEE_CHANGES, capability::DEPARTMENTS, capability::JOBS, capability::PAY];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no ADP spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no ADP spec in the catalog"))?;
         let docs = "https://developers.adp.com/articles/general/introduction-to-adp-restful-apis";
         descriptor(PROVIDER, "ADP Workforce Now", docs, capabilities)
             .http_policy(spec.http_policy())
@@ -83,7 +83,7 @@ impl Adapter for Adp {
         let client_id = config.setting_str("client_id")?.to_owned();
         // The spec gives the hosts, the client certificate on every call (token and API alike),
         // the client credentials grant and the headers (`masked=false`, `roleCode`).
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no ADP spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no ADP spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api, client_id })
     }

@@ -29,7 +29,7 @@ mod wire;
 use chrono::Duration;
 use integration_core::descriptor::{GenericHmac, SignatureEncoding};
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::{VerifiedWebhook, WebhookOutcome, WebhookScheme};
 use serde::de::DeserializeOwned;
 
@@ -90,7 +90,7 @@ impl Adapter for BambooHr {
         let descriptor = Self::describe()?;
         let company = config.setting_str("company_domain")?.to_owned();
         let time_off_days = config.settings.get("time_off_days").and_then(Value::as_i64).unwrap_or(365);
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no BambooHR spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no BambooHR spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api, company, time_off_days })
     }

@@ -43,7 +43,7 @@ mod wire;
 use std::collections::BTreeSet;
 
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use serde::de::DeserializeOwned;
 
 use self::wire::{Collection, SERVICE_DATES};
@@ -71,7 +71,7 @@ pub struct Workday {
 impl Adapter for Workday {
     fn describe() -> Result<Descriptor> {
         let capabilities = [capability::DEPARTMENTS, capability::JOBS, Capability::HEALTH_CHECK];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Workday spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Workday spec in the catalog"))?;
         descriptor(PROVIDER, "Workday", &spec.docs, capabilities)
             .http_policy(spec.http_policy())
             .base_url(None, "the API host, e.g. https://wd2-impl-services1.workday.com")
@@ -97,7 +97,7 @@ impl Adapter for Workday {
         // The spec's `https://{host}`: the configured `base_url`, which the token endpoint
         // (on the same host) follows. The refresh token configured is used until Workday hands
         // out another one.
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Workday spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Workday spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api, tenant, hire_dates })
     }

@@ -41,7 +41,7 @@
 mod wire;
 
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::{IntegrationEvent, RecordChange, VerifiedWebhook, WebhookOutcome, WebhookScheme};
 
 use crate::prelude::*;
@@ -74,7 +74,7 @@ pub struct Adyen {
 impl Adapter for Adyen {
     fn describe() -> Result<Descriptor> {
         let capabilities = [capability::MANUAL_CAPTURE, Capability::HEALTH_CHECK, Capability::WEBHOOKS];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Adyen spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Adyen spec in the catalog"))?;
         descriptor(PROVIDER, "Adyen", &spec.docs, capabilities)
             .http_policy(spec.http_policy())
             .webhook(WebhookScheme::Adyen)
@@ -91,9 +91,10 @@ impl Adapter for Adyen {
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let mut spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Adyen spec in the catalog"))?;
+        let mut spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Adyen spec in the catalog"))?;
         if config.settings.get("live_prefix").and_then(Value::as_str).is_some_and(|p| !p.trim().is_empty()) {
-            LIVE_BASE.clone_into(&mut spec.base_url);
+            // Live connections get a copy with the live base; test ones share the catalog's.
+            LIVE_BASE.clone_into(&mut std::sync::Arc::make_mut(&mut spec).base_url);
         }
         let merchant = config
             .settings

@@ -40,7 +40,7 @@ mod wire;
 
 use integration_core::decode::Fields;
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use integration_core::{VerifiedWebhook, WebhookOutcome, WebhookScheme};
 use serde_json::Value;
 
@@ -76,7 +76,7 @@ impl Adapter for Stripe {
             Capability::HEALTH_CHECK,
             Capability::WEBHOOKS,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Stripe spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Stripe spec in the catalog"))?;
         descriptor(PROVIDER, "Stripe", &spec.docs, capabilities)
             .http_policy(spec.http_policy())
             .webhook(WebhookScheme::Stripe)
@@ -96,7 +96,7 @@ impl Adapter for Stripe {
                 .with_field("settings.account")
                 .with_provider(PROVIDER));
         }
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Stripe spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Stripe spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         Ok(Self { descriptor, api, account })
     }

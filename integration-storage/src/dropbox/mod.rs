@@ -40,7 +40,7 @@
 
 use integration_core::domain::ListRequest;
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use sha2::Digest as _;
 
 use crate::prelude::*;
@@ -78,7 +78,7 @@ impl Adapter for Dropbox {
             capability::SEARCH,
             Capability::HEALTH_CHECK,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Dropbox spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Dropbox spec in the catalog"))?;
         spec.descriptor_builder()
             .streams(crate::streams::descriptors(&capabilities))
             .capabilities(capabilities)
@@ -92,7 +92,7 @@ impl Adapter for Dropbox {
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Dropbox spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Dropbox spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         let content = config.setting_url("content_url", Some("https://content.dropboxapi.com/2"))?.to_string();
         Ok(Self { descriptor, api, content: content.trim_end_matches('/').to_owned() })

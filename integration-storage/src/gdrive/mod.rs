@@ -33,7 +33,7 @@ use std::sync::Mutex;
 
 use integration_core::domain::ListRequest;
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use serde::Deserialize as De;
 
 use crate::id_tree::{Child, IdTree, Lineage, Paths, Walk, latest_of_each, subtree};
@@ -78,13 +78,13 @@ impl Adapter for GoogleDrive {
             capability::METADATA,
             Capability::HEALTH_CHECK,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Drive spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Drive spec in the catalog"))?;
         spec.descriptor_builder().streams(crate::streams::descriptors(&capabilities)).capabilities(capabilities).build()
     }
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Drive spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no Google Drive spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         let base = api.base_url().as_str().trim_end_matches('/');
         let upload = match base.strip_suffix("/drive/v3") {

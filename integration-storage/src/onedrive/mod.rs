@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use integration_core::domain::ListRequest;
 use integration_core::http::Method;
-use integration_core::spec::{SpecClient, catalog_spec};
+use integration_core::spec::{SpecClient, shared_catalog_spec};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize as De;
 
@@ -92,7 +92,7 @@ impl Adapter for OneDrive {
             capability::METADATA,
             Capability::HEALTH_CHECK,
         ];
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no OneDrive spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no OneDrive spec in the catalog"))?;
         spec.descriptor_builder()
             .streams(crate::streams::descriptors(&capabilities))
             .capabilities(capabilities)
@@ -107,7 +107,7 @@ impl Adapter for OneDrive {
 
     fn from_config(config: &IntegrationConfig, context: &BuildContext) -> Result<Self> {
         let descriptor = Self::describe()?;
-        let spec = catalog_spec(PROVIDER).ok_or_else(|| Error::config("no OneDrive spec in the catalog"))?;
+        let spec = shared_catalog_spec(PROVIDER).ok_or_else(|| Error::config("no OneDrive spec in the catalog"))?;
         let api = SpecClient::for_adapter(spec, descriptor.clone(), config, context)?;
         let segment = |id: &str| utf8_percent_encode(id, SEGMENT).to_string();
         let drive = match (
