@@ -137,6 +137,49 @@ async fn concurrent_syncs(dir: &std::path::Path, rows: &mut Vec<Row>) {
         ),
         target: "p99 under 5 s",
     });
+    // The hand-written baseline in the same run: the same reports fetched with bare reqwest,
+    // 16 at a time, and parsed into JSON values — no mapping, no store, no run log.
+    let client = reqwest::Client::new();
+    let url = format!(
+        "{}/api/gateway.php/{}/v1/reports/custom?format=JSON&onlyCurrent=true",
+        fake.base_url(),
+        integration_testkit::fake::bamboohr::COMPANY
+    );
+    let body = serde_json::json!({ "title": "baseline", "fields": integration_hris::bamboohr::REPORT_FIELDS.split(',').collect::<Vec<_>>() });
+    let turns = Arc::new(tokio::sync::Semaphore::new(16));
+    let baseline_started = Instant::now();
+    let mut fetches = tokio::task::JoinSet::new();
+    for _ in 0..tenants {
+        let (client, url, body, turns) = (client.clone(), url.clone(), body.clone(), turns.clone());
+        fetches.spawn(async move {
+            let _turn = turns.acquire_owned().await.unwrap();
+            let answer = client
+                .post(&url)
+                .basic_auth(integration_testkit::fake::bamboohr::API_KEY, Some("x"))
+                .header("Accept", "application/json")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+            report["employees"].as_array().map_or(0, Vec::len)
+        });
+    }
+    let mut fetched = 0;
+    while let Some(n) = fetches.join_next().await {
+        fetched += n.unwrap();
+    }
+    let baseline = baseline_started.elapsed();
+    rows.push(Row {
+        what: "  baseline: the same reports by bare reqwest + serde_json".into(),
+        result: format!(
+            "{fetched} records in {:.1} s ({:.0} records/s); the SDK's syncs took {:.2}× as long",
+            baseline.as_secs_f64(),
+            fetched as f64 / baseline.as_secs_f64(),
+            took.as_secs_f64() / baseline.as_secs_f64()
+        ),
+        target: "none set",
+    });
     rows.push(Row {
         what: "  resources at the peak".into(),
         result: format!(

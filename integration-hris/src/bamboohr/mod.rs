@@ -39,6 +39,10 @@ use crate::prelude::*;
 /// The provider id.
 pub const PROVIDER: &str = "bamboohr";
 
+/// The fields the adapter asks for in custom reports and single-employee reads (comma-separated
+/// BambooHR field names).
+pub const REPORT_FIELDS: &str = wire::FIELDS;
+
 /// The body limit of the employee report, one answer for the whole company (BambooHR does not
 /// page it): sized for a company of 50,000 employees at 2 KiB each — four times the 480 bytes
 /// an employee measured on the fake's records (`tests/bamboohr_contract.rs` keeps that true),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::prelude::*;
 
 /// The fields asked for in custom reports and single-employee reads.
-pub(super) const FIELDS: &str = concat!(
+pub(crate) const FIELDS: &str = concat!(
     "id,employeeNumber,firstName,lastName,displayName,workEmail,homeEmail,department,jobTitle,location,",
     "supervisorEId,status,employmentHistoryStatus,hireDate,terminationDate,payRate,payType,payPer,lastChanged",
 );
