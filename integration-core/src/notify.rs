@@ -172,9 +172,10 @@ impl Notification {
         }
     }
 
-    /// What makes it this notification and not a repeat of one raised before: a new streak of
-    /// failures, a new revocation (the connection's revision), a new expiry date, a new
-    /// dead-lettering (when it happened), a new failed run.
+    /// What the notification is about (`sync_failing/hr/employees`); an expiry date and a
+    /// failed run are part of it. The [`Notifier`] claims it with its episode added — the
+    /// streak's first failed run, the connection's revision at revocation, when a delivery was
+    /// dead-lettered — so a new episode is news and a repeat is not.
     pub fn key(&self) -> String {
         match self {
             Self::SyncFailing { connection, stream, .. } => format!("sync_failing/{connection}/{stream}"),
@@ -337,52 +338,62 @@ impl Notifier {
     /// # Errors
     /// A store's error; what was raised before it stays raised.
     pub async fn check(&self, tenant: &TenantId) -> Result<Vec<Notification>> {
-        let mut found = Vec::new();
+        // Each notification with the key of its episode, made from what was read to find it.
+        let mut found: Vec<(Notification, String)> = Vec::new();
         let configs = self.configs.list(tenant).await?;
         for config in &configs {
             found.extend(self.connection_notifications(config).await?);
         }
         let dead = DeliveryQuery::new().status(DeliveryStatus::DeadLettered).limit(self.policy.lookback);
         for d in self.deliveries.list_deliveries(tenant, &dead).await? {
-            found.push(Notification::WebhookDeadLettered {
+            // One episode per dead-lettering: a replay that fails again is news.
+            let when = d.completed_at.map(|t| t.timestamp_micros()).unwrap_or_default();
+            let notification = Notification::WebhookDeadLettered {
                 tenant: d.tenant,
                 connection: d.connection,
                 provider: d.provider,
                 delivery: d.id,
                 error: d.last_error.unwrap_or_default(),
-            });
+            };
+            let episode = format!("{}/{when}", notification.key());
+            found.push((notification, episode));
         }
         if let Some(automations) = &self.automations {
             let failed = AutomationRunQuery::new().status(AutomationRunStatus::Failed).limit(self.policy.lookback);
             for run in automations.list_automation_runs(tenant, &failed).await? {
                 let trigger = run.trigger.get("trigger").and_then(Value::as_str).unwrap_or("manual").to_owned();
-                found.push(Notification::AutomationFailed {
+                let notification = Notification::AutomationFailed {
                     tenant: run.tenant,
                     automation: run.automation,
                     run: run.id,
                     error: run.error.unwrap_or_default(),
                     trigger,
-                });
+                };
+                let episode = notification.key();
+                found.push((notification, episode));
             }
         }
         let mut raised = Vec::new();
-        for notification in found {
-            if self.raise_once(&notification).await? {
+        for (notification, episode) in found {
+            if self.raise_once(&notification, &episode).await? {
                 raised.push(notification);
             }
         }
         Ok(raised)
     }
 
-    async fn connection_notifications(&self, config: &StoredConfig) -> Result<Vec<Notification>> {
+    async fn connection_notifications(&self, config: &StoredConfig) -> Result<Vec<(Notification, String)>> {
         let (tenant, connection, provider) = (&config.tenant, &config.connection, &config.provider);
         let mut found = Vec::new();
         if config.status == ConnectionStatus::ReauthorizationRequired {
-            found.push(Notification::ReauthorizationRequired {
+            // One episode per revocation: the connection's revision moves when it is connected again.
+            let notification = Notification::ReauthorizationRequired {
                 tenant: tenant.clone(),
                 connection: connection.clone(),
                 provider: provider.clone(),
-            });
+            };
+            let episode = format!("{}/{}", notification.key(), config.revision);
+            found.push((notification, episode));
         }
         if matches!(config.status, ConnectionStatus::Paused | ConnectionStatus::Disconnected) {
             return Ok(found);
@@ -410,49 +421,60 @@ impl Notifier {
             }
         }
         if let Some(expires_at) = expiring.filter(|at| *at <= soon) {
-            found.push(Notification::CredentialsExpiring {
+            let notification = Notification::CredentialsExpiring {
                 tenant: tenant.clone(),
                 connection: connection.clone(),
                 provider: provider.clone(),
                 expires_at,
-            });
+            };
+            let episode = notification.key();
+            found.push((notification, episode));
         }
         let query = RunQuery { limit: Some(self.policy.lookback), ..RunQuery::new().connection(connection.clone()) };
         let runs = self.state.list_runs(tenant, &query).await?;
-        // Newest first: each stream's streak of failures up to its latest run.
-        let mut streaks: BTreeMap<&str, (u32, bool, &crate::store::SyncRun)> = BTreeMap::new();
+        // Newest first: each stream's streak of failures up to its latest run, and the streak's
+        // first failed run (its episode).
+        let mut streaks: BTreeMap<&str, Streak<'_>> = BTreeMap::new();
         for run in runs.iter().filter(|r| r.status.is_terminal() && !r.dry_run) {
-            let entry = streaks.entry(run.stream.as_str()).or_insert((0, true, run));
-            if !entry.1 {
+            let streak = streaks.entry(run.stream.as_str()).or_insert(Streak {
+                failures: 0,
+                open: true,
+                latest: run,
+                first: None,
+            });
+            if !streak.open {
                 continue;
             }
             if run.status == RunStatus::Failed {
-                entry.0 += 1;
+                streak.failures += 1;
+                streak.first = Some(run.id);
             } else if run.status != RunStatus::Cancelled {
-                entry.1 = false;
+                streak.open = false;
             }
         }
-        for (stream, (failures, _, latest)) in streaks {
-            if failures >= self.policy.sync_failures {
-                found.push(Notification::SyncFailing {
+        for (stream, streak) in streaks {
+            if streak.failures >= self.policy.sync_failures {
+                let notification = Notification::SyncFailing {
                     tenant: tenant.clone(),
                     connection: connection.clone(),
                     provider: provider.clone(),
                     stream: stream.to_owned(),
-                    consecutive_failures: failures,
-                    error: latest.error.as_ref().map(|e| e.message.clone()).unwrap_or_default(),
-                    run: latest.id,
-                });
+                    consecutive_failures: streak.failures,
+                    error: streak.latest.error.as_ref().map(|e| e.message.clone()).unwrap_or_default(),
+                    run: streak.latest.id,
+                };
+                let first = streak.first.map(|id| id.to_string()).unwrap_or_default();
+                let episode = format!("{}/{first}", notification.key());
+                found.push((notification, episode));
             }
         }
         Ok(found)
     }
 
-    /// Claims the notification's key (for its episode) and, when this caller is the first,
-    /// raises it. Whether it was raised now.
-    async fn raise_once(&self, notification: &Notification) -> Result<bool> {
-        let key = self.episode_key(notification).await?;
-        let claim = self.once.claim(notification.tenant(), NAMESPACE, &key, Duration::from_secs(3600)).await?;
+    /// Claims the notification's `episode` key and, when this caller is the first, raises it.
+    /// Whether it was raised now.
+    async fn raise_once(&self, notification: &Notification, episode: &str) -> Result<bool> {
+        let claim = self.once.claim(notification.tenant(), NAMESPACE, episode, Duration::from_secs(3600)).await?;
         let Claim::Acquired(token) = claim else {
             return Ok(false);
         };
@@ -460,35 +482,20 @@ impl Notifier {
         tracing::warn!(tenant = %notification.tenant(), kind = notification.kind(), "{notification}");
         let _ = self.sender.send(notification.clone());
         for sink in &self.sinks {
-            if let Err(e) = sink.notify(notification, &key).await {
+            if let Err(e) = sink.notify(notification, episode).await {
                 tracing::error!(error = %e, kind = notification.kind(), "a notification sink failed");
             }
         }
         self.once.complete(&token, Some(notification.to_json())).await?;
         Ok(true)
     }
+}
 
-    /// The key of the notification's episode: a streak of failures is one episode from its
-    /// first failed run, a revocation one per connection revision, a dead letter one per
-    /// dead-lettering (a replay that fails again is news).
-    async fn episode_key(&self, notification: &Notification) -> Result<String> {
-        Ok(match notification {
-            Notification::SyncFailing { tenant, connection, stream, consecutive_failures, .. } => {
-                let query = RunQuery::new().connection(connection.clone()).stream(stream.clone());
-                let query = RunQuery { limit: Some(*consecutive_failures as usize + 1), ..query };
-                let runs = self.state.list_runs(tenant, &query).await?;
-                let first = runs.iter().rfind(|r| r.status == RunStatus::Failed).map(|r| r.id);
-                format!("{}/{}", notification.key(), first.map(|id| id.to_string()).unwrap_or_default())
-            }
-            Notification::ReauthorizationRequired { tenant, connection, .. } => {
-                let revision = self.configs.get(tenant, connection).await?.map(|c| c.revision).unwrap_or_default();
-                format!("{}/{revision}", notification.key())
-            }
-            Notification::WebhookDeadLettered { tenant, delivery, .. } => {
-                let when = self.deliveries.delivery(tenant, *delivery).await?.and_then(|d| d.completed_at);
-                format!("{}/{}", notification.key(), when.map(|t| t.timestamp_micros()).unwrap_or_default())
-            }
-            _ => notification.key(),
-        })
-    }
+/// A stream's failures in a row, newest first: how many, whether the streak is still being
+/// counted, its latest run and its first failed one.
+struct Streak<'a> {
+    failures: u32,
+    open: bool,
+    latest: &'a crate::store::SyncRun,
+    first: Option<RunId>,
 }
