@@ -59,7 +59,7 @@ impl Authorizer for DemoSessions {
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
 /// The running world.
@@ -127,9 +127,7 @@ pub(crate) async fn serve(dir: &std::path::Path) -> Result<Served, Box<dyn Error
     let on_connect: OnConnect = Arc::new(move |tenant, connection, adapter| {
         hook_adapters.insert(tenant.clone(), connection.clone(), adapter.clone());
         for stream in &adapter.descriptor().streams {
-            let mode =
-                if stream.supports(SyncMode::Incremental) { SyncMode::Incremental } else { SyncMode::FullRefresh };
-            let job = SyncJob::new(tenant.clone(), connection.clone(), stream.name.clone(), mode);
+            let job = SyncJob::new(tenant.clone(), connection.clone(), stream.name.clone(), stream.usual_mode());
             hook_scheduler.add(Schedule::every(adapter.clone(), job, Duration::from_secs(600)));
         }
     });

@@ -109,21 +109,6 @@ fn badge(class: &str) -> String {
     format!(r#"<span class="badge {0}">{0}</span>"#, escape(class))
 }
 
-fn standing_name(standing: Standing) -> &'static str {
-    match standing {
-        Standing::Healthy => "healthy",
-        Standing::Degraded => "degraded",
-        Standing::ReauthorizationRequired => "reauthorization_required",
-        Standing::Paused => "paused",
-        Standing::Pending => "pending",
-        Standing::Disconnected => "disconnected",
-    }
-}
-
-fn status_name(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 fn button(action: &str, label: &str, confirm: Option<&str>, may_act: bool) -> String {
     if !may_act {
         return String::new();
@@ -145,7 +130,7 @@ fn connections_table(out: &mut String, tenant: &TenantId, views: &[ConnectionVie
         let mut streams = String::new();
         for s in &view.streams {
             let n = escape(&s.name);
-            let status = s.last_status.as_ref().map(|st| badge(&status_name(st))).unwrap_or_default();
+            let status = s.last_status.map(|st| badge(st.as_str())).unwrap_or_default();
             let paused = if s.paused { badge("paused") } else { String::new() };
             let base = format!("api/tenants/{t}/connections/{c}/streams/{n}");
             let toggle = if s.paused {
@@ -170,9 +155,9 @@ fn connections_table(out: &mut String, tenant: &TenantId, views: &[ConnectionVie
         let _ = write!(
             out,
             r#"<tr class="connection" data-connection="{c}" data-standing="{standing}"><td>{c}</td><td>{provider}</td><td>{badge}{reason}</td><td>{last}</td><td>{streams}</td><td>{disconnect}</td></tr>"#,
-            standing = standing_name(view.standing),
+            standing = view.standing.as_str(),
             provider = escape(&view.provider_name),
-            badge = badge(standing_name(view.standing)),
+            badge = badge(view.standing.as_str()),
             last = escape(&last),
         );
     }
@@ -207,12 +192,9 @@ async fn render(
         let _ = write!(out, r#"<p id="connected" class="badge healthy">Connected {}.</p>"#, escape(connected));
     }
 
-    if let Some(notifier) = &console.notifier
-        && let Err(e) = notifier.check(tenant).await
-    {
-        tracing::warn!(error = %e, "the console could not check for notifications");
+    if let Err(e) = api::raise_due(console, tenant).await {
+        tracing::warn!(error = %e.message(), "the console could not check for notifications");
     }
-    tokio::task::yield_now().await;
     let notifications = api::recent_notifications(console, tenant);
     out.push_str(r#"<h2>Notifications</h2><ul id="notifications">"#);
     if notifications.is_empty() {
@@ -261,7 +243,7 @@ async fn render(
         out.push_str(r#"<tr><td colspan="6">None yet.</td></tr>"#);
     }
     for run in &runs {
-        let status = status_name(&run.status);
+        let status = run.status.as_str();
         let error = run.error.as_ref().map(|e| escape(&e.message)).unwrap_or_default();
         let mut rejected = String::new();
         if !run.rejected.is_empty() {
@@ -284,7 +266,7 @@ async fn render(
             r#"<tr class="run" data-status="{status}"><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {} / {}</td><td>{}</td><td>{error}{rejected}</td></tr>"#,
             escape(run.connection.as_str()),
             escape(&run.stream),
-            badge(&status),
+            badge(status),
             c.added,
             c.updated,
             c.deleted,

@@ -33,6 +33,20 @@ pub enum Standing {
     Disconnected,
 }
 
+impl Standing {
+    /// Its name, as serialized (`"reauthorization_required"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Healthy => "healthy",
+            Self::Degraded => "degraded",
+            Self::ReauthorizationRequired => "reauthorization_required",
+            Self::Paused => "paused",
+            Self::Pending => "pending",
+            Self::Disconnected => "disconnected",
+        }
+    }
+}
+
 /// One stream of a connection.
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamView {

@@ -273,6 +273,12 @@ impl StreamDescriptor {
     pub fn supports(&self, mode: SyncMode) -> bool {
         self.sync_modes.contains(&mode)
     }
+
+    /// The mode a scheduled sync of the stream uses: incremental when the stream offers it, a
+    /// full refresh otherwise.
+    pub fn usual_mode(&self) -> SyncMode {
+        if self.supports(SyncMode::Incremental) { SyncMode::Incremental } else { SyncMode::FullRefresh }
+    }
 }
 
 /// How a provider signs its webhook deliveries. Verification lives in the webhook module.

@@ -120,8 +120,7 @@ pub(crate) fn circuit_state(host: &str, state: u8) {
 /// A sync run ended.
 pub(crate) fn sync_run(run: &crate::store::SyncRun) {
     let (provider, stream) = (run.provider.to_string(), run.stream.clone());
-    let status = serde_json::to_value(run.status).ok().and_then(|v| v.as_str().map(str::to_owned));
-    let status = status.unwrap_or_else(|| "unknown".to_owned());
+    let status = run.status.as_str();
     metrics::counter!(SYNC_RUNS, "provider" => provider.clone(), "stream" => stream.clone(), "status" => status)
         .increment(1);
     let counts = &run.counts;
