@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use integration_core::schedule::PAUSED_STREAMS;
 use integration_core::store::{
-    AuditAction, AuditEvent, AutomationRunQuery, DeliveryQuery, DeliveryStatus, RunQuery, RunStatus, SyncRun,
+    AuditAction, AuditEvent, AutomationRunQuery, DeliveryQuery, DeliveryStatus, RunQuery, RunStatus, StoredConfig,
+    SyncRun,
 };
 use integration_core::{
     CancellationToken, ConnectionId, ConnectionStatus, DeliveryId, ErrorKind, RunId, SyncJob, SyncMode, TenantId,
@@ -55,7 +56,8 @@ pub(crate) fn router(console: Shared) -> axum::Router {
 /// Runs the host's check; the granted [`Access`] goes into the request's extensions.
 async fn authorize(State(console): State<Shared>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
-    let api = parts.uri.path().contains("/api/");
+    // The JSON API answers refusals in JSON; pages send the browser to the host's sign-in.
+    let api = parts.uri.path().starts_with(&format!("{}api/", console.public_url.path()));
     match console.authorizer.authorize(&parts).await {
         Ok(access) => {
             parts.extensions.insert(access);
@@ -374,12 +376,25 @@ async fn notifications(
     Path(tenant): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let tenant = tenant_of(&access, &tenant)?;
+    raise_due(&console, &tenant).await?;
+    Ok(Json(json!({ "notifications": recent_notifications(&console, &tenant) })))
+}
+
+/// Raises what is due for `tenant` now (each notification once), so the list the console
+/// shows next is current: the console's listener hears them before the next read.
+pub(crate) async fn raise_due(console: &Console, tenant: &TenantId) -> ApiResult<()> {
     if let Some(notifier) = &console.notifier {
-        // Raise what is due now, so the list is current (each is raised once).
-        notifier.check(&tenant).await?;
+        notifier.check(tenant).await?;
         tokio::task::yield_now().await;
     }
-    Ok(Json(json!({ "notifications": recent_notifications(&console, &tenant) })))
+    Ok(())
+}
+
+/// `tenant`'s connection as stored, or `404`.
+async fn stored_connection(console: &Console, tenant: &TenantId, connection: &ConnectionId) -> ApiResult<StoredConfig> {
+    console.connections.stored(tenant, connection).await?.ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("tenant {tenant} has no connection {connection}"))
+    })
 }
 
 async fn stream_action(
@@ -391,9 +406,7 @@ async fn stream_action(
     let tenant = tenant_of(&access, &tenant)?;
     may_act(&console, &access, csrf_header(&headers))?;
     let connection = ConnectionId::new(connection)?;
-    let stored = console.connections.stored(&tenant, &connection).await?.ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("tenant {tenant} has no connection {connection}"))
-    })?;
+    let stored = stored_connection(&console, &tenant, &connection).await?;
     let known = console.registry.descriptor(stored.provider.as_str()).is_none_or(|d| d.stream(&stream).is_some());
     if !known {
         return Err(ApiError::new(
@@ -452,9 +465,7 @@ async fn stream_action(
                 };
                 let config = console.connections.load(&tenant, &connection).await?;
                 let adapter = console.registry.build(config)?;
-                let mode = adapter.descriptor().stream(&stream).map_or(SyncMode::FullRefresh, |s| {
-                    if s.supports(SyncMode::Incremental) { SyncMode::Incremental } else { SyncMode::FullRefresh }
-                });
+                let mode = adapter.descriptor().stream(&stream).map_or(SyncMode::FullRefresh, |s| s.usual_mode());
                 let job = SyncJob::new(tenant.clone(), connection.clone(), stream.clone(), mode);
                 tokio::spawn(async move {
                     if let Err(e) = engine.run(adapter.as_ref(), &job, &CancellationToken::new()).await {
@@ -482,13 +493,7 @@ async fn disconnect(
     let tenant = tenant_of(&access, &tenant)?;
     may_act(&console, &access, csrf_header(&headers))?;
     let connection = ConnectionId::new(connection)?;
-    let Some(stored) = console.connections.stored(&tenant, &connection).await? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("tenant {tenant} has no connection {connection}"),
-        ));
-    };
+    let stored = stored_connection(&console, &tenant, &connection).await?;
     // Tell the provider first (revoking tokens where it can); a provider that cannot be reached
     // does not keep the connection alive here.
     let mut note = None;

@@ -34,6 +34,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
 
 use crate::access::Access;
 use crate::api::{ApiError, ApiResult, Shared, audit, may_act, tenant_of};
@@ -119,8 +120,9 @@ fn session_digest(access: &Access) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(access.session().as_bytes()))
 }
 
+/// Whether `a` and `b` are the same, compared in constant time.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// The tenant a connect request is for: the one named, or the session's only one.
@@ -357,7 +359,7 @@ async fn callback_inner(
         },
     }
     let adapter = save_and_connect(console, access, config).await?;
-    finish(console, access, &tenant, &connection, adapter, "OAuth").await
+    finish(console, &tenant, &connection, adapter, "OAuth").await
 }
 
 /// Saves `config` (replacing the connection's earlier configuration, keeping its other
@@ -394,7 +396,6 @@ async fn save_and_connect(
 
 async fn finish(
     console: &crate::Console,
-    _access: &Access,
     tenant: &TenantId,
     connection: &ConnectionId,
     adapter: Arc<dyn Integration>,
@@ -524,7 +525,7 @@ async fn submit_inner(
     config.settings = settings;
     config.secrets = secrets;
     match save_and_connect(console, access, config).await {
-        Ok(adapter) => finish(console, access, &tenant, &connection, adapter, "form").await,
+        Ok(adapter) => finish(console, &tenant, &connection, adapter, "form").await,
         Err(e) => {
             // The provider refused (a wrong key), or the whole configuration failed a check:
             // say so next to the field it names, if it names one.
