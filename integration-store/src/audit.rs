@@ -21,7 +21,7 @@ impl AuditSink for SqlStore {
         .bind(e.action.as_str())
         .bind(enum_text(&e.outcome)?)
         .bind(e.detail.as_str())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(|e| db("record an audit event", e))?;
         Ok(())

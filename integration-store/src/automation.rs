@@ -508,7 +508,7 @@ impl AutomationStore for SqlStore {
                 .bind(error)
             }
         };
-        let done = query.execute(&self.pool).await.map_err(|e| db("release an automation run", e))?;
+        let done = query.execute(self.writer()).await.map_err(|e| db("release an automation run", e))?;
         if done.rows_affected() == 0 {
             return Err(refusal::lost_run_lease(lease));
         }

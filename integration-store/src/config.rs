@@ -63,7 +63,7 @@ impl SqlStore {
             .bind(value)
             .bind(micros(self.now()))
             .bind(at)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.writer())
             .await
             .map_err(|e| db("update a configuration", e))?
             .ok_or_else(|| refusal::no_connection(tenant, connection))?;
@@ -103,7 +103,7 @@ impl ConfigStore for SqlStore {
             .bind(now)
             .bind(i64_of(c.revision))
             .bind(mappings)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.writer())
             .await
             .map_err(|e| db("write a configuration", e))?;
         match row {
@@ -140,7 +140,7 @@ impl ConfigStore for SqlStore {
         let done = sqlx::query("DELETE FROM configs WHERE tenant = $1 AND connection = $2")
             .bind(tenant.as_str())
             .bind(connection.as_str())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("delete a configuration", e))?;
         Ok(done.rows_affected() > 0)

@@ -74,7 +74,7 @@ impl IdempotencyStore for SqlStore {
         .bind(i64_of(claim.token))
         .bind(outcome)
         .bind(micros(self.now()))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await
         .map_err(|e| db("complete a claim", e))?;
         match row {
@@ -91,7 +91,7 @@ impl IdempotencyStore for SqlStore {
         .bind(claim.namespace.as_str())
         .bind(claim.key.as_str())
         .bind(i64_of(claim.token))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(|e| db("release a claim", e))?;
         Ok(done.rows_affected() > 0)
@@ -101,7 +101,7 @@ impl IdempotencyStore for SqlStore {
         let done = sqlx::query("DELETE FROM claims WHERE tenant = $1 AND completed = 1 AND completed_at < $2")
             .bind(tenant.as_str())
             .bind(micros(before))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("purge claims", e))?;
         Ok(done.rows_affected())

@@ -70,10 +70,31 @@ impl Backend {
     }
 }
 
+/// How SQLite makes a commit durable (PostgreSQL's is its server's setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Every commit is synced to disk before it returns (`synchronous = FULL`): an
+    /// acknowledged webhook, a committed checkpoint and its records survive a power cut. The
+    /// default.
+    #[default]
+    Full,
+    /// Commits are synced when the write-ahead log is checkpointed (`synchronous = NORMAL`):
+    /// everything survives the process dying; a power cut or an operating-system crash may roll
+    /// back the last commits — whole, never corrupting, a checkpoint with its records — so a
+    /// webhook acknowledged just before is lost (the next sync still reads its change). About
+    /// twice the webhook throughput on the scale bench's disk (see the README's Performance).
+    Normal,
+}
+
 /// Every store trait over one SQL database.
 #[derive(Clone)]
 pub struct SqlStore {
+    /// Reads (and, on PostgreSQL, writes too).
     pool: AnyPool,
+    /// Writes: on SQLite a pool of one connection, so the process's writers queue for it in
+    /// order instead of sleeping in SQLite's busy handler; on PostgreSQL the same pool.
+    writer: AnyPool,
     backend: Backend,
     clock: Arc<dyn Clock>,
     page_sql: Arc<page_sql::PageSqlCache>,
@@ -87,15 +108,66 @@ impl fmt::Debug for SqlStore {
 
 static DRIVERS: Once = Once::new();
 
+/// Puts the SQLite database at `url` in write-ahead-log mode (kept in the file), before any
+/// pool opens it: readers then never wait for the writer, nor it for them, and a commit is one
+/// append to the log, synced (`synchronous` stays `FULL`: an acknowledged webhook or a
+/// committed checkpoint survives a power cut). The switch needs the file to itself, so it is
+/// made on a connection of its own.
+#[cfg(feature = "sqlite")]
+async fn write_ahead_log(url: &str) -> Result<()> {
+    use sqlx::{Connection as _, Row as _};
+    let mut connection = sqlx::AnyConnection::connect(url).await.map_err(|e| db("connect", e))?;
+    let row = sqlx::query("PRAGMA journal_mode = WAL")
+        .fetch_one(&mut connection)
+        .await
+        .map_err(|e| db("switch to write-ahead logging", e))?;
+    let mode: String = row.try_get(0).map_err(|e| db("switch to write-ahead logging", e))?;
+    connection.close().await.map_err(|e| db("switch to write-ahead logging", e))?;
+    // An in-memory database answers `memory`; anything else is a file that refused.
+    if mode != "wal" && mode != "memory" {
+        return Err(Error::storage(format!(
+            "SQLite kept the {mode} journal instead of write-ahead logging: is the file on a network file system?"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn write_ahead_log(_url: &str) -> Result<()> {
+    Ok(())
+}
+
 impl SqlStore {
-    /// Opens (creating it if needed) the SQLite database at `path`, in WAL mode, and migrates it.
+    /// Opens (creating it if needed) the SQLite database at `path`, in write-ahead-log mode, and
+    /// migrates it. Every commit is synced to disk before it returns ([`Durability::Full`]).
+    /// Four connections read; one writes, and the process's writers queue for it in order.
     #[cfg(feature = "sqlite")]
     pub async fn sqlite(path: impl AsRef<Path>) -> Result<Self> {
+        Self::sqlite_with(path, Durability::Full).await
+    }
+
+    /// Opens the SQLite database at `path` as [`SqlStore::sqlite`] does, its commits made
+    /// durable as `durability` says.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use integration_store::{Durability, SqlStore};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("integrations-durability-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// // Survives the process dying; a power cut may roll back the last commits.
+    /// let store = SqlStore::sqlite_with(dir.join("integrations.db"), Durability::Normal).await.unwrap();
+    /// # drop(store);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # });
+    /// ```
+    #[cfg(feature = "sqlite")]
+    pub async fn sqlite_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self> {
         let path = path.as_ref();
         let text = path.to_str().ok_or_else(|| {
             Error::config(format!("the SQLite path {} is not valid UTF-8", path.display())).with_field("path")
         })?;
-        Self::connect(&format!("sqlite://{text}?mode=rwc"), 4).await
+        Self::open(&format!("sqlite://{text}?mode=rwc"), 4, durability).await
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://user@host:5432/db`) and
@@ -105,9 +177,13 @@ impl SqlStore {
         Self::connect(url, 8).await
     }
 
-    /// Connects by URL (`sqlite://...` or `postgres://...`) with at most `max_connections`, and
-    /// migrates.
+    /// Connects by URL (`sqlite://...` or `postgres://...`) with at most `max_connections` for
+    /// reading (on SQLite, one more writes), and migrates.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        Self::open(url, max_connections, Durability::Full).await
+    }
+
+    async fn open(url: &str, max_connections: u32, durability: Durability) -> Result<Self> {
         DRIVERS.call_once(install_default_drivers);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -116,13 +192,34 @@ impl SqlStore {
         } else {
             return Err(Error::config("a store URL starts with sqlite: or postgres:").with_field("url"));
         };
+        if backend == Backend::Sqlite {
+            write_ahead_log(url).await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .connect(url)
             .await
             .map_err(|e| db("connect", e))?;
+        let writer = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        let pragma = match durability {
+                            Durability::Full => "PRAGMA synchronous = FULL",
+                            Durability::Normal => "PRAGMA synchronous = NORMAL",
+                        };
+                        sqlx::query(pragma).execute(conn).await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await
+                .map_err(|e| db("connect", e))?,
+            Backend::Postgres => pool.clone(),
+        };
         let page_sql = Arc::new(page_sql::PageSqlCache::new(backend));
-        let store = Self { pool, backend, clock: Arc::new(SystemClock), page_sql };
+        let store = Self { pool, writer, backend, clock: Arc::new(SystemClock), page_sql };
         store.migrate().await?;
         Ok(store)
     }
@@ -156,19 +253,26 @@ impl SqlStore {
             .map_err(|e| Error::storage(format!("migrating the {:?} store failed: {e}", self.backend)).with_source(e))
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
-    /// A write transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`), so two
-    /// writers queue on the busy timeout instead of failing to upgrade a read lock.
+    /// A write transaction, on the writer connection. SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so a writer in another process waits on the busy timeout instead of
+    /// failing to upgrade a read lock.
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>> {
         let statement = match self.backend {
             Backend::Sqlite => "BEGIN IMMEDIATE",
             Backend::Postgres => "BEGIN",
         };
-        self.pool.begin_with(statement).await.map_err(|e| db("begin", e))
+        self.writer.begin_with(statement).await.map_err(|e| db("begin", e))
+    }
+
+    /// Where a statement that writes outside a transaction runs (see [`SqlStore::begin`]).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// The next fencing token.

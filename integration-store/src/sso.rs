@@ -68,7 +68,7 @@ impl ScimStore for SqlStore {
         .bind(i64_of(resource.version))
         .bind(micros(resource.created))
         .bind(micros(resource.modified))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await
         .map_err(|e| db("create a SCIM resource", e))?;
         match inserted {
@@ -108,7 +108,7 @@ impl ScimStore for SqlStore {
         .bind(i64_of(resource.version))
         .bind(micros(resource.modified))
         .bind(i64_of(expected))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await;
         match updated {
             Ok(Some(_)) => Ok(Written::Done(resource)),
@@ -123,7 +123,7 @@ impl ScimStore for SqlStore {
             .bind(tenant.as_str())
             .bind(kind.name())
             .bind(id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("delete a SCIM resource", e))?;
         Ok(done.rows_affected() > 0)
@@ -173,7 +173,7 @@ impl MfaStore for SqlStore {
             .bind(user)
             .bind(to_json(record)?)
             .bind(i64_of(expected.unwrap_or(0)))
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.writer())
             .await
             .map_err(|e| db("save an MFA record", e))?;
         Ok(row.is_some())
@@ -183,7 +183,7 @@ impl MfaStore for SqlStore {
         sqlx::query("DELETE FROM mfa_records WHERE tenant = $1 AND subject = $2")
             .bind(tenant.as_str())
             .bind(user)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("remove an MFA record", e))?;
         Ok(())
@@ -205,7 +205,7 @@ impl SessionStore for SqlStore {
         .bind(micros(session.seen_at))
         .bind(micros(session.expires_at))
         .bind(session.revoked.as_deref())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(|e| db("create a session", e))?;
         Ok(())
@@ -234,7 +234,7 @@ impl SessionStore for SqlStore {
         sqlx::query("UPDATE sessions SET seen_at = $2 WHERE id = $1 AND seen_at < $2")
             .bind(id)
             .bind(micros(at))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("touch a session", e))?;
         Ok(())
@@ -244,7 +244,7 @@ impl SessionStore for SqlStore {
         let done = sqlx::query("UPDATE sessions SET revoked = $2 WHERE id = $1 AND revoked IS NULL")
             .bind(id)
             .bind(reason)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("revoke a session", e))?;
         Ok(done.rows_affected() > 0)
@@ -256,7 +256,7 @@ impl SessionStore for SqlStore {
                 .bind(tenant.as_str())
                 .bind(user)
                 .bind(reason)
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await
                 .map_err(|e| db("revoke a user's sessions", e))?;
         Ok(usize::try_from(done.rows_affected()).unwrap_or(usize::MAX))
@@ -275,7 +275,7 @@ impl AssertionLedger for SqlStore {
     ) -> Result<bool> {
         sqlx::query("DELETE FROM saml_assertions WHERE until_at <= $1")
             .bind(micros(now))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("forget SAML assertions past their time", e))?;
         let done = sqlx::query(
@@ -286,7 +286,7 @@ impl AssertionLedger for SqlStore {
         .bind(issuer)
         .bind(id)
         .bind(micros(until))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(|e| db("record a SAML assertion", e))?;
         Ok(done.rows_affected() == 1)

@@ -126,7 +126,7 @@ impl StateStore for SqlStore {
             .bind(scope.tenant.as_str())
             .bind(scope.connection.as_str())
             .bind(scope.stream.as_str())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("clear a checkpoint", e))?;
         Ok(done.rows_affected() > 0)
@@ -141,7 +141,7 @@ impl StateStore for SqlStore {
         .bind(run.connection.as_str())
         .bind(run.stream.as_str())
         .bind(to_json(run)?)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(|e| db("log a run", e))?;
         if done.rows_affected() == 0 {
@@ -155,7 +155,7 @@ impl StateStore for SqlStore {
             .bind(run.tenant.as_str())
             .bind(run.id.to_string())
             .bind(to_json(run)?)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("update a run", e))?;
         if done.rows_affected() == 0 {
@@ -209,7 +209,7 @@ impl StateStore for SqlStore {
         .bind(crate::codec::i64_of(lease.token))
         .bind(expires)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await
         .map_err(|e| db("renew a lease", e))?;
         match row {
@@ -223,7 +223,7 @@ impl StateStore for SqlStore {
             .bind(lease.tenant.as_str())
             .bind(lease.key.as_str())
             .bind(crate::codec::i64_of(lease.token))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("release a lease", e))?;
         Ok(done.rows_affected() > 0)

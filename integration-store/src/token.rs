@@ -49,7 +49,7 @@ impl TokenStore for SqlStore {
             .bind(sealed.as_str())
             .bind(micros(self.now()))
             .bind(i64_of(expected))
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.writer())
             .await
             .map_err(|e| db("write a token", e))?;
         match row {
@@ -65,7 +65,7 @@ impl TokenStore for SqlStore {
         let done = sqlx::query("DELETE FROM tokens WHERE tenant = $1 AND connection = $2")
             .bind(tenant.as_str())
             .bind(connection.as_str())
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("delete a token", e))?;
         Ok(done.rows_affected() > 0)
@@ -85,7 +85,7 @@ impl TokenStore for SqlStore {
         let done = sqlx::query("DELETE FROM refresh_locks WHERE tenant = $1 AND token = $2")
             .bind(lease.tenant.as_str())
             .bind(i64_of(lease.token))
-            .execute(&self.pool)
+            .execute(self.writer())
             .await
             .map_err(|e| db("release a refresh lock", e))?;
         Ok(done.rows_affected() > 0)
