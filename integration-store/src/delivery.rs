@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use integration_core::store::{
-    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery,
+    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, FinishedDelivery, Recorded, WebhookDelivery,
 };
 use integration_core::{DeliveryId, Error, Result, TenantId};
-use sqlx::any::AnyRow;
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
 
 use crate::codec::{
     corrupt, db, enum_from_text, enum_text, from_json, get, id, int, micros, opt_text, opt_time, text, time, to_json,
@@ -69,7 +70,7 @@ impl DeliveryStore for SqlStore {
         .bind(d.rejection.clone())
         .bind(d.outcome.as_ref().map(to_json).transpose()?)
         .bind(d.completed_at.map(micros))
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.writer())
         .await
         .map_err(|e| db("record a delivery", e))?;
         if inserted.is_some() {
@@ -112,7 +113,7 @@ impl DeliveryStore for SqlStore {
         .bind(expiry_micros(now, lease))
         .bind(now)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_all(self.writer())
         .await
         .map_err(|e| db("claim due deliveries", e))?;
         let mut claimed: Vec<WebhookDelivery> = rows.iter().map(decode).collect::<Result<_>>()?;
@@ -127,41 +128,47 @@ impl DeliveryStore for SqlStore {
         attempt: u32,
         outcome: DeliveryOutcome,
     ) -> Result<()> {
+        let finish = finishing(tenant, id, attempt, outcome, micros(self.now()))?;
+        let done = finish.execute(self.writer()).await.map_err(|e| db("finish a delivery", e))?;
+        self.finished(tenant, id, attempt, done.rows_affected()).await
+    }
+
+    async fn finish_deliveries(&self, finished: Vec<FinishedDelivery>) -> Vec<Result<()>> {
+        if finished.is_empty() {
+            return Vec::new();
+        }
         let now = micros(self.now());
-        let (status, error, summary, next, completed) = match outcome {
-            DeliveryOutcome::Processed(summary) => {
-                (DeliveryStatus::Processed, None, Some(to_json(&summary)?), None, Some(now))
+        // One transaction, one commit; each claim answered on its own.
+        let mut updated = Vec::with_capacity(finished.len());
+        let written: Result<()> = async {
+            let mut tx = self.begin().await?;
+            for f in &finished {
+                let rows = match finishing(&f.tenant, f.id, f.attempt, f.outcome.clone(), now) {
+                    Ok(finish) => {
+                        Ok(finish.execute(&mut *tx).await.map_err(|e| db("finish a delivery", e))?.rows_affected())
+                    }
+                    Err(e) => Err(e),
+                };
+                updated.push(rows);
             }
-            DeliveryOutcome::Retry { error, at } => {
-                (DeliveryStatus::Retrying, Some(error), None, Some(micros(at)), None)
-            }
-            DeliveryOutcome::DeadLetter { error } => (DeliveryStatus::DeadLettered, Some(error), None, None, Some(now)),
-            _ => return Err(Error::unsupported("this delivery outcome")),
-        };
-        let done = sqlx::query(
-            "UPDATE deliveries SET status = $4, last_error = COALESCE($5, last_error), outcome = COALESCE($6, outcome), \
-             next_attempt_at = COALESCE($7, next_attempt_at), completed_at = $8 \
-             WHERE tenant = $1 AND id = $2 AND attempts = $3 AND status = 'processing'",
-        )
-        .bind(tenant.as_str())
-        .bind(id.to_string())
-        .bind(i64::from(attempt))
-        .bind(enum_text(&status)?)
-        .bind(error)
-        .bind(summary)
-        .bind(next)
-        .bind(completed)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db("finish a delivery", e))?;
-        if done.rows_affected() > 0 {
-            return Ok(());
+            tx.commit().await.map_err(|e| db("finish deliveries", e))
         }
-        if self.delivery_exists(tenant, id).await? {
-            Err(refusal::lapsed_delivery(id, attempt))
-        } else {
-            Err(refusal::no_delivery(tenant, id))
+        .await;
+        if let Err(e) = written {
+            // Nothing was finished: the claims lapse and the deliveries are retried.
+            let message = e.to_string();
+            let mut results = vec![Err(e)];
+            results.extend(finished.iter().skip(1).map(|_| Err(Error::storage(message.clone()))));
+            return results;
         }
+        let mut results = Vec::with_capacity(finished.len());
+        for (f, rows) in finished.iter().zip(updated) {
+            results.push(match rows {
+                Ok(rows) => self.finished(&f.tenant, f.id, f.attempt, rows).await,
+                Err(e) => Err(e),
+            });
+        }
+        results
     }
 
     async fn delivery(&self, tenant: &TenantId, id: DeliveryId) -> Result<Option<WebhookDelivery>> {
@@ -198,7 +205,7 @@ impl DeliveryStore for SqlStore {
         .bind(tenant.as_str())
         .bind(id.to_string())
         .bind(micros(self.now()))
-        .execute(&self.pool)
+        .execute(self.writer())
         .await
         .map_err(|e| db("replay a delivery", e))?;
         if done.rows_affected() > 0 {
@@ -207,6 +214,51 @@ impl DeliveryStore for SqlStore {
         match self.delivery(tenant, id).await? {
             Some(d) => Err(refusal::not_replayable(id, d.status)),
             None => Err(refusal::no_delivery(tenant, id)),
+        }
+    }
+}
+
+/// The statement ending attempt `attempt` of `tenant`'s delivery `id` with `outcome`.
+fn finishing(
+    tenant: &TenantId,
+    id: DeliveryId,
+    attempt: u32,
+    outcome: DeliveryOutcome,
+    now: i64,
+) -> Result<sqlx::query::Query<'static, Any, AnyArguments>> {
+    let (status, error, summary, next, completed) = match outcome {
+        DeliveryOutcome::Processed(summary) => {
+            (DeliveryStatus::Processed, None, Some(to_json(&summary)?), None, Some(now))
+        }
+        DeliveryOutcome::Retry { error, at } => (DeliveryStatus::Retrying, Some(error), None, Some(micros(at)), None),
+        DeliveryOutcome::DeadLetter { error } => (DeliveryStatus::DeadLettered, Some(error), None, None, Some(now)),
+        _ => return Err(Error::unsupported("this delivery outcome")),
+    };
+    Ok(sqlx::query(
+        "UPDATE deliveries SET status = $4, last_error = COALESCE($5, last_error), outcome = COALESCE($6, outcome), \
+         next_attempt_at = COALESCE($7, next_attempt_at), completed_at = $8 \
+         WHERE tenant = $1 AND id = $2 AND attempts = $3 AND status = 'processing'",
+    )
+    .bind(tenant.as_str().to_owned())
+    .bind(id.to_string())
+    .bind(i64::from(attempt))
+    .bind(enum_text(&status)?)
+    .bind(error)
+    .bind(summary)
+    .bind(next)
+    .bind(completed))
+}
+
+impl SqlStore {
+    /// A finish that updated `rows`: done, or why not (the claim lapsed, or no such delivery).
+    async fn finished(&self, tenant: &TenantId, id: DeliveryId, attempt: u32, rows: u64) -> Result<()> {
+        if rows > 0 {
+            return Ok(());
+        }
+        if self.delivery_exists(tenant, id).await? {
+            Err(refusal::lapsed_delivery(id, attempt))
+        } else {
+            Err(refusal::no_delivery(tenant, id))
         }
     }
 }

@@ -31,9 +31,9 @@ use integration_core::store::Recorded;
 use integration_core::store::{
     AuditAction, AuditEvent, AuditSink, AutomationRun, AutomationRunQuery, AutomationRunStatus, AutomationStore,
     ChangeKind, Claim, ClaimRequest, ClaimedRun, ConfigStore, DeliveryOutcome, DeliveryQuery, DeliveryStatus,
-    DeliveryStore, Enqueued, IdempotencyStore, NewAutomationRun, PageWrite, RecordStore, RunCounts, RunLease, RunQuery,
-    RunRelease, RunStatus, StateStore, StepRecord, StepStatus, StoredConfig, StreamScope, SyncRun, TokenStore,
-    WebhookDelivery,
+    DeliveryStore, Enqueued, FinishedDelivery, IdempotencyStore, NewAutomationRun, PageWrite, RecordStore, RunCounts,
+    RunLease, RunQuery, RunRelease, RunStatus, StateStore, StepRecord, StepStatus, StoredConfig, StreamScope, SyncRun,
+    TokenStore, WebhookDelivery,
 };
 use integration_core::{
     AutomationRunId, Checkpoint, ConnectionId, DeliveryId, ErrorKind, ProviderId, Record, RunId, TenantId,
@@ -102,6 +102,7 @@ macro_rules! store_contract_suite {
             deliveries_of_one_event_are_recorded_once,
             deliveries_are_claimed_once_and_fenced,
             deliveries_retry_dead_letter_and_replay,
+            deliveries_are_finished_together_each_answered,
             audit_sink_accepts_events,
             automation_enqueue_dedupes_by_trigger_key,
             automation_concurrent_enqueues_create_one_run,
@@ -837,6 +838,60 @@ pub async fn deliveries_retry_dead_letter_and_replay<S: Stores>(s: S) {
     s.replay(&t, d.id).await.expect("replay");
     assert!(mine(s.claim_due(100, LONG).await.expect("claim")).is_some());
     assert_eq!(s.replay(&t, DeliveryId::new()).await.expect_err("unknown").kind(), ErrorKind::NotFound);
+}
+
+/// Claims ended together: each is answered as it would be alone — a lapsed claim is a
+/// conflict and an unknown delivery not found — and the others are finished all the same.
+pub async fn deliveries_are_finished_together_each_answered<S: Stores>(s: S) {
+    let t = tenant("t-dlv-batch");
+    let lapsing = delivery(&t, "evt_b_lapse");
+    s.record_delivery(lapsing.clone()).await.expect("record");
+    let first =
+        s.claim_due(100, SHORT).await.expect("claim").into_iter().find(|d| d.id == lapsing.id).expect("claimed");
+    for i in 0..3 {
+        s.record_delivery(delivery(&t, &format!("evt_b{i}"))).await.expect("record");
+    }
+    let mut held: Vec<WebhookDelivery> = s.claim_due(100, LONG).await.expect("claim");
+    held.retain(|d| d.tenant == t);
+    // The short claim lapses and is claimed again: the first holder is fenced off.
+    let again = match held.iter().position(|d| d.id == lapsing.id) {
+        Some(at) => held.remove(at),
+        None => eventually(PATIENCE, || async {
+            s.claim_due(100, LONG).await.expect("claim").into_iter().find(|d| d.id == lapsing.id)
+        })
+        .await
+        .expect("claimed again"),
+    };
+    assert_eq!(held.len(), 3, "the three others are held");
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut finished: Vec<FinishedDelivery> = held
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let outcome = match i {
+                0 => DeliveryOutcome::Processed(json!({ "changes": 1 })),
+                1 => DeliveryOutcome::Retry { error: "timeout".into(), at: later },
+                _ => DeliveryOutcome::DeadLetter { error: "gave up".into() },
+            };
+            FinishedDelivery::new(t.clone(), d.id, d.attempts, outcome)
+        })
+        .collect();
+    finished
+        .insert(1, FinishedDelivery::new(t.clone(), first.id, first.attempts, DeliveryOutcome::Processed(json!({}))));
+    finished.push(FinishedDelivery::new(t.clone(), DeliveryId::new(), 1, DeliveryOutcome::Processed(json!({}))));
+    let results = s.finish_deliveries(finished).await;
+    let kinds: Vec<Option<ErrorKind>> = results.iter().map(|r| r.as_ref().err().map(|e| e.kind())).collect();
+    assert_eq!(kinds, [None, Some(ErrorKind::Conflict), None, None, Some(ErrorKind::NotFound)]);
+    let status = |id| {
+        let s = s.clone();
+        let t = t.clone();
+        async move { s.delivery(&t, id).await.expect("read").expect("present").status }
+    };
+    assert_eq!(status(held[0].id).await, DeliveryStatus::Processed);
+    assert_eq!(status(held[1].id).await, DeliveryStatus::Retrying);
+    assert_eq!(status(held[2].id).await, DeliveryStatus::DeadLettered);
+    assert_eq!(status(again.id).await, DeliveryStatus::Processing, "the current holder's claim stands");
+    assert!(s.finish_deliveries(Vec::new()).await.is_empty());
 }
 
 /// The audit sink accepts events of every shape.

@@ -151,6 +151,27 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// One claim to end, for [`DeliveryStore::finish_deliveries`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct FinishedDelivery {
+    /// Whose delivery it is.
+    pub tenant: TenantId,
+    /// The delivery.
+    pub id: DeliveryId,
+    /// The attempt whose claim ends.
+    pub attempt: u32,
+    /// How it ended.
+    pub outcome: DeliveryOutcome,
+}
+
+impl FinishedDelivery {
+    /// Attempt `attempt` of `tenant`'s delivery `id` ended with `outcome`.
+    pub fn new(tenant: TenantId, id: DeliveryId, attempt: u32, outcome: DeliveryOutcome) -> Self {
+        Self { tenant, id, attempt, outcome }
+    }
+}
+
 /// Which deliveries [`DeliveryStore::list_deliveries`] returns: newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -234,6 +255,17 @@ pub trait DeliveryStore: Send + Sync + std::fmt::Debug {
         attempt: u32,
         outcome: DeliveryOutcome,
     ) -> Result<()>;
+
+    /// Ends several claims at once — in one transaction where the store has them, so a worker
+    /// finishing many deliveries pays for one commit — and answers each as
+    /// [`DeliveryStore::finish_delivery`] would, in order. By default, one after another.
+    async fn finish_deliveries(&self, finished: Vec<FinishedDelivery>) -> Vec<Result<()>> {
+        let mut results = Vec::with_capacity(finished.len());
+        for f in finished {
+            results.push(self.finish_delivery(&f.tenant, f.id, f.attempt, f.outcome).await);
+        }
+        results
+    }
 
     /// One delivery of `tenant`.
     async fn delivery(&self, tenant: &TenantId, id: DeliveryId) -> Result<Option<WebhookDelivery>>;

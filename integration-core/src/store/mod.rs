@@ -55,7 +55,9 @@ pub use automation::{
     NewAutomationRun, RunLease, RunRelease, StepRecord, StepStatus,
 };
 pub use config::{ConfigStore, StoredConfig};
-pub use delivery::{DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, Recorded, WebhookDelivery};
+pub use delivery::{
+    DeliveryOutcome, DeliveryQuery, DeliveryStatus, DeliveryStore, FinishedDelivery, Recorded, WebhookDelivery,
+};
 pub use delivery_headers::DeliveryHeaders;
 pub use idempotency::{Claim, ClaimToken, IdempotencyStore};
 pub use memory::MemoryStore;

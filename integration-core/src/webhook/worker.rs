@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{ErrorKind, Result};
 use crate::integration::{VerifiedWebhook, WebhookOutcome};
-use crate::store::{DeliveryOutcome, DeliveryStore, WebhookDelivery};
+use crate::store::{DeliveryOutcome, DeliveryStore, FinishedDelivery, WebhookDelivery};
 
 /// Does the work a delivery stands for: usually the connection's adapter's
 /// [`handle_webhook`](crate::Integration::handle_webhook), then applying its changes.
@@ -90,38 +90,91 @@ impl DeliveryWorker {
         let count = claimed.len();
         let mut tasks = JoinSet::new();
         for delivery in claimed {
-            let handler = self.handler.clone();
-            tasks.spawn(async move {
-                let webhook = VerifiedWebhook::trusted(
-                    delivery.headers.to_header_map(),
-                    delivery.body.clone(),
-                    Some(delivery.event_id.clone()),
-                    delivery.received_at,
-                );
-                let result = handler.handle(&delivery, webhook).await;
-                (delivery, result)
-            });
+            tasks.spawn(self.clone().handle(delivery));
         }
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((delivery, result)) => self.finish(&delivery, result).await?,
-                // A panicking handler leaves its delivery claimed; the lease lapses and it is retried.
-                Err(e) => tracing::error!(error = %e, "a webhook handler panicked"),
-            }
+        while !tasks.is_empty() {
+            self.finish_ready(&mut tasks).await?;
         }
         Ok(count)
     }
 
-    /// Processes batches until none is due; returns how many deliveries were processed.
+    /// Processes deliveries until none is due; returns how many were processed.
+    ///
+    /// Up to a batch (32) is in hand at once; when half of them are done, more are claimed, so
+    /// one slow delivery does not hold up the rest. The deliveries whose handlers have returned
+    /// are finished together ([`DeliveryStore::finish_deliveries`]: one commit for them all).
     pub async fn run_until_idle(&self) -> Result<usize> {
-        let mut total = 0;
+        let (mut total, mut tasks, mut drained) = (0, JoinSet::new(), false);
         loop {
-            let n = self.run_once().await?;
-            if n == 0 {
-                return Ok(total);
+            if !drained && tasks.len() <= self.batch / 2 {
+                let wanted = self.batch - tasks.len();
+                let claimed = self.store.claim_due(wanted, self.lease).await?;
+                // Fewer than asked: the queue is empty for now; claim again once all in hand
+                // are done (not after each one).
+                drained = claimed.len() < wanted;
+                for delivery in claimed {
+                    tasks.spawn(self.clone().handle(delivery));
+                }
             }
-            total += n;
+            if tasks.is_empty() {
+                // Everything in hand is done: look once more (new deliveries may have come).
+                let claimed = self.store.claim_due(self.batch, self.lease).await?;
+                if claimed.is_empty() {
+                    return Ok(total);
+                }
+                drained = claimed.len() < self.batch;
+                for delivery in claimed {
+                    tasks.spawn(self.clone().handle(delivery));
+                }
+            }
+            total += self.finish_ready(&mut tasks).await?;
         }
+    }
+
+    /// Runs one claimed delivery's handler.
+    async fn handle(self, delivery: WebhookDelivery) -> (WebhookDelivery, Result<WebhookOutcome>) {
+        let webhook = VerifiedWebhook::trusted(
+            delivery.headers.to_header_map(),
+            delivery.body.clone(),
+            Some(delivery.event_id.clone()),
+            delivery.received_at,
+        );
+        let result = self.handler.handle(&delivery, webhook).await;
+        (delivery, result)
+    }
+
+    /// Waits for at least one handler, then finishes every delivery whose handler has returned,
+    /// together; returns how many. A panicking handler leaves its delivery claimed: when the
+    /// lease lapses it is retried.
+    async fn finish_ready(&self, tasks: &mut JoinSet<(WebhookDelivery, Result<WebhookOutcome>)>) -> Result<usize> {
+        let mut done = Vec::new();
+        let mut take = |joined: std::result::Result<_, tokio::task::JoinError>| match joined {
+            Ok(handled) => done.push(handled),
+            Err(e) => tracing::error!(error = %e, "a webhook handler panicked"),
+        };
+        let Some(first) = tasks.join_next().await else { return Ok(0) };
+        take(first);
+        while let Some(ready) = tasks.try_join_next() {
+            take(ready);
+        }
+        let count = done.len();
+        let finished: Vec<FinishedDelivery> = done
+            .into_iter()
+            .map(|(delivery, result)| {
+                let outcome = self.outcome(&delivery, result);
+                FinishedDelivery::new(delivery.tenant, delivery.id, delivery.attempts, outcome)
+            })
+            .collect();
+        let ids: Vec<_> = finished.iter().map(|f| f.id).collect();
+        for (id, result) in ids.into_iter().zip(self.store.finish_deliveries(finished).await) {
+            match result {
+                Err(e) if e.kind() == ErrorKind::Conflict => {
+                    tracing::warn!(delivery = %id, "finished after its claim lapsed; another worker has it");
+                }
+                other => other?,
+            }
+        }
+        Ok(count)
     }
 
     /// Runs until `shutdown` completes: processes what is due, then waits for `wake` (the
@@ -141,7 +194,8 @@ impl DeliveryWorker {
         }
     }
 
-    async fn finish(&self, delivery: &WebhookDelivery, result: Result<WebhookOutcome>) -> Result<()> {
+    /// How a handled delivery ends: processed, retried later or dead-lettered (counted).
+    fn outcome(&self, delivery: &WebhookDelivery, result: Result<WebhookOutcome>) -> DeliveryOutcome {
         let outcome = match result {
             Ok(out) => DeliveryOutcome::Processed(json!({ "changes": out.changes.len(), "events": out.events.len() })),
             Err(e) => {
@@ -166,12 +220,6 @@ impl DeliveryWorker {
             _ => "dead_lettered",
         };
         crate::telemetry::webhook_delivery(delivery.provider.as_str(), counted);
-        match self.store.finish_delivery(&delivery.tenant, delivery.id, delivery.attempts, outcome).await {
-            Err(e) if e.kind() == ErrorKind::Conflict => {
-                tracing::warn!(delivery = %delivery.id, "finished after its claim lapsed; another worker has it");
-                Ok(())
-            }
-            other => other,
-        }
+        outcome
     }
 }
