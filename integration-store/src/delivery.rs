@@ -108,7 +108,7 @@ impl DeliveryStore for SqlStore {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "UPDATE deliveries SET status = 'processing', attempts = attempts + 1, next_attempt_at = $1 \
              WHERE id IN (SELECT id FROM deliveries WHERE status IN ('queued', 'retrying', 'processing') \
-             AND next_attempt_at <= $2 ORDER BY id LIMIT $3{skip_locked}) RETURNING {COLUMNS}"
+             AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3{skip_locked}) RETURNING {COLUMNS}"
         )))
         .bind(expiry_micros(now, lease))
         .bind(now)

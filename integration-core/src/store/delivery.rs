@@ -244,7 +244,9 @@ pub trait DeliveryStore: Send + Sync + std::fmt::Debug {
     /// the connection; a [`Conflict`](crate::ErrorKind::Conflict) if its id exists.
     async fn record_delivery(&self, delivery: WebhookDelivery) -> Result<Recorded>;
 
-    /// Claims up to `limit` due deliveries, oldest first, for `lease`.
+    /// Claims up to `limit` due deliveries for `lease`, about in the order they fell due (the
+    /// SQL store: by due time, then id — reading only the rows it takes, however long the
+    /// queue).
     async fn claim_due(&self, limit: usize, lease: Duration) -> Result<Vec<WebhookDelivery>>;
 
     /// Ends the claim of attempt `attempt` with `outcome`.
