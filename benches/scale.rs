@@ -1,4 +1,4 @@
-//! Scale, measured in one process against the BambooHR fake on loopback and SQLite (issue 24):
+//! Scale, measured against the BambooHR fake on loopback with SQLite and PostgreSQL (issue 24):
 //!
 //! 1. `SCALE_TENANTS` tenants (1,000) with one HRIS connection each, all due at once in the
 //!    `EmbeddedScheduler`: each sync reads `SCALE_RECORDS` employees (1,000) through the real
@@ -11,18 +11,30 @@
 //!    after over their number.
 //! 3. Change-to-cache latency by polling: one connection scheduled every 5 s; a hire at the fake
 //!    until it is in the change stream, `SCALE_POLL_SAMPLES` times (10): p50 / p99.
+//! 4. Webhook ingress through the axum mount at 1,000 requests a second for 60 s, then rising
+//!    rates until one is not sustained ([`webhooks`]).
+//! 5. Worker processes sharing one PostgreSQL database: one, then four ([`workers`]).
+//! 6. One full sync of 50,000 BambooHR employees: the memory it takes, beside parsing the same
+//!    report by hand ([`full_sync`]).
 //!
-//! `cargo bench --bench scale --features hris,sqlite,testkit`. The seeds' targets sit beside each
-//! figure in the report. Items 3 (webhook ingress at 1,000 requests a second) and 5 (PostgreSQL
-//! workers) of the issue are not measured here yet.
+//! `cargo bench --bench scale --features hris,sqlite,postgres,axum,testkit`; `SCALE_ONLY=syncs`,
+//! `idle`, `polling`, `webhooks`, `workers` or `full` runs one part. The seeds' targets sit beside each
+//! figure in the report.
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "scale/full_sync.rs"]
+mod full_sync;
+#[path = "scale/report.rs"]
+mod report;
 #[path = "common/resident.rs"]
 mod resident;
+#[path = "scale/webhooks.rs"]
+mod webhooks;
+#[path = "scale/workers.rs"]
+mod workers;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use integration_core::schedule::{EmbeddedScheduler, Schedule, Scheduler};
@@ -34,56 +46,8 @@ use integration_core::{
 use integration_store::SqlStore;
 use integration_testkit::fake::bamboohr::FakeBambooHr;
 use integration_testkit::fake::people::People;
-use resident::{open_files, reset_peak, resident};
-
-fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// The `q`-quantile of `samples` (sorted here), in the samples' unit.
-fn quantile(samples: &mut [f64], q: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_by(f64::total_cmp);
-    let at = ((samples.len() as f64 - 1.0) * q).round() as usize;
-    samples[at]
-}
-
-/// The highest resident size (KiB), open files and pool connections seen while it runs.
-struct Sampler {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<(u64, usize, u32)>,
-}
-
-impl Sampler {
-    fn start(store: SqlStore) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let (mut rss, mut files, mut connections) = (0, 0, 0);
-            while !flag.load(Ordering::Relaxed) {
-                rss = rss.max(resident().1);
-                files = files.max(open_files());
-                connections = connections.max(store.pool().size());
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            (rss, files, connections)
-        });
-        Self { stop, thread }
-    }
-
-    fn finish(self) -> (u64, usize, u32) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap()
-    }
-}
-
-struct Row {
-    what: String,
-    result: String,
-    target: &'static str,
-}
+use report::{Row, Sampler, quantile, setting};
+use resident::{reset_peak, resident};
 
 async fn concurrent_syncs(dir: &std::path::Path, rows: &mut Vec<Row>) {
     let (tenants, records) = (setting("SCALE_TENANTS", 1000), setting("SCALE_RECORDS", 1000));
@@ -278,6 +242,9 @@ async fn polling_latency(dir: &std::path::Path, rows: &mut Vec<Row>) {
 }
 
 fn main() {
+    if workers::worker_main().is_some() || full_sync::child_main().is_some() {
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let dir = std::env::temp_dir().join(format!("integrations-scale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -293,9 +260,30 @@ fn main() {
         if only.is_empty() || only == "polling" {
             polling_latency(&dir, &mut rows).await;
         }
+        if only.is_empty() || only == "webhooks" {
+            let backings = std::env::var("SCALE_WEBHOOK_STORES").unwrap_or_else(|_| "sqlite,normal,postgres".into());
+            for backing in backings.split(',') {
+                let backing = match backing {
+                    "sqlite" => webhooks::Backing::Sqlite,
+                    "normal" => webhooks::Backing::SqliteNormal,
+                    _ => webhooks::Backing::Postgres,
+                };
+                webhooks::ingress(&dir, backing, &mut rows).await;
+            }
+            workers::drop_schemas().await;
+        }
+        if only.is_empty() || only == "workers" {
+            workers::shared_postgres(&mut rows).await;
+        }
+        if only.is_empty() || only == "full" {
+            full_sync::large_full_sync(&mut rows).await;
+        }
     });
     let _ = std::fs::remove_dir_all(&dir);
-    println!("\nscale (one process, 2 cores, BambooHR fake on loopback, SQLite)");
+    println!(
+        "\nscale ({} cores, the BambooHR fake on loopback in this process)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     for row in rows {
         println!("  {:<62} {}  [target: {}]", row.what, row.result, row.target);
     }

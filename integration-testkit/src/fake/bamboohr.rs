@@ -117,11 +117,17 @@ impl FakeBambooHr {
 
     /// A connection's configuration pointing at this fake, with its API key.
     pub fn config(&self, tenant: TenantId, connection: ConnectionId) -> IntegrationConfig {
+        Self::config_at(&self.base_url(), tenant, connection)
+    }
+
+    /// A connection's configuration pointing at a fake serving `base_url` — one started by
+    /// another process (the scale bench's workers) — with its API key.
+    pub fn config_at(base_url: &str, tenant: TenantId, connection: ConnectionId) -> IntegrationConfig {
         #[allow(clippy::expect_used)]
         let provider = ProviderId::new("bamboohr").expect("a valid provider id");
         IntegrationConfig::new(tenant, connection, Domain::Hris, provider)
             .with_setting("company_domain", COMPANY)
-            .with_setting("base_url", self.base_url())
+            .with_setting("base_url", base_url)
             .with_secret("api_key", API_KEY)
     }
 
