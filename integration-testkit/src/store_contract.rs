@@ -103,6 +103,7 @@ macro_rules! store_contract_suite {
             deliveries_are_claimed_once_and_fenced,
             deliveries_retry_dead_letter_and_replay,
             deliveries_are_finished_together_each_answered,
+            records_of_a_large_page_are_applied_in_order,
             audit_sink_accepts_events,
             automation_enqueue_dedupes_by_trigger_key,
             automation_concurrent_enqueues_create_one_run,
@@ -557,6 +558,38 @@ pub async fn records_count_added_updated_unchanged_deleted<S: Stores>(s: S) {
     assert_eq!(update.data["name"], "Grace Hopper");
     assert_eq!(update.scope, sc);
     assert!(batch.changes[0].previous.is_none());
+}
+
+/// A page far larger than any statement (a provider answering a report whole) is applied in
+/// order: a record met again further on ends as its last version, each version logged once.
+pub async fn records_of_a_large_page_are_applied_in_order<S: Stores>(s: S) {
+    let (t, c) = (tenant("t-rec-large"), conn("hr"));
+    let sc = scope(&t, &c, "employees");
+    let mut records: Vec<Record> = (0..2500).map(|i| employee(&format!("e{i:04}"), &format!("Person {i}"))).collect();
+    // e0007 again near the end (a later version), and deleted after its second write.
+    records.insert(2200, employee("e0007", "Person 7, renamed"));
+    records.push(employee("e0001", "Person 1"));
+    let run = RunId::new();
+    let sum = s.write_page(&sc, PageWrite::new(records, Some(Checkpoint::new(json!({"done": true}))), Some(run))).await;
+    let sum = sum.expect("write");
+    assert_eq!((sum.added, sum.updated, sum.unchanged), (2500, 1, 1));
+    let renamed = RecordStore::record(&s, &sc, "e0007").await.expect("read").expect("there");
+    assert_eq!(renamed.data["name"], "Person 7, renamed");
+    let mut changes = Vec::new();
+    let mut cursor = None;
+    loop {
+        let batch = s.changes_since(&t, cursor.as_ref(), 1000).await.expect("changes");
+        if batch.changes.is_empty() {
+            break;
+        }
+        changes.extend(batch.changes.into_iter().map(|ch| (ch.remote_id, ch.kind)));
+        cursor = Some(batch.next);
+    }
+    assert_eq!(changes.len(), 2501);
+    assert_eq!(changes[0], ("e0000".to_owned(), ChangeKind::Added));
+    assert_eq!(changes[2200], ("e0007".to_owned(), ChangeKind::Updated), "in the page's order");
+    assert_eq!(changes[2500], ("e2499".to_owned(), ChangeKind::Added));
+    assert!(StateStore::checkpoint(&s, &sc).await.expect("read").is_some(), "the checkpoint with the page");
 }
 
 /// A page's checkpoint is readable through the StateStore once the page is written, with the run.
