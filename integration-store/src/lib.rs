@@ -192,15 +192,21 @@ impl SqlStore {
         } else {
             return Err(Error::config("a store URL starts with sqlite: or postgres:").with_field("url"));
         };
-        if backend == Backend::Sqlite {
+        // An in-memory SQLite database lives in its connection (each connection opened on
+        // `sqlite::memory:` has its own): one connection, kept open, serves it all. It has no
+        // file to log ahead of nor to sync.
+        let in_memory = backend == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
+        if backend == Backend::Sqlite && !in_memory {
             write_ahead_log(url).await?;
         }
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .connect(url)
-            .await
-            .map_err(|e| db("connect", e))?;
+        let options = if in_memory {
+            AnyPoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            AnyPoolOptions::new().max_connections(max_connections.max(1))
+        };
+        let pool = options.connect(url).await.map_err(|e| db("connect", e))?;
         let writer = match backend {
+            _ if in_memory => pool.clone(),
             Backend::Sqlite => AnyPoolOptions::new()
                 .max_connections(1)
                 .after_connect(move |conn, _| {

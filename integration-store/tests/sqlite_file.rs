@@ -1,6 +1,6 @@
 //! The SQLite file's journal: write-ahead logging, so a reader in the middle of a transaction
 //! never holds up a writer, and many writers in one process queue for the one writer
-//! connection instead of failing on a busy database.
+//! connection instead of failing on a busy database. An in-memory database is one database.
 
 mod common;
 
@@ -79,4 +79,12 @@ async fn many_writers_at_once_all_succeed() {
         done += 1;
     }
     assert_eq!(done, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_memory_database_is_one_database() {
+    let store = integration_store::SqlStore::connect("sqlite::memory:", 4).await.expect("store");
+    store.put_checkpoint(&scope("employees"), &Checkpoint::new(json!({"page": 3})), None).await.expect("write");
+    let read = store.checkpoint(&scope("employees")).await.expect("read").expect("written");
+    assert_eq!(read.checkpoint.as_value()["page"], 3);
 }
