@@ -178,7 +178,9 @@ impl SqlStore {
     }
 
     /// Connects by URL (`sqlite://...` or `postgres://...`) with at most `max_connections` for
-    /// reading (on SQLite, one more writes), and migrates.
+    /// reading (on SQLite, one more writes), and migrates. An in-memory SQLite database
+    /// (`sqlite::memory:`) is served by one connection, kept open: each connection would
+    /// otherwise have a database of its own.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         Self::open(url, max_connections, Durability::Full).await
     }
