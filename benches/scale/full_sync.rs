@@ -72,7 +72,19 @@ pub(crate) fn child_main() -> Option<()> {
 
 /// Runs `side` in a child process; its growth (MiB), records and seconds.
 async fn side(fake: &FakeBambooHr, side: &str) -> (f64, u64, f64) {
-    let out = tokio::process::Command::new(std::env::current_exe().unwrap())
+    // `SCALE_FULL_WRAP="heaptrack -o /tmp/full"` runs each side under a profiler.
+    let exe = std::env::current_exe().unwrap();
+    let wrap = std::env::var("SCALE_FULL_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut command = match words.next() {
+        Some(tool) => {
+            let mut c = tokio::process::Command::new(tool);
+            c.args(words).arg(&exe);
+            c
+        }
+        None => tokio::process::Command::new(&exe),
+    };
+    let out = command
         .env(SIDE, side)
         .env("SCALE_FAKE_URL", fake.base_url())
         .stdout(Stdio::piped())
@@ -82,8 +94,19 @@ async fn side(fake: &FakeBambooHr, side: &str) -> (f64, u64, f64) {
         .unwrap();
     assert!(out.status.success(), "the {side} side failed: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    (fields[0].parse::<f64>().unwrap() / 1024.0, fields[1].parse().unwrap(), fields[2].parse().unwrap())
+    // The side's line: three numbers (a profiler prints lines of its own around it).
+    let (growth, records, took) = text
+        .lines()
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            match f.as_slice() {
+                [g, r, t] => Some((g.parse::<f64>().ok()?, r.parse::<u64>().ok()?, t.parse::<f64>().ok()?)),
+                _ => None,
+            }
+        })
+        .next_back()
+        .unwrap_or_else(|| panic!("the {side} side printed no figures: {text}"));
+    (growth / 1024.0, records, took)
 }
 
 pub(crate) async fn large_full_sync(rows: &mut Vec<Row>) {
