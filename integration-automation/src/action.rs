@@ -247,6 +247,65 @@ impl ActionSchema {
         Ok(())
     }
 
+    /// The input as a JSON Schema (draft 2020-12): an object of the fields, each with its type
+    /// and description, secret ones `writeOnly`, the required ones listed, no others allowed —
+    /// what [`ActionSchema::check`] accepts, for callers that speak JSON Schema (an agent's tool
+    /// list, a form).
+    ///
+    /// ```
+    /// use integration_automation::{ActionSchema, InputField, InputKind};
+    ///
+    /// let schema = ActionSchema::new("hris.update_employee", "Changes an employee")
+    ///     .field(InputField::required("employee_id", InputKind::String).describe("The employee"))
+    ///     .field(InputField::optional("note", InputKind::String));
+    /// let json = schema.input_json_schema();
+    /// assert_eq!(json["required"], serde_json::json!(["employee_id"]));
+    /// assert_eq!(json["properties"]["employee_id"]["type"], "string");
+    /// assert_eq!(json["additionalProperties"], false);
+    /// ```
+    pub fn input_json_schema(&self) -> Value {
+        let mut properties = serde_json::Map::new();
+        for field in &self.fields {
+            let mut property = serde_json::Map::new();
+            let kind = match field.kind {
+                InputKind::String => Some("string"),
+                InputKind::Integer => Some("integer"),
+                InputKind::Number => Some("number"),
+                InputKind::Boolean => Some("boolean"),
+                InputKind::Object => Some("object"),
+                InputKind::Array => Some("array"),
+                InputKind::Any => None,
+            };
+            match (kind, field.required) {
+                (Some(kind), true) => {
+                    property.insert("type".into(), Value::from(kind));
+                }
+                // An optional field may be given as null (check takes null for absent).
+                (Some(kind), false) => {
+                    property.insert("type".into(), serde_json::json!([kind, "null"]));
+                }
+                (None, _) => {}
+            }
+            if !field.description.is_empty() {
+                property.insert("description".into(), Value::from(field.description.clone()));
+            }
+            if field.secret {
+                property.insert("writeOnly".into(), Value::Bool(true));
+            }
+            properties.insert(field.name.clone(), Value::Object(property));
+        }
+        let required: Vec<&str> = self.fields.iter().filter(|f| f.required).map(|f| f.name.as_str()).collect();
+        serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": self.name,
+            "description": self.description,
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+
     /// The names of secret fields.
     pub(crate) fn secret_fields(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().filter(|f| f.secret).map(|f| f.name.as_str())
