@@ -25,6 +25,9 @@ pub trait DeliveryHandler: Send + Sync + fmt::Debug {
     async fn handle(&self, delivery: &WebhookDelivery, webhook: VerifiedWebhook) -> Result<WebhookOutcome>;
 }
 
+/// A claimed delivery and what its handler returned.
+type Handled = (WebhookDelivery, Result<WebhookOutcome>);
+
 /// Processes the delivery queue.
 #[derive(Debug, Clone)]
 pub struct DeliveryWorker {
@@ -86,12 +89,8 @@ impl DeliveryWorker {
     /// Claims one batch of due deliveries and processes it; returns how many were processed
     /// (whatever their outcome).
     pub async fn run_once(&self) -> Result<usize> {
-        let claimed = self.store.claim_due(self.batch, self.lease).await?;
-        let count = claimed.len();
         let mut tasks = JoinSet::new();
-        for delivery in claimed {
-            tasks.spawn(self.clone().handle(delivery));
-        }
+        let count = self.claim(&mut tasks, self.batch).await?;
         while !tasks.is_empty() {
             self.finish_ready(&mut tasks).await?;
         }
@@ -106,33 +105,31 @@ impl DeliveryWorker {
     pub async fn run_until_idle(&self) -> Result<usize> {
         let (mut total, mut tasks, mut drained) = (0, JoinSet::new(), false);
         loop {
-            if !drained && tasks.len() <= self.batch / 2 {
+            // Fewer than asked means the queue is empty for now: claim again once everything
+            // in hand is done (new deliveries may have come), not after each one.
+            if tasks.is_empty() || (!drained && tasks.len() <= self.batch / 2) {
                 let wanted = self.batch - tasks.len();
-                let claimed = self.store.claim_due(wanted, self.lease).await?;
-                // Fewer than asked: the queue is empty for now; claim again once all in hand
-                // are done (not after each one).
-                drained = claimed.len() < wanted;
-                for delivery in claimed {
-                    tasks.spawn(self.clone().handle(delivery));
-                }
-            }
-            if tasks.is_empty() {
-                // Everything in hand is done: look once more (new deliveries may have come).
-                let claimed = self.store.claim_due(self.batch, self.lease).await?;
-                if claimed.is_empty() {
+                drained = self.claim(&mut tasks, wanted).await? < wanted;
+                if tasks.is_empty() {
                     return Ok(total);
-                }
-                drained = claimed.len() < self.batch;
-                for delivery in claimed {
-                    tasks.spawn(self.clone().handle(delivery));
                 }
             }
             total += self.finish_ready(&mut tasks).await?;
         }
     }
 
+    /// Claims up to `wanted` due deliveries and starts their handlers in `tasks`; how many.
+    async fn claim(&self, tasks: &mut JoinSet<Handled>, wanted: usize) -> Result<usize> {
+        let claimed = self.store.claim_due(wanted, self.lease).await?;
+        let count = claimed.len();
+        for delivery in claimed {
+            tasks.spawn(self.clone().handle(delivery));
+        }
+        Ok(count)
+    }
+
     /// Runs one claimed delivery's handler.
-    async fn handle(self, delivery: WebhookDelivery) -> (WebhookDelivery, Result<WebhookOutcome>) {
+    async fn handle(self, delivery: WebhookDelivery) -> Handled {
         let webhook = VerifiedWebhook::trusted(
             delivery.headers.to_header_map(),
             delivery.body.clone(),
@@ -146,7 +143,7 @@ impl DeliveryWorker {
     /// Waits for at least one handler, then finishes every delivery whose handler has returned,
     /// together; returns how many. A panicking handler leaves its delivery claimed: when the
     /// lease lapses it is retried.
-    async fn finish_ready(&self, tasks: &mut JoinSet<(WebhookDelivery, Result<WebhookOutcome>)>) -> Result<usize> {
+    async fn finish_ready(&self, tasks: &mut JoinSet<Handled>) -> Result<usize> {
         let mut done = Vec::new();
         let mut take = |joined: std::result::Result<_, tokio::task::JoinError>| match joined {
             Ok(handled) => done.push(handled),
