@@ -134,22 +134,25 @@ impl DeliveryStore for SqlStore {
     }
 
     async fn finish_deliveries(&self, finished: Vec<FinishedDelivery>) -> Vec<Result<()>> {
-        if finished.is_empty() {
+        let count = finished.len();
+        if count == 0 {
             return Vec::new();
         }
         let now = micros(self.now());
         // One transaction, one commit; each claim answered on its own.
-        let mut updated = Vec::with_capacity(finished.len());
+        let mut updated = Vec::with_capacity(count);
+        let mut claims = Vec::with_capacity(count);
         let written: Result<()> = async {
             let mut tx = self.begin().await?;
-            for f in &finished {
-                let rows = match finishing(&f.tenant, f.id, f.attempt, f.outcome.clone(), now) {
+            for f in finished {
+                let rows = match finishing(&f.tenant, f.id, f.attempt, f.outcome, now) {
                     Ok(finish) => {
                         Ok(finish.execute(&mut *tx).await.map_err(|e| db("finish a delivery", e))?.rows_affected())
                     }
                     Err(e) => Err(e),
                 };
                 updated.push(rows);
+                claims.push((f.tenant, f.id, f.attempt));
             }
             tx.commit().await.map_err(|e| db("finish deliveries", e))
         }
@@ -158,13 +161,13 @@ impl DeliveryStore for SqlStore {
             // Nothing was finished: the claims lapse and the deliveries are retried.
             let message = e.to_string();
             let mut results = vec![Err(e)];
-            results.extend(finished.iter().skip(1).map(|_| Err(Error::storage(message.clone()))));
+            results.extend((1..count).map(|_| Err(Error::storage(message.clone()))));
             return results;
         }
-        let mut results = Vec::with_capacity(finished.len());
-        for (f, rows) in finished.iter().zip(updated) {
+        let mut results = Vec::with_capacity(count);
+        for ((tenant, id, attempt), rows) in claims.iter().zip(updated) {
             results.push(match rows {
-                Ok(rows) => self.finished(&f.tenant, f.id, f.attempt, rows).await,
+                Ok(rows) => self.finished(tenant, *id, *attempt, rows).await,
                 Err(e) => Err(e),
             });
         }

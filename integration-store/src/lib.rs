@@ -109,7 +109,7 @@ impl fmt::Debug for SqlStore {
 
 static DRIVERS: Once = Once::new();
 
-/// Puts the SQLite database at `url` in write-ahead-log mode (kept in the file), before any
+/// Puts the SQLite file at `url` in write-ahead-log mode (kept in the file), before any
 /// pool opens it: readers then never wait for the writer, nor it for them, and a commit is one
 /// append to the log, synced (`synchronous` stays `FULL`: an acknowledged webhook or a
 /// committed checkpoint survives a power cut). The switch needs the file to itself, so it is
@@ -124,8 +124,7 @@ async fn write_ahead_log(url: &str) -> Result<()> {
         .map_err(|e| db("switch to write-ahead logging", e))?;
     let mode: String = row.try_get(0).map_err(|e| db("switch to write-ahead logging", e))?;
     connection.close().await.map_err(|e| db("switch to write-ahead logging", e))?;
-    // An in-memory database answers `memory`; anything else is a file that refused.
-    if mode != "wal" && mode != "memory" {
+    if mode != "wal" {
         return Err(Error::storage(format!(
             "SQLite kept the {mode} journal instead of write-ahead logging: is the file on a network file system?"
         )));

@@ -15,6 +15,12 @@ fn scope(stream: &str) -> StreamScope {
     StreamScope::new(TenantId::new("acme").expect("tenant"), ConnectionId::new("hr").expect("connection"), stream)
 }
 
+/// How many checkpoints `reader` sees.
+async fn checkpoints(reader: &mut sqlx::AnyConnection) -> i64 {
+    let row = sqlx::query("SELECT COUNT(*) FROM checkpoints").fetch_one(reader).await.expect("read");
+    row.try_get(0).expect("count")
+}
+
 #[tokio::test]
 async fn the_file_is_in_write_ahead_log_mode() {
     let store = common::sqlite().await.expect("store");
@@ -31,12 +37,7 @@ async fn a_reader_inside_a_transaction_does_not_hold_up_a_writer() {
     // any writer from committing until the busy timeout failed it).
     let mut reader = store.pool().acquire().await.expect("reader");
     let mut snapshot = reader.begin().await.expect("begin");
-    let before: i64 = sqlx::query("SELECT COUNT(*) FROM checkpoints")
-        .fetch_one(&mut *snapshot)
-        .await
-        .expect("read")
-        .try_get(0)
-        .expect("count");
+    let before = checkpoints(&mut snapshot).await;
     assert_eq!(before, 1);
 
     store
@@ -44,12 +45,7 @@ async fn a_reader_inside_a_transaction_does_not_hold_up_a_writer() {
         .await
         .expect("a write while a reader reads");
     store.put_checkpoint(&scope("jobs"), &Checkpoint::new(json!({"page": 1})), None).await.expect("another");
-    let during: i64 = sqlx::query("SELECT COUNT(*) FROM checkpoints")
-        .fetch_one(&mut *snapshot)
-        .await
-        .expect("read")
-        .try_get(0)
-        .expect("count");
+    let during = checkpoints(&mut snapshot).await;
     assert_eq!(during, 1, "the reader keeps its snapshot");
     snapshot.rollback().await.expect("end");
     assert_eq!(
