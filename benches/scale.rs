@@ -23,6 +23,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "scale/baseline.rs"]
+mod baseline;
 #[path = "scale/full_sync.rs"]
 mod full_sync;
 #[path = "scale/report.rs"]
@@ -104,29 +106,14 @@ async fn concurrent_syncs(dir: &std::path::Path, rows: &mut Vec<Row>) {
     // The hand-written baseline in the same run: the same reports fetched with bare reqwest,
     // 16 at a time, and parsed into JSON values — no mapping, no store, no run log.
     let client = reqwest::Client::new();
-    let url = format!(
-        "{}/api/gateway.php/{}/v1/reports/custom?format=JSON&onlyCurrent=true",
-        fake.base_url(),
-        integration_testkit::fake::bamboohr::COMPANY
-    );
-    let body = serde_json::json!({ "title": "baseline", "fields": integration_hris::bamboohr::REPORT_FIELDS.split(',').collect::<Vec<_>>() });
     let turns = Arc::new(tokio::sync::Semaphore::new(16));
     let baseline_started = Instant::now();
     let mut fetches = tokio::task::JoinSet::new();
     for _ in 0..tenants {
-        let (client, url, body, turns) = (client.clone(), url.clone(), body.clone(), turns.clone());
+        let (client, base_url, turns) = (client.clone(), fake.base_url(), turns.clone());
         fetches.spawn(async move {
             let _turn = turns.acquire_owned().await.unwrap();
-            let answer = client
-                .post(&url)
-                .basic_auth(integration_testkit::fake::bamboohr::API_KEY, Some("x"))
-                .header("Accept", "application/json")
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            let report: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
-            report["employees"].as_array().map_or(0, Vec::len)
+            baseline::fetch_report(&client, &base_url).await
         });
     }
     let mut fetched = 0;

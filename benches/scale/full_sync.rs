@@ -4,8 +4,8 @@
 //!
 //! Each side runs in a process of its own (this bench, run again), so neither the fake's memory
 //! nor memory the other side freed counts: the peak resident size over the size before the sync,
-//! for the SDK's full sync, and beside it for the hand-written baseline — the same report fetched
-//! with bare reqwest and parsed by serde_json into values, nothing mapped or stored.
+//! for the SDK's full sync, and beside it for the hand-written baseline
+//! ([`baseline::fetch_report`](crate::baseline::fetch_report)).
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -46,21 +46,7 @@ pub(crate) fn child_main() -> Option<()> {
             let run = engine.run(adapter.as_ref(), &job, &CancellationToken::new()).await.unwrap();
             run.counts.added
         } else {
-            let url = format!(
-                "{fake_url}/api/gateway.php/{}/v1/reports/custom?format=JSON&onlyCurrent=true",
-                integration_testkit::fake::bamboohr::COMPANY
-            );
-            let fields: Vec<&str> = integration_hris::bamboohr::REPORT_FIELDS.split(',').collect();
-            let answer = client
-                .post(&url)
-                .basic_auth(integration_testkit::fake::bamboohr::API_KEY, Some("x"))
-                .header("Accept", "application/json")
-                .json(&serde_json::json!({ "title": "baseline", "fields": fields }))
-                .send()
-                .await
-                .unwrap();
-            let report: serde_json::Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
-            report["employees"].as_array().map_or(0, Vec::len) as u64
+            crate::baseline::fetch_report(&client, &fake_url).await as u64
         };
         let took = started.elapsed().as_secs_f64();
         let (peak, _) = resident();

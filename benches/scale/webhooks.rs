@@ -33,6 +33,7 @@ use integration_core::{
 use integration_store::SqlStore;
 use integration_testkit::fake::bamboohr::FakeBambooHr;
 use integration_testkit::fake::people::People;
+use integration_testkit::poll::eventually;
 use tokio::task::JoinSet;
 
 use crate::report::{Cpu, Row, quantile, setting};
@@ -277,18 +278,16 @@ async fn phase(world: &World, rate: usize, seconds: u64) -> Phase {
     while let Some(done) = inflight.join_next().await {
         reap(done, &mut acks, &mut failed);
     }
-    // Everything sent has 10 s, plus twice the phase, to reach the cache: the next phase
-    // starts on an empty queue.
-    let deadline = Instant::now() + Duration::from_secs(10 + 2 * seconds);
-    while !pending.lock().unwrap().is_empty() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Everything sent has 10 s, plus twice the phase, to reach the cache.
+    let patience = Duration::from_secs(10 + 2 * seconds);
+    eventually(patience, || async { pending.lock().unwrap().is_empty().then_some(()) }).await;
     stop_watching.cancel();
     let to_cache = watcher.await.unwrap();
     let unseen = pending.lock().unwrap().values().map(Vec::len).sum();
     // The next phase starts on an empty queue: deliveries whose change a later one already
-    // brought are still to be processed.
-    let deadline = Instant::now() + Duration::from_secs(10 + 2 * seconds);
+    // brought are still to be processed. Looked at every 50 ms, not `eventually`'s 5: each look
+    // is twenty reads of the store the worker is draining.
+    let deadline = Instant::now() + patience;
     while queued(world).await && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
