@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq as _;
 
 use super::hmac_layout::{HmacSha256, dotted, insert};
 use super::scheme::{MAX_SIGNATURES, Verified, VerifyOptions, check_timestamp, one_header, parse_timestamp};
-use super::secret::{LENIENT_BASE64, StandardKey};
+use super::secret::StandardKey;
 use super::{Rejection, WebhookSecret};
 
 /// The `webhook-id` header.
@@ -37,7 +37,7 @@ pub fn parse_signatures(value: &str) -> Vec<StandardSignature> {
         .split(' ')
         .filter_map(|entry| {
             let (version, b64) = split_entry(entry)?;
-            let bytes = LENIENT_BASE64.decode(b64).ok()?;
+            let bytes = STANDARD.decode(b64).ok()?;
             Some(match version {
                 Version::V1 => StandardSignature::V1(bytes),
                 Version::V1a => StandardSignature::V1a(bytes),
@@ -77,7 +77,7 @@ const MAX_SIGNATURE: usize = 64;
 /// One entry of the list decoded into `buf`, without allocating: a known version and its bytes.
 fn decode_entry<'b>(entry: &str, buf: &'b mut [u8; MAX_SIGNATURE + 3]) -> Option<(Version, &'b [u8])> {
     let (version, b64) = split_entry(entry)?;
-    let len = LENIENT_BASE64.decode_slice(b64, buf).ok()?;
+    let len = STANDARD.decode_slice(b64, buf).ok()?;
     buf.get(..len).filter(|b| b.len() <= MAX_SIGNATURE).map(|bytes| (version, bytes))
 }
 
